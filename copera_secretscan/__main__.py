@@ -1,0 +1,3 @@
+from copera_secretscan.cli import main
+
+raise SystemExit(main())

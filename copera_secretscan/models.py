@@ -1,0 +1,89 @@
+"""Small immutable records that flow through the pipeline, and the two helpers every report needs.
+
+``fingerprint`` deliberately ignores line and column so that a finding keeps its identity when
+code moves; it includes the path so that the same token pasted into a new file is a new finding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Optional, Tuple
+
+ELLIPSIS = "\u2026"
+REDACT_KEEP = 4  # body characters shown after the prefix: enough to recognise, not to use
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a piece of scanned text came from. The engine copies it into findings untouched."""
+
+    path: Optional[str]  # posix display path; None for a commit message
+    commit: Optional[str] = None  # 40-hex commit id for history findings
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    origin: Origin
+    line: int  # 1-based, in the decoded text
+    column: int  # 1-based, in characters
+    end_line: int
+    end_column: int  # 1-based column just past the last character of the token
+    secret: str
+    prefix: str  # the rule prefix the token starts with, so redaction never guesses
+    line_text: str = field(default="", compare=False, repr=False)  # the token's line, clipped
+    prev_line_text: str = field(default="", compare=False, repr=False)
+
+    @property
+    def path(self) -> Optional[str]:
+        return self.origin.path
+
+    @property
+    def commit(self) -> Optional[str]:
+        return self.origin.commit
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.rule_id, self.origin.path, self.secret)
+
+    @property
+    def redacted(self) -> str:
+        return redact(self.secret, self.prefix)
+
+    def sort_key(self) -> Tuple[str, str, int, int]:
+        return (self.origin.path or "", self.origin.commit or "", self.line, self.column)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One input that could not be scanned completely. Any problem makes the scan incomplete."""
+
+    path: Optional[str]
+    message: str
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    findings: Tuple[Finding, ...] = ()
+    problems: Tuple[Problem, ...] = ()
+    files: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    suppressed: int = 0  # findings dropped by allow comments or the baseline
+    warnings: Tuple[str, ...] = ()  # things worth saying that do not change the exit code
+
+
+def fingerprint(rule_id: str, path: Optional[str], secret: str) -> str:
+    """A stable id for (rule, path, token): no line number, and the token only as a hash."""
+    material = "\0".join((rule_id, path or "", secret)).encode("utf-8", "surrogateescape")
+    return hashlib.sha256(material).hexdigest()[:32]
+
+
+def redact(secret: str, prefix: str = "") -> str:
+    """``cp_pat_Ab3d…``: the prefix and a few body characters, never the whole token."""
+    if not prefix or not secret.startswith(prefix):
+        prefix = ""
+    body = secret[len(prefix):]
+    keep = min(REDACT_KEEP, max(len(body) // 4, 0))
+    return prefix + body[:keep] + ELLIPSIS

@@ -1,0 +1,40 @@
+"""The JSON report of CONTRACTS.md: ``version``, ``findings``, ``errors``, ``stats``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict
+
+from ..models import Finding, ScanResult
+from . import ReportOptions, shown_secret
+
+VERSION = 1
+
+
+def finding_dict(finding: Finding, options: ReportOptions) -> Dict[str, Any]:
+    return {
+        "rule_id": finding.rule_id,
+        "path": finding.path,
+        "line": finding.line,
+        "column": finding.column,
+        "end_line": finding.end_line,
+        "end_column": finding.end_column,
+        "secret": shown_secret(finding, options),
+        "fingerprint": finding.fingerprint,
+        "commit": finding.commit,
+    }
+
+
+def render(result: ScanResult, options: ReportOptions) -> str:
+    report = {
+        "version": VERSION,
+        "findings": [finding_dict(f, options) for f in result.findings],
+        "errors": [{"path": p.path, "message": p.message} for p in result.problems],
+        "stats": {
+            "files": result.files,
+            "bytes": result.bytes,
+            "seconds": round(result.seconds, 3),
+            "suppressed": result.suppressed,
+        },
+    }
+    return json.dumps(report, indent=2) + "\n"

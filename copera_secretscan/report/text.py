@@ -1,0 +1,82 @@
+"""The human report: where, which kind, the line with the token masked, and what to do now."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import List, Optional
+
+from ..models import Finding, ScanResult
+from ..rules import BUILTIN_RULES, Rule
+from . import ReportOptions, shown_secret
+
+_STYLES = {"bold": "1", "red": "31", "yellow": "33", "dim": "2", "green": "32"}
+_LINE_WIDTH = 120  # characters of the offending line shown around the token
+
+
+def style(text: str, name: str, options: ReportOptions) -> str:
+    return f"\033[{_STYLES[name]}m{text}\033[0m" if options.color else text
+
+
+def _rule(rule_id: str) -> Optional[Rule]:
+    return next((r for r in BUILTIN_RULES if r.rule_id == rule_id), None)
+
+
+def rule_name(rule_id: str) -> str:
+    rule = _rule(rule_id)
+    return rule.name if rule else f"token matching custom rule {rule_id}"
+
+
+def location(finding: Finding) -> str:
+    where = f"{finding.path}:{finding.line}:{finding.column}" if finding.path else (
+        f"commit message:{finding.line}:{finding.column}"
+    )
+    return f"{where} (commit {finding.commit[:12]})" if finding.commit else where
+
+
+def masked_line(finding: Finding, options: ReportOptions) -> str:
+    """The token's line with the token redacted, trimmed to a readable width around it."""
+    line = finding.line_text.replace(finding.secret, shown_secret(finding, options))
+    at = line.find(shown_secret(finding, options))
+    if len(line) <= _LINE_WIDTH:
+        return line.strip()
+    start = max(0, at - _LINE_WIDTH // 2)
+    return ("…" if start else "") + line[start:start + _LINE_WIDTH].strip() + "…"
+
+
+def render_finding(finding: Finding, options: ReportOptions) -> List[str]:
+    rule = _rule(finding.rule_id)
+    head = f"{location(finding)}: {rule_name(finding.rule_id)} ({finding.rule_id})"
+    lines = [
+        style(head, "bold", options),
+        f"    token: {style(shown_secret(finding, options), 'red', options)}",
+        f"     line: {masked_line(finding, options)}",
+    ]
+    if rule is not None:
+        lines.append(f"  acts as: {rule.acts_as}")
+        lines.append(f"  fix now: {rule.revoke}")
+    return lines + [""]
+
+
+def summary(result: ScanResult, options: ReportOptions) -> str:
+    scanned = f"{result.files} file{'s' if result.files != 1 else ''} scanned"
+    if result.suppressed:
+        scanned += f", {result.suppressed} allowed"
+    if not result.findings:
+        return style(f"No Copera tokens found ({scanned}).", "green", options)
+    kinds = Counter(rule_name(f.rule_id) for f in result.findings)
+    detail = ", ".join(f"{count} {name}" for name, count in sorted(kinds.items()))
+    places = len({(f.path, f.commit) for f in result.findings})
+    noun = "token" if len(result.findings) == 1 else "tokens"
+    where = f"{places} place{'s' if places != 1 else ''}"
+    return style(f"Found {len(result.findings)} Copera {noun} in {where}: {detail} ({scanned}).",
+                 "red", options)
+
+
+def render(result: ScanResult, options: ReportOptions) -> str:
+    if options.quiet and not result.findings:
+        return ""
+    out: List[str] = []
+    for finding in result.findings:
+        out.extend(render_finding(finding, options))
+    out.append(summary(result, options))
+    return "\n".join(out) + "\n"

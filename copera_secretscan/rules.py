@@ -1,0 +1,122 @@
+"""The table of Copera token kinds, and how a rule's body is matched.
+
+Copera does not publish its token body format, so a built-in rule is a literal prefix plus a
+run of token characters; the heuristics module decides whether that run looks random. Custom
+rules (a team's own prefixes, from the config file) may bring their own body pattern: those are
+compiled with the third-party ``regex`` module because it can abandon a match after a timeout,
+so a catastrophic pattern cannot hang somebody's commit. ``regex`` is imported only then.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, FrozenSet, Optional, Tuple
+
+from .errors import FatalError, PatternTimeout
+
+TOKEN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+# A prefix must not continue a word: `mcp_pat_`, `scp_pat_` and `gcp_key_path` are not tokens.
+WORD_CHARS = TOKEN_CHARS - {ord("-")}
+MAX_BODY = 4096  # a longer run of token characters is not a credential; bounds streaming memory
+DEFAULT_MIN_LENGTH = 16
+DEFAULT_TIMEOUT = 1.0  # seconds one custom body pattern may spend on one candidate
+
+_BODY = re.compile(rb"[A-Za-z0-9_-]{0,%d}" % MAX_BODY)
+
+REVOKE_URL_HINT = "Copera → Workspace Settings → Integrations"
+
+
+@dataclass(frozen=True)
+class Rule:
+    rule_id: str
+    prefix: str
+    name: str
+    acts_as: str
+    revoke: str  # what to do, in one sentence a person can follow
+    body_pattern: Optional[str] = None  # custom rules only; None = token characters
+
+    @property
+    def prefix_bytes(self) -> bytes:
+        return self.prefix.encode("ascii")
+
+
+BUILTIN_RULES: Tuple[Rule, ...] = (
+    Rule(
+        "copera-pat",
+        "cp_pat_",
+        "Copera Personal Access Token",
+        "the user who created it, with full API access",
+        "Revoke it now in Copera: Workspace Settings → Integrations → Personal Tokens, "
+        "then create a new one and remove the old one from git history.",
+    ),
+    Rule(
+        "copera-key",
+        "cp_key_",
+        "Copera Integration API Key",
+        "a bot integration with access to its boards and channels",
+        "Revoke it now in Copera: Workspace Settings → Integrations → the integration's API "
+        "keys, then issue a new key and remove the old one from git history.",
+    ),
+    Rule(
+        "copera-oat",
+        "cp_oat_",
+        "Copera MCP OAuth token",
+        "a user, through an MCP client",
+        "Revoke it now: disconnect the MCP client in Copera (Workspace Settings → Integrations) "
+        "so the token and its refresh token die, then remove it from git history.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    """Everything the engine needs to know to decide what is a token."""
+
+    rules: Tuple[Rule, ...] = BUILTIN_RULES
+    min_length: int = DEFAULT_MIN_LENGTH
+    placeholders: FrozenSet[str] = frozenset()  # extra placeholder words, lowercase
+    timeout: float = DEFAULT_TIMEOUT
+
+    def anchors(self) -> Dict[bytes, Tuple[Rule, ...]]:
+        """Rules grouped by a short literal anchor, so one ``bytes.find`` pass serves several."""
+        groups: Dict[bytes, Tuple[Rule, ...]] = {}
+        for rule in self.rules:
+            anchor = rule.prefix_bytes[:3]
+            groups[anchor] = groups.get(anchor, ()) + (rule,)
+        return groups
+
+
+def rule_by_id(rules: Tuple[Rule, ...], rule_id: str) -> Optional[Rule]:
+    return next((rule for rule in rules if rule.rule_id == rule_id), None)
+
+
+def body_end(rule: Rule, data: bytes, start: int, timeout: float) -> int:
+    """Index just past the token body that begins at ``start`` (``start`` if there is none)."""
+    if rule.body_pattern is None:
+        match = _BODY.match(data, start)
+        return match.end() if match else start
+    pattern = compile_body_pattern(rule.body_pattern)
+    try:
+        found = pattern.match(data, start, start + MAX_BODY, timeout=timeout)
+    except TimeoutError as exc:
+        raise PatternTimeout(
+            f"custom rule {rule.rule_id!r}: body pattern {rule.body_pattern!r} took longer than "
+            f"{timeout:g}s on one candidate (catastrophic backtracking?); simplify the pattern"
+        ) from exc
+    return found.end() if found else start
+
+
+_COMPILED: Dict[str, Any] = {}
+
+
+def compile_body_pattern(pattern: str) -> Any:
+    """Compile a custom body pattern (cached); a syntax error is a configuration error."""
+    if pattern not in _COMPILED:
+        import regex  # deferred: costs ~20 ms and only custom rules need it
+
+        try:
+            _COMPILED[pattern] = regex.compile(pattern.encode("utf-8"))
+        except regex.error as exc:
+            raise FatalError(f"invalid body pattern {pattern!r}: {exc}") from exc
+    return _COMPILED[pattern]

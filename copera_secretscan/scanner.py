@@ -1,0 +1,89 @@
+"""The pipeline: sources → engine → allow-list → one ScanResult. The CLI only wires this up.
+
+Every scan entry point (paths, stdin, and the git sources) ends in :func:`finish`, so allow
+comments, the baseline and the ordering of findings behave the same whatever was scanned.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Iterable, List, Optional, Sequence, Union
+
+from . import sources
+from .allowlist import drop_inline_allowed
+from .config import Settings
+from .models import Finding, Problem, ScanResult
+
+Progress = Callable[[int, int], None]  # (files done, bytes done)
+
+
+def scan_paths(
+    paths: Sequence[str],
+    settings: Settings,
+    use_ignore: bool = True,
+    progress: Optional[Progress] = None,
+) -> ScanResult:
+    """Scan files and directories (``-`` is standard input)."""
+    started = time.perf_counter()
+    ruleset = settings.ruleset()
+    findings: List[Finding] = []
+    problems: List[Problem] = []
+    files = size = 0
+    if sources.STDIN in paths:
+        scans = [sources.read_stdin(ruleset)]
+        paths = [p for p in paths if p != sources.STDIN]
+    else:
+        scans = []
+    targets = sources.iter_targets(paths, use_ignore=use_ignore)
+    for item in _scan_targets(targets, ruleset, scans):
+        if isinstance(item, Problem):
+            problems.append(item)
+            continue
+        files += 1
+        size += item.size
+        findings.extend(item.findings)
+        if item.problem is not None:
+            problems.append(item.problem)
+        if progress is not None:
+            progress(files, size)
+    return finish(findings, problems, settings, files, size, time.perf_counter() - started)
+
+
+def _scan_targets(
+    targets: Iterable[Union[sources.FileTarget, Problem]],
+    ruleset: object,
+    already: List[sources.FileScan],
+) -> Iterable[Union[sources.FileScan, Problem]]:
+    yield from already
+    for target in targets:
+        if isinstance(target, Problem):
+            yield target
+        else:
+            yield sources.read_findings(target, ruleset)  # type: ignore[arg-type]
+
+
+def finish(
+    findings: Iterable[Finding],
+    problems: Iterable[Problem],
+    settings: Settings,
+    files: int,
+    size: int,
+    seconds: float,
+) -> ScanResult:
+    """Apply allow comments and order everything, so every source reports the same way."""
+    kept, suppressed = drop_inline_allowed(findings, settings.allow_markers)
+    return ScanResult(
+        findings=tuple(sorted(kept, key=Finding.sort_key)),
+        problems=tuple(problems),
+        files=files,
+        bytes=size,
+        seconds=seconds,
+        suppressed=suppressed,
+    )
+
+
+def exit_code(result: ScanResult) -> int:
+    """0 clean and complete, 1 tokens found (even if incomplete), 2 incomplete."""
+    if result.findings:
+        return 1
+    return 2 if result.problems else 0

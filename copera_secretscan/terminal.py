@@ -1,0 +1,43 @@
+"""Terminal manners: colour only on a terminal and never with NO_COLOR; progress only on a tty."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Optional, TextIO
+
+
+def use_color(stream: TextIO, forced: Optional[bool] = None) -> bool:
+    """``--color``/``--no-color`` win; else a terminal without ``NO_COLOR`` (no-color.org)."""
+    if forced is not None:
+        return forced
+    if os.environ.get("NO_COLOR"):
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+class Progress:
+    """A one-line counter on stderr, redrawn at most ten times a second, erased at the end."""
+
+    def __init__(self, stream: TextIO = sys.stderr, unit: str = "files") -> None:
+        self.stream = stream
+        self.unit = unit
+        self.enabled = hasattr(stream, "isatty") and stream.isatty()
+        self.started = self.last = time.monotonic()
+        self.drawn = False
+
+    def __call__(self, done: int, size: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.last < 0.1:
+            return
+        self.last = now
+        rate = size / max(now - self.started, 1e-6) / 1e6
+        self.stream.write(f"\rscanning: {done:,} {self.unit}, {size / 1e6:,.1f} MB, {rate:,.1f} MB/s ")
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
