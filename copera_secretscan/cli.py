@@ -28,19 +28,44 @@ EXIT_ERROR = 2
 def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by every command that prints a scan report."""
     options = [
-        click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text",
-                     show_default=True, help="Report format."),
-        click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
-                     help="Write the report to FILE instead of standard output."),
-        click.option("--show-secrets", is_flag=True,
-                     help="Print whole tokens (for a human at a terminal; never in CI)."),
+        click.option(
+            "--format",
+            "-f",
+            "fmt",
+            type=click.Choice(FORMATS),
+            default="text",
+            show_default=True,
+            help="Report format.",
+        ),
+        click.option(
+            "--output",
+            "-o",
+            type=click.Path(dir_okay=False, writable=True),
+            help="Write the report to FILE instead of standard output.",
+        ),
+        click.option(
+            "--show-secrets",
+            is_flag=True,
+            help="Print whole tokens (for a human at a terminal; never in CI).",
+        ),
         click.option("--quiet", "-q", is_flag=True, help="Print nothing when no token is found."),
-        click.option("--color/--no-color", default=None,
-                     help="Force colour on or off (default: on a terminal, unless NO_COLOR)."),
-        click.option("--config", "config_file", type=click.Path(dir_okay=False),
-                     help="Read settings from FILE instead of the repository's config."),
-        click.option("--min-length", type=click.IntRange(1, 4096), default=None,
-                     help="Shortest token body to report (default 16)."),
+        click.option(
+            "--color/--no-color",
+            default=None,
+            help="Force colour on or off (default: on a terminal, unless NO_COLOR).",
+        ),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False),
+            help="Read settings from FILE instead of the repository's config.",
+        ),
+        click.option(
+            "--min-length",
+            type=click.IntRange(1, 4096),
+            default=None,
+            help="Shortest token body to report (default 16).",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -58,8 +83,9 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--no-ignore", is_flag=True,
-              help="Also scan files that .gitignore and friends would skip.")
+@click.option(
+    "--no-ignore", is_flag=True, help="Also scan files that .gitignore and friends would skip."
+)
 @report_options
 @click.pass_context
 def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any) -> None:
@@ -71,8 +97,9 @@ def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any)
     settings = settings_from(opts)
     progress = Progress() if not opts["quiet"] else None
     try:
-        result = scanner.scan_paths(paths or (".",), settings, use_ignore=not no_ignore,
-                                    progress=progress)
+        result = scanner.scan_paths(
+            paths or (".",), settings, use_ignore=not no_ignore, progress=progress
+        )
     finally:
         if progress is not None:
             progress.close()

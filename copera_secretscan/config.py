@@ -13,6 +13,7 @@ from typing import Dict, Optional, Tuple
 from .locate import find_config  # noqa: F401  (re-exported)
 from .rules import BUILTIN_RULES, DEFAULT_MIN_LENGTH, Rule, Ruleset
 
+
 @dataclass(frozen=True)
 class Settings:
     exclude: Tuple[str, ...] = ()
@@ -22,7 +23,9 @@ class Settings:
     baseline: Optional[str] = None
     rules: Tuple[Rule, ...] = ()  # custom rules, in addition to the built-in ones
     root: str = "."  # directory that exclude patterns and the baseline path are relative to
-    origins: Dict[str, str] = field(default_factory=dict, compare=False)  # key -> where it came from
+    origins: Dict[str, str] = field(
+        default_factory=dict, compare=False
+    )  # key -> where it came from
 
     def ruleset(self) -> Ruleset:
         return Ruleset(

@@ -50,7 +50,7 @@ def scan_stream(
     if first[:2] in _UTF16_BOMS and _looks_like_utf16(first):
         read, first = _utf16_as_utf8(read, first), b""
     elif first.startswith(_UTF8_BOM):
-        first = first[len(_UTF8_BOM):]
+        first = first[len(_UTF8_BOM) :]
     anchors = sorted(ruleset.anchors().items())
     lookahead = max(len(rule.prefix_bytes) for rule in ruleset.rules) + MAX_BODY + 1
     window, pos, cursor = first, 0, _Cursor()
@@ -60,7 +60,9 @@ def scan_stream(
         window += chunk
         limit = len(window) if eof else len(window) - lookahead
         if limit > pos:
-            hits = _find_hits(window, pos, limit, anchors, ruleset, at_file_start=cursor.offset == 0)
+            hits = _find_hits(
+                window, pos, limit, anchors, ruleset, at_file_start=cursor.offset == 0
+            )
             yield from _findings(window, hits, cursor, origin)
             pos = limit
         if eof:
@@ -108,7 +110,7 @@ def _match_at(
         if rule.body_pattern is None and end < len(window) and window[end] in TOKEN_CHARS:
             continue  # ran past MAX_BODY: a blob of base64, not a credential
         body = window[body_start:end].decode("utf-8", "replace")
-        after = window[end:end + 2].decode("utf-8", "replace")
+        after = window[end : end + 2].decode("utf-8", "replace")
         if why_not_secret(body, after, ruleset.placeholders) is None:
             return start, end, rule
     return None
@@ -126,7 +128,7 @@ class _Cursor:
         newlines = window.count(b"\n", 0, cut)
         if newlines:
             self.line += newlines
-            self.column_chars = _chars(window[window.rindex(b"\n", 0, cut) + 1:cut])
+            self.column_chars = _chars(window[window.rindex(b"\n", 0, cut) + 1 : cut])
         else:
             self.column_chars += _chars(window[:cut])
         self.offset += cut
@@ -145,8 +147,16 @@ def _findings(
         end_column = column + len(secret) if end_line == line else _column(window, end, cursor)
         line_text, prev_text = _context(window, start, end)
         yield Finding(
-            rule.rule_id, origin, line, column, end_line, end_column, secret, rule.prefix,
-            line_text, prev_text,
+            rule.rule_id,
+            origin,
+            line,
+            column,
+            end_line,
+            end_column,
+            secret,
+            rule.prefix,
+            line_text,
+            prev_text,
         )
 
 
@@ -154,7 +164,7 @@ def _column(window: bytes, offset: int, cursor: _Cursor) -> int:
     newline = window.rfind(b"\n", 0, offset)
     if newline < 0:
         return cursor.column_chars + _chars(window[:offset]) + 1
-    return _chars(window[newline + 1:offset]) + 1
+    return _chars(window[newline + 1 : offset]) + 1
 
 
 def _context(window: bytes, start: int, end: int) -> Tuple[str, str]:
@@ -163,7 +173,7 @@ def _context(window: bytes, start: int, end: int) -> Tuple[str, str]:
     line_end = window.find(b"\n", end, end + CONTEXT)
     line_end = min(len(window), end + CONTEXT) if line_end < 0 else line_end
     prev = ""
-    if line_start > 0 and window[line_start - 1:line_start] == b"\n":
+    if line_start > 0 and window[line_start - 1 : line_start] == b"\n":
         prev_end = line_start - 1
         prev_start = window.rfind(b"\n", max(0, prev_end - CONTEXT), prev_end) + 1
         prev = _text(window[prev_start:prev_end])

@@ -14,8 +14,15 @@ from typing import Dict, List, Optional, Sequence
 from .errors import FatalError
 
 MIN_GIT = (2, 30)
-_LEAKY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
-              "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_PREFIX", "GIT_COMMON_DIR")
+_LEAKY_ENV = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_PREFIX",
+    "GIT_COMMON_DIR",
+)
 
 
 def git_env(keep_index: bool = False) -> Dict[str, str]:
@@ -32,13 +39,18 @@ def git_env(keep_index: bool = False) -> Dict[str, str]:
     return env
 
 
-def run(args: Sequence[str], cwd: Optional[str] = None, keep_index: bool = False,
-        check: bool = True) -> bytes:
+def run(
+    args: Sequence[str], cwd: Optional[str] = None, keep_index: bool = False, check: bool = True
+) -> bytes:
     """Run ``git ARGS`` and return stdout; a failure is fatal with git's own one-line reason."""
     try:
         proc = subprocess.run(
-            ["git", *args], cwd=cwd, env=git_env(keep_index), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False,
+            ["git", *args],
+            cwd=cwd,
+            env=git_env(keep_index),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
         )
     except FileNotFoundError as exc:
         raise FatalError("git is not installed or not on PATH") from exc

@@ -16,14 +16,80 @@ from typing import Iterable, List, Optional
 # Words that documentation and examples put where a token goes. Substring matches only count
 # for words of four letters or more, so that a random body rarely contains one by chance.
 PLACEHOLDER_WORDS = frozenset(
-    """
-    your my the here token tokens key keys secret secrets example examples sample samples
-    dummy fake test testing tests placeholder placeholders redacted replace replaceme insert
-    changeme change value values xxx todo fixme foo bar baz qux abc mock mocked demo
-    personal access api integration oauth mcp copera bearer goes paste put enter
-    generated random string real actual valid invalid expired revoked none null undefined
-    default config env environment variable var pat oat
-    """.split()
+    [
+        "your",
+        "my",
+        "the",
+        "here",
+        "token",
+        "tokens",
+        "key",
+        "keys",
+        "secret",
+        "secrets",
+        "example",
+        "examples",
+        "sample",
+        "samples",
+        "dummy",
+        "fake",
+        "test",
+        "testing",
+        "tests",
+        "placeholder",
+        "placeholders",
+        "redacted",
+        "replace",
+        "replaceme",
+        "insert",
+        "changeme",
+        "change",
+        "value",
+        "values",
+        "xxx",
+        "todo",
+        "fixme",
+        "foo",
+        "bar",
+        "baz",
+        "qux",
+        "abc",
+        "mock",
+        "mocked",
+        "demo",
+        "personal",
+        "access",
+        "api",
+        "integration",
+        "oauth",
+        "mcp",
+        "copera",
+        "bearer",
+        "goes",
+        "paste",
+        "put",
+        "enter",
+        "generated",
+        "random",
+        "string",
+        "real",
+        "actual",
+        "valid",
+        "invalid",
+        "expired",
+        "revoked",
+        "none",
+        "null",
+        "undefined",
+        "default",
+        "config",
+        "env",
+        "environment",
+        "variable",
+        "var",
+        "pat",
+        "oat",
+    ]
 )
 
 _SEGMENT = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -63,7 +129,7 @@ def _is_periodic(body: str, period: int) -> bool:
 
 
 def segments(body: str) -> List[str]:
-    """Split on ``_``/``-``, camelCase and digit boundaries: ``yourTokenHere2`` → your Token Here 2."""
+    """Split on ``_``/``-``, camelCase and digits: ``yourTokenHere2`` → your Token Here 2."""
     return [seg for part in re.split(r"[_-]+", body) for seg in _SEGMENT.findall(part)]
 
 
@@ -80,7 +146,7 @@ def is_placeholder(body: str, extra_words: Iterable[str] = ()) -> bool:
             continue
         start = lowered.find(word)
         while start >= 0:
-            covered[start:start + len(word)] = [True] * len(word)
+            covered[start : start + len(word)] = [True] * len(word)
             start = lowered.find(word, start + 1)
     return sum(covered) * 5 >= len(lowered) * 2  # two fifths of the body is placeholder words
 
@@ -102,7 +168,7 @@ def is_word_like(body: str) -> bool:
 
 def is_template(body: str, after: str = "") -> bool:
     """``cp_pat_{{ token }}``-style: the body runs straight into template syntax."""
-    return body.isupper() and "_" in body or after.startswith(_TEMPLATE_AFTER)
+    return (body.isupper() and "_" in body) or after.startswith(_TEMPLATE_AFTER)
 
 
 def why_not_secret(body: str, after: str = "", extra_words: Iterable[str] = ()) -> Optional[str]:

@@ -19,7 +19,7 @@ FAST_OPTIONS = {"--baseline": 1, "--quiet": 0, "-q": 0}  # options that cannot c
 _BLOCK = 1 << 20
 
 
-def main(argv: "list[str] | None" = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     files = fast_path_files(args)
     if files is not None and all(_clean(path) for path in files):
@@ -32,7 +32,7 @@ def main(argv: "list[str] | None" = None) -> int:
     return cli_main(["scan", *args])
 
 
-def fast_path_files(args: "list[str]") -> "list[str] | None":
+def fast_path_files(args: list[str]) -> list[str] | None:
     """The file names, if nothing in ``args`` or the repository calls for the full scanner."""
     from .locate import find_config
 
@@ -42,7 +42,7 @@ def fast_path_files(args: "list[str]") -> "list[str] | None":
     while i < len(args):
         arg = args[i]
         if arg == "--":
-            files.extend(args[i + 1:])
+            files.extend(args[i + 1 :])
             break
         if arg.startswith("-"):
             if arg not in FAST_OPTIONS:

@@ -13,7 +13,7 @@ PYPROJECT = "pyproject.toml"
 PYPROJECT_SECTION = b"[tool.copera-secretscan]"
 
 
-def find_config(start: str) -> "str | None":
+def find_config(start: str) -> str | None:
     """``.copera-secretscan.toml`` in ``start``, else ``pyproject.toml`` if it has our table."""
     candidate = os.path.join(start, CONFIG_FILE)
     if os.path.isfile(candidate):

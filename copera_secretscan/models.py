@@ -84,6 +84,6 @@ def redact(secret: str, prefix: str = "") -> str:
     """``cp_pat_Ab3d…``: the prefix and a few body characters, never the whole token."""
     if not prefix or not secret.startswith(prefix):
         prefix = ""
-    body = secret[len(prefix):]
+    body = secret[len(prefix) :]
     keep = min(REDACT_KEEP, max(len(body) // 4, 0))
     return prefix + body[:keep] + ELLIPSIS

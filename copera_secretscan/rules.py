@@ -83,7 +83,7 @@ class Ruleset:
         groups: Dict[bytes, Tuple[Rule, ...]] = {}
         for rule in self.rules:
             anchor = rule.prefix_bytes[:3]
-            groups[anchor] = groups.get(anchor, ()) + (rule,)
+            groups[anchor] = (*groups.get(anchor, ()), rule)
         return groups
 
 

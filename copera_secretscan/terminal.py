@@ -33,7 +33,9 @@ class Progress:
             return
         self.last = now
         rate = size / max(now - self.started, 1e-6) / 1e6
-        self.stream.write(f"\rscanning: {done:,} {self.unit}, {size / 1e6:,.1f} MB, {rate:,.1f} MB/s ")
+        self.stream.write(
+            f"\rscanning: {done:,} {self.unit}, {size / 1e6:,.1f} MB, {rate:,.1f} MB/s "
+        )
         self.stream.flush()
         self.drawn = True
 

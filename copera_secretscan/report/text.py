@@ -27,8 +27,10 @@ def rule_name(rule_id: str) -> str:
 
 
 def location(finding: Finding) -> str:
-    where = f"{finding.path}:{finding.line}:{finding.column}" if finding.path else (
-        f"commit message:{finding.line}:{finding.column}"
+    where = (
+        f"{finding.path}:{finding.line}:{finding.column}"
+        if finding.path
+        else (f"commit message:{finding.line}:{finding.column}")
     )
     return f"{where} (commit {finding.commit[:12]})" if finding.commit else where
 
@@ -40,7 +42,7 @@ def masked_line(finding: Finding, options: ReportOptions) -> str:
     if len(line) <= _LINE_WIDTH:
         return line.strip()
     start = max(0, at - _LINE_WIDTH // 2)
-    return ("…" if start else "") + line[start:start + _LINE_WIDTH].strip() + "…"
+    return ("…" if start else "") + line[start : start + _LINE_WIDTH].strip() + "…"
 
 
 def render_finding(finding: Finding, options: ReportOptions) -> List[str]:
@@ -54,7 +56,7 @@ def render_finding(finding: Finding, options: ReportOptions) -> List[str]:
     if rule is not None:
         lines.append(f"  acts as: {rule.acts_as}")
         lines.append(f"  fix now: {rule.revoke}")
-    return lines + [""]
+    return [*lines, ""]
 
 
 def summary(result: ScanResult, options: ReportOptions) -> str:
@@ -68,8 +70,11 @@ def summary(result: ScanResult, options: ReportOptions) -> str:
     places = len({(f.path, f.commit) for f in result.findings})
     noun = "token" if len(result.findings) == 1 else "tokens"
     where = f"{places} place{'s' if places != 1 else ''}"
-    return style(f"Found {len(result.findings)} Copera {noun} in {where}: {detail} ({scanned}).",
-                 "red", options)
+    return style(
+        f"Found {len(result.findings)} Copera {noun} in {where}: {detail} ({scanned}).",
+        "red",
+        options,
+    )
 
 
 def render(result: ScanResult, options: ReportOptions) -> str:

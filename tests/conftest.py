@@ -1,0 +1,78 @@
+"""Shared fixtures: isolated git repositories and generated tokens.
+
+Every git call in tests runs with a throwaway HOME and no system config, so the developer's
+aliases, hooks, templates and global excludes cannot change what a test sees (the habit of
+pre-commit's own tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.tokens import make_token
+
+
+@pytest.fixture(autouse=True)
+def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Test Author")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "author@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Test Committer")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "committer@example.com")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    for var in (
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "PRE_COMMIT_FROM_REF",
+        "PRE_COMMIT_TO_REF",
+        "SKIP",
+    ):
+        monkeypatch.delenv(var, raising=False)
+
+
+def git(cwd: Path | str, *args: str, check: bool = True) -> str:
+    """Run git in ``cwd`` and return its stdout as text."""
+    proc = subprocess.run(
+        ["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args],
+        cwd=cwd,
+        check=check,
+        capture_output=True,
+        text=True,
+    )
+    return proc.stdout
+
+
+def commit_all(repo: Path, message: str = "commit") -> str:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--no-verify", "-m", message)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh git repository as the working directory."""
+    path = tmp_path / "repo"
+    path.mkdir()
+    git(path, "init", "-q")
+    monkeypatch.chdir(path)
+    yield path
+
+
+@pytest.fixture
+def token() -> str:
+    return make_token("cp_pat_", 32, seed=1)
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One PRE_COMMIT_HOME for the whole session, so our hook is installed into a venv once."""
+    return Path(os.environ.get("COPERA_TEST_PRE_COMMIT_HOME") or tmp_path_factory.mktemp("pch"))
