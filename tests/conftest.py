@@ -76,3 +76,44 @@ def token() -> str:
 def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One PRE_COMMIT_HOME for the whole session, so our hook is installed into a venv once."""
     return Path(os.environ.get("COPERA_TEST_PRE_COMMIT_HOME") or tmp_path_factory.mktemp("pch"))
+
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+SNAPSHOT_PATHS = ("pyproject.toml", ".pre-commit-hooks.yaml", "README.md", "copera_secretscan")
+
+
+@pytest.fixture(scope="session")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """This checkout's working tree committed into a throwaway repository: (path, sha).
+
+    pre-commit installs hooks from a git revision; snapshotting the working tree (what
+    ``pre-commit try-repo`` does internally) tests the code and the manifest as they are now,
+    while a session-wide path keeps pre-commit's environment cache warm across tests.
+    """
+    import shutil
+
+    snapshot = tmp_path_factory.mktemp("hook-repo")
+    for name in SNAPSHOT_PATHS:
+        source = CHECKOUT / name
+        if source.is_dir():
+            shutil.copytree(source, snapshot / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, snapshot / name)
+    git(snapshot, "init", "-q")
+    sha = commit_all(snapshot, "snapshot")
+    return str(snapshot), sha
+
+
+def pre_commit(cwd: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the real pre-commit program with a shared cache directory."""
+    import sys
+
+    env = dict(os.environ, PRE_COMMIT_HOME=str(home), PRE_COMMIT_COLOR="never")
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )

@@ -63,6 +63,14 @@ def summary(result: ScanResult, options: ReportOptions) -> str:
     scanned = f"{result.files} file{'s' if result.files != 1 else ''} scanned"
     if result.suppressed:
         scanned += f", {result.suppressed} allowed"
+    if not result.findings and result.problems:
+        errors = f"{len(result.problems)} error{'s' if len(result.problems) != 1 else ''}"
+        return style(
+            f"Scan incomplete: {errors} (see above); no Copera tokens in what could be read "
+            f"({scanned}).",
+            "yellow",
+            options,
+        )
     if not result.findings:
         return style(f"No Copera tokens found ({scanned}).", "green", options)
     kinds = Counter(rule_name(f.rule_id) for f in result.findings)
