@@ -135,7 +135,7 @@ def emit(result: ScanResult, opts: dict) -> None:
     if output:
         write_atomically(output, text)
     elif text:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=options.color)
 
 
 def write_atomically(path: str, text: str) -> None:

@@ -1,0 +1,108 @@
+"""The pre-commit entry point: same answers as `scan FILES`, without loading the world."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from copera_secretscan import hook
+from copera_secretscan.cli import main as cli_main
+from copera_secretscan.rules import Ruleset
+from tests.tokens import make_token
+
+
+def test_fast_path_anchors_are_the_engines() -> None:
+    assert set(hook.ANCHORS) == set(Ruleset().anchors())
+
+
+@pytest.fixture
+def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.chdir(tmp_path)
+    names = []
+    for i in range(5):
+        (tmp_path / f"m{i}.py").write_text(f"x = {i}\n" * 200)
+        names.append(f"m{i}.py")
+    return names
+
+
+def test_clean_files_match_scan_output(
+    files: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert hook.main(files) == 0
+    fast = capsys.readouterr().out
+    assert cli_main(["scan", *files]) == 0
+    assert fast == capsys.readouterr().out
+
+
+def test_token_gives_scan_output_and_exit_1(
+    files: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = make_token("cp_pat_", 32, seed=31)
+    (tmp_path / "m3.py").write_text(f"x = 1\nTOKEN = '{token}'\n")
+    assert hook.main(files) == 1
+    from_hook = capsys.readouterr().out
+    assert cli_main(["scan", *files]) == 1
+    assert from_hook == capsys.readouterr().out
+    assert "m3.py:2:10" in from_hook
+
+
+def test_quiet_is_silent(files: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert hook.main(["--quiet", *files]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_anchor_split_across_read_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    token = make_token("cp_oat_", 32, seed=32)
+    block = 1 << 20
+    data = b"a" * (block - 2) + b" " + token.encode()  # "cp_" straddles the first read block
+    (tmp_path / "big.bin").write_bytes(data)
+    monkeypatch.chdir(tmp_path)
+    assert hook.fast_path_files(["big.bin"]) == ["big.bin"]
+    assert hook._clean("big.bin") is False
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--format", "json", "a.py"], ["-"], ["--", "-weird-name.py"]],
+)
+def test_options_and_specials_decide_the_path(
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    expected = ["-weird-name.py"] if args[0] == "--" else None
+    assert hook.fast_path_files(args) == expected
+
+
+def test_config_file_sends_the_hook_to_the_full_scanner(files: list[str], tmp_path: Path) -> None:
+    (tmp_path / ".copera-secretscan.toml").write_text("min_length = 20\n")
+    assert hook.fast_path_files(files) is None
+    (tmp_path / ".copera-secretscan.toml").unlink()
+    (tmp_path / "pyproject.toml").write_text("[tool.copera-secretscan]\nmin_length = 20\n")
+    assert hook.fast_path_files(files) is None
+
+
+def test_utf16_and_non_regular_files_are_not_fast_pathed(tmp_path: Path) -> None:
+    token = make_token("cp_pat_", 32, seed=33)
+    (tmp_path / "u16.txt").write_bytes(("T=" + token + "\n").encode("utf-16"))
+    assert hook._clean(str(tmp_path / "u16.txt")) is False
+    assert hook._clean(str(tmp_path)) is False  # a directory goes to the full scanner
+    assert hook._clean(str(tmp_path / "missing")) is False
+
+
+def test_clean_run_imports_no_third_party_module(files: list[str], tmp_path: Path) -> None:
+    probe = (
+        "import sys; from copera_secretscan.hook import main; code = main(sys.argv[1:]); "
+        "heavy = sorted(m for m in ('click', 'regex', 'pathspec', 'json', 'dataclasses') "
+        "if m in sys.modules); print(code, heavy)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, *files],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout.splitlines()[-1] == "0 []"
