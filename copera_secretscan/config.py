@@ -1,17 +1,28 @@
 """Settings: built-in defaults, overridden by a config file, overridden by command-line flags.
 
 The config lives in ``.copera-secretscan.toml`` or ``[tool.copera-secretscan]`` of
-``pyproject.toml`` at the repository root (first found wins; ``--config`` overrides).
+``pyproject.toml`` at the repository root (first found wins; ``--config`` overrides). The
+repository root is the git work tree containing the working directory, so running from a
+subdirectory finds the same config and the baseline keys the same paths. Every value remembers
+where it came from, because "why is this file skipped?" is the first question a config raises.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass, field
-from typing import Dict, Optional, Tuple
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .locate import find_config  # noqa: F401  (re-exported)
+from .errors import FatalError
+from .locate import find_config
 from .rules import BUILTIN_RULES, DEFAULT_MIN_LENGTH, Rule, Ruleset
+
+DEFAULT = "default"
+COMMAND_LINE = "command line"
+KEYS = ("exclude", "min_length", "allow_markers", "placeholders", "baseline", "rules")
+
+Excluder = Callable[..., bool]  # (absolute path, is_dir=False) -> excluded by configuration?
 
 
 @dataclass(frozen=True)
@@ -20,9 +31,10 @@ class Settings:
     min_length: int = DEFAULT_MIN_LENGTH
     allow_markers: Tuple[str, ...] = ()
     placeholders: Tuple[str, ...] = ()
-    baseline: Optional[str] = None
+    baseline: Optional[str] = None  # absolute path of the baseline to apply, if any
     rules: Tuple[Rule, ...] = ()  # custom rules, in addition to the built-in ones
-    root: str = "."  # directory that exclude patterns and the baseline path are relative to
+    root: str = "."  # the repository root: baseline entries are keyed by paths relative to it
+    config_file: Optional[str] = None  # absolute path of the config file read, if any
     origins: Dict[str, str] = field(
         default_factory=dict, compare=False
     )  # key -> where it came from
@@ -34,7 +46,100 @@ class Settings:
             placeholders=frozenset(word.lower() for word in self.placeholders),
         )
 
+    @property
+    def exclude_base(self) -> str:
+        """Exclude patterns read like a ``.gitignore`` in the config file's directory."""
+        return os.path.dirname(self.config_file) if self.config_file else self.root
+
+    def excluder(self) -> Optional[Excluder]:
+        """The walker's exclude predicate, or None when nothing is excluded (no pathspec cost)."""
+        if not self.exclude:
+            return None
+        return make_excluder(self.exclude, self.exclude_base)
+
+    def origin(self, key: str) -> str:
+        return self.origins.get(key, DEFAULT)
+
+    def with_flags(self, **changes: Any) -> Settings:
+        """These settings with command-line values laid on top (None means "flag not given")."""
+        given = {key: value for key, value in changes.items() if value is not None}
+        if not given:
+            return self
+        origins = {**self.origins, **{key: COMMAND_LINE for key in given}}
+        return replace(self, origins=origins, **given)
+
+
+def make_excluder(patterns: Tuple[str, ...], base: str) -> Excluder:
+    """A predicate over absolute paths for gitignore-style ``patterns`` relative to ``base``."""
+    import pathspec  # deferred: only configs with excludes need it
+
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+
+    def excluded(path: str, is_dir: bool = False) -> bool:
+        rel = os.path.relpath(os.path.abspath(path), base)
+        if rel == os.curdir or rel.split(os.sep, 1)[0] == os.pardir:
+            return False  # outside the config's directory: its patterns do not reach there
+        rel = rel.replace(os.sep, "/")
+        return bool(spec.match_file(rel + "/" if is_dir else rel))
+
+    return excluded
+
+
+def repository_root(start: str) -> str:
+    """The git work tree containing ``start``, else ``start`` itself."""
+    from . import git
+
+    return git.toplevel(start) or os.path.abspath(start)
+
 
 def load_settings(config_file: Optional[str] = None, start: str = ".") -> Settings:
-    """Settings for a run: from ``config_file`` if given, else the one found at ``start``."""
-    return Settings(root=os.path.abspath(start))
+    """Settings for a run: from ``config_file`` if given, else the one found at the root."""
+    root = repository_root(start)
+    if config_file is not None and not os.path.isfile(config_file):
+        raise FatalError(f"{config_file}: no such config file")
+    path = config_file or find_config(root)
+    if path is None:
+        return Settings(root=root, origins=dict.fromkeys(KEYS, DEFAULT))
+    from . import configfile  # deferred: TOML is parsed only when a config file exists
+
+    values = configfile.parse(configfile.read_table(path), path)
+    origins = {key: shown_path(path) if key in values else DEFAULT for key in KEYS}
+    return Settings(root=root, config_file=os.path.abspath(path), origins=origins, **values)
+
+
+def shown_path(path: str) -> str:
+    """``path`` relative to the working directory when under it, for messages."""
+    absolute = os.path.abspath(path)
+    rel = os.path.relpath(absolute, os.getcwd())
+    return absolute if rel.split(os.sep, 1)[0] == os.pardir else rel.replace(os.sep, "/")
+
+
+def describe(settings: Settings) -> str:
+    """The effective configuration as TOML, each value followed by where it came from."""
+    lines = [
+        "# copera-secretscan: effective configuration",
+        f"# repository root: {settings.root}",
+        f"# config file: {shown_path(settings.config_file) if settings.config_file else 'none'}",
+        "",
+    ]
+    rows = [(f"{key} = {_toml_value(settings, key)}", settings.origin(key)) for key in KEYS[:-1]]
+    width = max(len(text) for text, _ in rows)
+    lines += [f"{text.ljust(width)}  # {origin}" for text, origin in rows]
+    lines += ["", "# built-in rules"]
+    lines += [f"#   {rule.rule_id}: {rule.prefix}" for rule in BUILTIN_RULES]
+    for rule in settings.rules:
+        lines += ["", f"[[rules]]  # {settings.origin('rules')}", *_rule_lines(rule)]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(settings: Settings, key: str) -> str:
+    value: Any = getattr(settings, key)
+    if key == "baseline":
+        return json.dumps(shown_path(value) if value else "")
+    return json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
+
+
+def _rule_lines(rule: Rule) -> List[str]:
+    values = [("id", rule.rule_id), ("prefix", rule.prefix), ("body", rule.body_pattern)]
+    values += [("description", rule.name), ("revoke", rule.revoke)]
+    return [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in values if value]

@@ -7,9 +7,9 @@ comments, the baseline and the ordering of findings behave the same whatever was
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterable, List, Optional, Sequence, Union
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple, Union
 
-from . import sources
+from . import baseline, baselinefile, sources
 from .allowlist import drop_inline_allowed
 from .config import Settings
 from .models import Finding, Problem, ScanResult
@@ -34,7 +34,7 @@ def scan_paths(
         paths = [p for p in paths if p != sources.STDIN]
     else:
         scans = []
-    targets = sources.iter_targets(paths, use_ignore=use_ignore)
+    targets = sources.iter_targets(paths, use_ignore=use_ignore, exclude=settings.excluder())
     for item in _scan_targets(targets, ruleset, scans):
         if isinstance(item, Problem):
             problems.append(item)
@@ -46,7 +46,9 @@ def scan_paths(
             problems.append(item.problem)
         if progress is not None:
             progress(files, size)
-    return finish(findings, problems, settings, files, size, time.perf_counter() - started)
+    scope = baseline.scope_of(paths, settings.root)
+    seconds = time.perf_counter() - started
+    return finish(findings, problems, settings, files, size, seconds, scope=scope)
 
 
 def _scan_targets(
@@ -69,17 +71,38 @@ def finish(
     files: int,
     size: int,
     seconds: float,
+    scope: Optional[baseline.Scope] = None,
 ) -> ScanResult:
-    """Apply allow comments and order everything, so every source reports the same way."""
+    """Apply allow comments and order everything, so every source reports the same way.
+
+    ``scope`` (what was scanned) lets the baseline call an entry stale; None means "unknown".
+    """
+    problems = tuple(problems)
     kept, suppressed = drop_inline_allowed(findings, settings.allow_markers)
+    applied = _apply_baseline(kept, problems, settings, scope)
     return ScanResult(
-        findings=tuple(sorted(kept, key=Finding.sort_key)),
+        findings=tuple(sorted(applied.kept, key=Finding.sort_key)),
         problems=tuple(problems),
         files=files,
         bytes=size,
         seconds=seconds,
-        suppressed=suppressed,
+        suppressed=suppressed + applied.suppressed,
+        warnings=applied.warnings,
     )
+
+
+def _apply_baseline(
+    findings: List[Finding],
+    problems: Tuple[Problem, ...],
+    settings: Settings,
+    scope: Optional[baseline.Scope],
+) -> baseline.Applied:
+    """The baseline (read once per run) applied; files that could not be read are not stale."""
+    if settings.baseline is None:
+        return baseline.Applied(tuple(findings), 0, ())
+    known = baselinefile.load(settings.baseline)
+    unread = [problem.path for problem in problems]
+    return baseline.apply(known, findings, settings.root, scope, unread)
 
 
 def exit_code(result: ScanResult) -> int:

@@ -1,0 +1,158 @@
+"""Workflows over a baseline file: build it from a scan, audit its entries, report on it for CI.
+
+No click here: the CLI asks the questions and this module answers everything else, so the
+audit's display and bookkeeping are testable without a terminal. An entry holds no line number,
+so to show it in context the entry's file is scanned again and the token found by its hash;
+the context is always masked, because an audit is often screen-shared or pasted into a ticket.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from dataclasses import dataclass, replace
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from . import baselinefile, engine, scanner
+from .baseline import FALSE_POSITIVE, LEAK, Baseline, Entry, merged, scope_of
+from .config import Settings
+from .models import Finding, Origin, ScanResult
+
+CONTEXT_LINES = 2  # lines shown above and below the token
+_WIDTH = 120
+DECISION_NAMES = {LEAK: "real leak, to rotate", FALSE_POSITIVE: "false positive", None: "undecided"}
+EXIT_OK = 0
+EXIT_ATTENTION = 1  # an entry is a real leak still present, or has expired
+
+
+def build(
+    paths: Sequence[str], settings: Settings, target: str, update: bool, use_ignore: bool = True
+) -> Tuple[Baseline, ScanResult]:
+    """Scan ``paths`` (the baseline not applied) and the baseline ``target`` should now hold.
+
+    ``create`` keeps the salt and decisions of a sound existing file, so re-running it on an
+    unchanged tree rewrites the same bytes and never throws audit work away. ``update`` reads
+    the file strictly and also keeps entries for paths outside what was scanned.
+    """
+    old = baselinefile.load(target) if update else baselinefile.load_if_valid(target)
+    result = scanner.scan_paths(paths, replace(settings, baseline=None), use_ignore=use_ignore)
+    scope = scope_of([p for p in paths if p != "-"], settings.root) if update else None
+    return merged(old, result.findings, settings.root, scope), result
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where an entry's token is now, with the surrounding lines already masked."""
+
+    line: int
+    context: Tuple[Tuple[int, str], ...]  # (line number, masked text)
+
+
+def locate_all(baseline: Baseline, settings: Settings) -> Dict[str, Located]:
+    """Digest -> where the token is now, for every entry still present in its file."""
+    found: Dict[str, Located] = {}
+    for path in sorted({entry.path for entry in baseline.entries}):
+        found.update(_locate_in(path, baseline, settings))
+    return found
+
+
+def _locate_in(path: str, baseline: Baseline, settings: Settings) -> Dict[str, Located]:
+    try:
+        with open(os.path.join(settings.root, path), "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return {}  # gone or unreadable: the entry is reported as stale
+    findings = engine.scan_bytes(data, Origin(path), settings.ruleset())
+    lines = data.decode("utf-8", "replace").split("\n")
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()  # the final newline ends the last line; it does not start another
+    located: Dict[str, Located] = {}
+    for finding in findings:
+        digest = baseline.digest(finding.rule_id, path, finding.secret)
+        located.setdefault(digest, Located(finding.line, _context(lines, finding, findings)))
+    return located
+
+
+def _context(
+    lines: List[str], finding: Finding, every: List[Finding]
+) -> Tuple[Tuple[int, str], ...]:
+    first = max(1, finding.line - CONTEXT_LINES)
+    last = min(len(lines), finding.line + CONTEXT_LINES)
+    return tuple((n, _masked(lines[n - 1], every)) for n in range(first, last + 1))
+
+
+def _masked(line: str, findings: List[Finding]) -> str:
+    """The line with every token on it redacted, trimmed to a readable width."""
+    for finding in findings:
+        line = line.replace(finding.secret, finding.redacted)
+    line = line.rstrip("\r")
+    return line if len(line) <= _WIDTH else line[:_WIDTH] + "…"
+
+
+def show(entry: Entry, located: Optional[Located], index: int, total: int) -> str:
+    """One entry as the audit presents it: where, what, the masked context, the decision."""
+    where = f"{entry.path}:{located.line}" if located else entry.path
+    lines = [f"[{index}/{total}] {where}  {entry.rule_id}  {entry.redacted}"]
+    if located is None:
+        lines.append("    (no longer found in this file: stale; 'baseline update' drops it)")
+    else:
+        width = len(str(located.context[-1][0]))
+        for number, text in located.context:
+            mark = ">" if number == located.line else " "
+            lines.append(f"  {mark} {str(number).rjust(width)} | {text}")
+    lines.append(f"    decision: {DECISION_NAMES[entry.decision]}" + _extra(entry))
+    return "\n".join(lines)
+
+
+def _extra(entry: Entry) -> str:
+    extra = f"; reason: {entry.reason}" if entry.reason else ""
+    return extra + (f"; expires {entry.expires}" if entry.expires else "")
+
+
+def to_audit(baseline: Baseline, everything: bool) -> List[Entry]:
+    return [entry for entry in baseline.entries if everything or entry.decision is None]
+
+
+def report(
+    baseline: Baseline, settings: Settings, today: Optional[datetime.date] = None
+) -> Tuple[str, int]:
+    """The CI log view of a baseline, and its exit code.
+
+    Exit 1 while an entry is marked a real leak and its token is still in the file (rotate it,
+    remove it, then 'baseline update' drops the entry) or an entry has expired: both mean a
+    token the team agreed must go is still there. Undecided and stale entries are listed but
+    do not fail the job.
+    """
+    today = today or datetime.date.today()
+    found = locate_all(baseline, settings)
+    rows, attention = [], 0
+    for entry in baseline.entries:
+        states = _states(entry, entry.digest in found, today)
+        attention += "EXPIRED" in states or ("present" in states and entry.decision == LEAK)
+        where = f"{entry.path}:{found[entry.digest].line}" if entry.digest in found else entry.path
+        rows.append(
+            f"{where}  {entry.rule_id}  {entry.redacted}  {DECISION_NAMES[entry.decision]}"
+            f"  [{', '.join(states)}]{_extra(entry)}"
+        )
+    return "\n".join([*rows, _summary(baseline, found, attention)]) + "\n", int(attention > 0)
+
+
+def _states(entry: Entry, present: bool, today: datetime.date) -> List[str]:
+    states = ["present" if present else "STALE: no longer found"]
+    return [*states, "EXPIRED"] if entry.expired(today) else states
+
+
+def _summary(baseline: Baseline, found: Dict[str, Located], attention: int) -> str:
+    entries = baseline.entries
+    counts = {
+        name: sum(1 for e in entries if e.decision == key)
+        for key, name in [
+            (LEAK, "real leaks"),
+            (FALSE_POSITIVE, "false positives"),
+            (None, "undecided"),
+        ]
+    }
+    stale = sum(1 for e in entries if e.digest not in found)
+    parts = [f"{n} {name}" for name, n in counts.items()] + [f"{stale} stale"]
+    verdict = f"; {attention} need attention" if attention else ""
+    return f"baseline: {len(entries)} entries: {', '.join(parts)}{verdict}."

@@ -1,0 +1,211 @@
+"""Reading and checking one config file: every mistake is one line naming the file and the key.
+
+A config file is read by people who copy snippets between projects, so a typo must not be
+silently ignored (``exclued = [...]`` would quietly scan ``vendor/``) and a wrong type must say
+what was expected. TOML is parsed only here, and only when a config file exists, so that a run
+without one pays nothing for it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import Any, Callable, Dict, List, Tuple
+
+from .errors import FatalError
+from .rules import BUILTIN_RULES, MAX_BODY, Rule, compile_body_pattern
+
+_RULE_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}\Z")
+# At least three characters: the engine anchors its literal search on the first three bytes,
+# and a one- or two-letter prefix would turn every ordinary word into a candidate.
+_PREFIX = re.compile(r"[A-Za-z0-9_-]{3,64}\Z")
+_RULE_KEYS = ("id", "prefix", "body", "description", "revoke")
+_VET_BUDGET = 0.02  # seconds a body pattern may take on one 4 KiB probe; sane ones take µs
+_CUSTOM_REVOKE = "Revoke it with whoever issued it, then remove it from git history."
+
+
+def read_table(path: str) -> Dict[str, Any]:
+    """Our table from ``path``: the whole file, or ``[tool.copera-secretscan]`` of a pyproject."""
+    toml = _toml()
+    try:
+        with open(path, "rb") as handle:
+            doc = toml.loads(handle.read().decode("utf-8"))
+    except OSError as exc:
+        raise FatalError(f"{path}: cannot read config: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise FatalError(f"{path}: config is not UTF-8 text") from exc
+    except toml.TOMLDecodeError as exc:
+        raise FatalError(f"{path}: invalid TOML: {exc}") from exc
+    if os.path.basename(path) != "pyproject.toml":
+        return doc
+    table = doc.get("tool", {}).get("copera-secretscan", {})
+    if not isinstance(table, dict):
+        raise FatalError(f"{path}: tool.copera-secretscan: expected a table, got {kind(table)}")
+    return table
+
+
+def _toml() -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
+    import tomli  # the backport; a dependency on Python < 3.11 only
+
+    return tomli
+
+
+def parse(table: Dict[str, Any], path: str) -> Dict[str, Any]:
+    """Checked values keyed like :class:`~.config.Settings` fields (paths made absolute)."""
+    unknown = sorted(set(table) - set(_CHECKS))
+    if unknown:
+        expected = ", ".join(sorted(_CHECKS))
+        raise FatalError(f"{path}: unknown key {unknown[0]!r} (expected one of: {expected})")
+    base = os.path.dirname(os.path.abspath(path))
+    return {key: _CHECKS[key](value, f"{path}: {key}", base) for key, value in table.items()}
+
+
+def kind(value: Any) -> str:
+    """A value's type in TOML words, for "expected X, got Y" messages."""
+    names: Tuple[Tuple[type, str], ...] = ((bool, "a boolean"), (int, "an integer"))
+    names += ((float, "a float"), (str, "a string"), (list, "an array"), (dict, "a table"))
+    return next((name for typ, name in names if isinstance(value, typ)), "a date or time")
+
+
+def _strings(value: Any, where: str, base: str) -> Tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise FatalError(f"{where}: expected an array of strings, got {kind(value)}")
+    if any(not item.strip() for item in value):
+        raise FatalError(f"{where}: expected an array of non-empty strings, got an empty one")
+    return tuple(value)
+
+
+def _patterns(value: Any, where: str, base: str) -> Tuple[str, ...]:
+    patterns = _strings(value, where, base)
+    import pathspec  # deferred: only configs with excludes need it
+
+    try:
+        pathspec.GitIgnoreSpec.from_lines(patterns)
+    except (ValueError, TypeError) as exc:
+        raise FatalError(f"{where}: invalid gitignore-style pattern: {exc}") from exc
+    return patterns
+
+
+def _min_length(value: Any, where: str, base: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BODY:
+        got = kind(value) if not isinstance(value, int) or isinstance(value, bool) else value
+        raise FatalError(f"{where}: expected an integer from 1 to {MAX_BODY}, got {got}")
+    return value
+
+
+def _baseline(value: Any, where: str, base: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        got = kind(value) if not isinstance(value, str) else "an empty string"
+        raise FatalError(f"{where}: expected a file path (a string), got {got}")
+    return os.path.normpath(os.path.join(base, value))
+
+
+def _rules(value: Any, where: str, base: str) -> Tuple[Rule, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise FatalError(f"{where}: expected [[rules]] tables, got {kind(value)}")
+    rules: List[Rule] = []
+    for index, table in enumerate(value):
+        rule = _rule(table, f"{where}[{index}]")
+        _check_unique(rule, rules, f"{where}[{index}]")
+        rules.append(rule)
+    return tuple(rules)
+
+
+def _rule(table: Dict[str, Any], where: str) -> Rule:
+    unknown = sorted(set(table) - set(_RULE_KEYS))
+    if unknown:
+        raise FatalError(
+            f"{where}: unknown key {unknown[0]!r} (expected one of: {', '.join(_RULE_KEYS)})"
+        )
+    for key in ("id", "prefix"):
+        if key not in table:
+            raise FatalError(f"{where}: missing {key!r}")
+    text = {key: _text(table, key, where) for key in _RULE_KEYS if key in table}
+    if not _RULE_ID.match(text["id"]):
+        raise FatalError(
+            f"{where}.id: expected lowercase letters, digits, '.', '_' or '-' (at most 64), "
+            f"got {text['id']!r}"
+        )
+    if not _PREFIX.match(text["prefix"]):
+        raise FatalError(
+            f"{where}.prefix: expected 3 to 64 token characters (A-Z a-z 0-9 _ -), "
+            f"got {text['prefix']!r}"
+        )
+    if "body" in text:
+        _check_body(text["body"], f"{where}.body")
+    return Rule(
+        rule_id=text["id"],
+        prefix=text["prefix"],
+        name=text.get("description", f"token matching custom rule {text['id']}"),
+        acts_as="whoever issued it (custom rule)",
+        revoke=text.get("revoke", _CUSTOM_REVOKE),
+        body_pattern=text.get("body"),
+    )
+
+
+def _text(table: Dict[str, Any], key: str, where: str) -> str:
+    value = table[key]
+    if not isinstance(value, str) or not value:
+        got = kind(value) if not isinstance(value, str) else "an empty string"
+        raise FatalError(f"{where}.{key}: expected a non-empty string, got {got}")
+    return value
+
+
+def _check_unique(rule: Rule, earlier: List[Rule], where: str) -> None:
+    for other in (*BUILTIN_RULES, *earlier):
+        builtin = " built-in" if other in BUILTIN_RULES else ""
+        if other.rule_id == rule.rule_id:
+            raise FatalError(f"{where}.id: {rule.rule_id!r} is already the id of a{builtin} rule")
+        if other.prefix == rule.prefix:
+            raise FatalError(
+                f"{where}.prefix: {rule.prefix!r} is already the prefix of{builtin} rule "
+                f"{other.rule_id!r}"
+            )
+
+
+def _check_body(pattern: str, where: str) -> None:
+    """Compile the pattern and refuse one that backtracks badly on a run of one character.
+
+    The per-candidate timeout in :func:`~.rules.body_end` stops a pattern that hangs, but a
+    pattern that takes a tenth of a second per candidate (``(a+)+$`` does, in ``regex``) would
+    still turn a file full of candidates into a minutes-long commit. Probing at load time with
+    4 KiB runs of each character the pattern mentions fails such a config at once and clearly.
+    """
+    try:
+        compiled = compile_body_pattern(pattern)
+    except FatalError as exc:
+        raise FatalError(f"{where}: {exc}") from exc
+    for probe in _probes(pattern):
+        if _too_slow(compiled, probe) and _too_slow(compiled, probe):  # twice: not a hiccup
+            raise FatalError(
+                f"{where}: pattern {pattern!r} backtracks catastrophically (over "
+                f"{_VET_BUDGET:g}s on a {len(probe)}-byte run of {chr(probe[0])!r}); simplify it"
+            )
+
+
+def _probes(pattern: str) -> List[bytes]:
+    chars = sorted({c for c in pattern if c.isascii() and (c.isalnum() or c in "_-")} | {"a"})
+    return [c.encode("ascii") * (MAX_BODY - 1) + b"!" for c in chars]
+
+
+def _too_slow(compiled: Any, probe: bytes) -> bool:
+    try:
+        compiled.match(probe, 0, MAX_BODY, timeout=_VET_BUDGET)
+    except TimeoutError:
+        return True
+    return False
+
+
+_CHECKS: Dict[str, Callable[[Any, str, str], Any]] = {
+    "exclude": _patterns,
+    "min_length": _min_length,
+    "allow_markers": _strings,
+    "placeholders": _strings,
+    "baseline": _baseline,
+    "rules": _rules,
+}
