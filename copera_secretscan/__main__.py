@@ -1,3 +1,3 @@
-from copera_secretscan.cli import main
+from copera_secretscan.entry import main
 
 raise SystemExit(main())

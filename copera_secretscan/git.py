@@ -9,7 +9,21 @@ from __future__ import annotations
 
 import os
 import subprocess
-from typing import Dict, List, Optional, Sequence
+import tempfile
+import threading
+from contextlib import contextmanager
+from typing import (
+    IO,
+    Any,
+    Collection,
+    Dict,
+    Iterator,
+    List,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
 from .errors import FatalError
 
@@ -107,3 +121,196 @@ def version() -> tuple:
     out = run(["version"]).decode("ascii", "replace")
     digits = out.split()[2].split(".")[:3] if len(out.split()) > 2 else []
     return tuple(int(d) for d in digits if d.isdigit())
+
+
+# --- git objects: the staged index, ranges and history (issue 3) ---------------------------------
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # `git hash-object -t tree /dev/null`
+BATCH_FORMAT = "%(objectname) %(objecttype) %(objectsize)"
+_NAMED_BATCH = BATCH_FORMAT + " %(rest)"  # rest = rev-list's path; it would split names at spaces
+GITLINK = "160000"  # a submodule's commit in the index: content lives in another repository
+_STAGED_DIFF = "diff --cached --raw -z --no-renames --no-abbrev --no-relative --diff-filter=ACMR"
+_CHANGES_LOG = (
+    "log --raw -m --root --no-renames --no-abbrev -z --reverse --topo-order --no-show-signature"
+    " --no-relative --no-ext-diff --format=%x01%H%x00%an%x00%aI"
+)
+
+
+class Change(NamedTuple):
+    """One path a commit set to a blob, as ``git log --raw`` reports it."""
+
+    commit: str
+    author: str
+    date: str  # author date, ISO 8601
+    blob: str
+    path: str
+
+
+def require_version(minimum: Tuple[int, ...] = MIN_GIT) -> Tuple[int, ...]:
+    """Git scans need modern plumbing; say so in one line instead of failing obscurely later."""
+    try:
+        found = version()
+    except FatalError as exc:
+        raise FatalError(f"{exc}; git scans need git {_dotted(minimum)} or newer") from exc
+    if found < minimum:
+        raise FatalError(f"git {_dotted(found)} is too old; git scans need {_dotted(minimum)}")
+    return found
+
+
+def _dotted(numbers: Tuple[int, ...]) -> str:
+    return ".".join(str(n) for n in numbers)
+
+
+def spawn(
+    args: Sequence[str], cwd: Optional[str] = None, stdin: Any = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
+    """Start a long-running git whose stdout we stream; stderr goes to a file, not a pipe that
+    could fill up and stall git while we are busy reading stdout."""
+    try:
+        return subprocess.Popen(
+            ["git", *args],
+            cwd=cwd,
+            env=git_env(keep_index=True),
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=tempfile.TemporaryFile(),
+            bufsize=1 << 20,
+        )
+    except FileNotFoundError as exc:
+        raise FatalError("git is not installed or not on PATH") from exc
+
+
+def _finish(proc: subprocess.Popen[bytes], what: str, failed: bool) -> None:
+    """Reap ``proc``; a non-zero exit after a complete read is fatal, with git's last line."""
+    if failed:
+        proc.kill()
+    code = proc.wait()
+    err = proc.stderr
+    if failed or code == 0 or err is None:
+        return
+    err.seek(0)
+    lines = err.read().decode("utf-8", "replace").strip().splitlines()
+    raise FatalError(f"git {what} failed: {lines[-1] if lines else code}")
+
+
+@contextmanager
+def object_stream(
+    revs: Sequence[str], cwd: Optional[str] = None, drop_trees: bool = True
+) -> Iterator[IO[bytes]]:
+    """``rev-list --objects REVS | cat-file --batch``: every reachable commit, tag and blob once.
+
+    One pipe between two gits, no Python in between, so the walk and the reads overlap. Trees
+    are filtered out (their bytes are never a leak); each blob header ends with its path.
+    """
+    listing = spawn(["rev-list", "--objects", "--filter=object:type=blob", *revs], cwd)
+    batch = spawn(["cat-file", f"--batch={_NAMED_BATCH}"], cwd, stdin=listing.stdout)
+    assert listing.stdout is not None and batch.stdout is not None
+    listing.stdout.close()  # only cat-file reads it now, so rev-list sees EPIPE if cat-file dies
+    failed = True
+    try:
+        yield batch.stdout
+        failed = False
+    finally:
+        batch.stdout.close()
+        _finish(batch, "cat-file", failed)
+        _finish(listing, "rev-list", failed)
+
+
+@contextmanager
+def cat_objects(names: Sequence[str], cwd: Optional[str] = None) -> Iterator[IO[bytes]]:
+    """``cat-file --batch`` over ``names``, fed from a thread so neither pipe can deadlock."""
+    proc = spawn(["cat-file", f"--batch={BATCH_FORMAT}"], cwd, stdin=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    feeder = threading.Thread(target=_feed, args=(proc.stdin, names), daemon=True)
+    feeder.start()
+    failed = True
+    try:
+        yield proc.stdout
+        failed = False
+    finally:
+        proc.stdout.close()
+        _finish(proc, "cat-file", failed)
+        feeder.join()
+
+
+def _feed(stdin: IO[bytes], names: Sequence[str]) -> None:
+    try:
+        for name in names:
+            stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
+        stdin.close()
+    except OSError:  # cat-file went away; the reader reports why
+        pass
+
+
+def staged_blobs(cwd: Optional[str] = None) -> List[Tuple[str, str]]:
+    """(blob, path) for files the next commit adds or changes, read from the index git commits.
+
+    ``diff --cached`` needs no HEAD (before the first commit it compares with the empty tree);
+    ``--no-renames`` turns a rename into an add, so the new path is scanned; gitlinks are left out.
+    """
+    out = run(_STAGED_DIFF.split(), cwd=cwd, keep_index=True)
+    fields = out.split(b"\0")
+    pairs = []
+    for meta, path in zip(fields[0::2], fields[1::2]):
+        parts = meta.split()
+        if len(parts) >= 4 and parts[1] != GITLINK.encode():
+            pairs.append((parts[3].decode("ascii"), path.decode("utf-8", "surrogateescape")))
+    return pairs
+
+
+def stash_commits(cwd: Optional[str] = None) -> List[str]:
+    """Every stash entry, not only the newest: older ones live only in ``refs/stash``'s reflog."""
+    if not run(["rev-parse", "--verify", "--quiet", "refs/stash"], cwd=cwd, check=False):
+        return []
+    out = run(["log", "-g", "--format=%H", "refs/stash", "--"], cwd=cwd)
+    return out.decode("ascii").split()
+
+
+def commit_exists(rev: str, cwd: Optional[str] = None) -> bool:
+    out = run(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=cwd, check=False)
+    return bool(out.strip())
+
+
+def changes(
+    revs: Sequence[str], blobs: Collection[str], cwd: Optional[str] = None
+) -> Iterator[Change]:
+    """Each (commit, path) that wrote one of ``blobs``, oldest first (parents before children).
+
+    ``-m`` diffs a merge against each parent, so a token a merge resolution introduced is seen;
+    the log is streamed, and ``--find-object`` narrows it when the blob list is short enough
+    for a command line.
+    """
+    narrow = [f"--find-object={blob}" for blob in blobs] if len(blobs) <= 500 else []
+    proc = spawn([*_CHANGES_LOG.split(), *narrow, *revs, "--"], cwd)
+    assert proc.stdout is not None
+    failed = True
+    try:
+        yield from _parse_changes(proc.stdout, blobs)
+        failed = False
+    finally:
+        proc.stdout.close()
+        _finish(proc, "log", failed)
+
+
+def _parse_changes(stream: IO[bytes], blobs: Collection[str]) -> Iterator[Change]:
+    pending = b""
+    while True:
+        block = stream.read(1 << 20)
+        records = (pending + block).split(b"\x01")
+        pending = records.pop() if block else b""
+        for record in records:
+            yield from _record_changes(record, blobs)
+        if not block:
+            return
+
+
+def _record_changes(record: bytes, blobs: Collection[str]) -> Iterator[Change]:
+    fields = record.split(b"\0")
+    if len(fields) < 3:
+        return
+    commit, author, date = (f.decode("utf-8", "replace") for f in fields[:3])
+    for meta, path in zip(fields[3::2], fields[4::2]):
+        parts = meta.split()
+        blob = parts[3].decode("ascii") if len(parts) >= 5 else ""
+        if blob in blobs:
+            yield Change(commit, author, date, blob, path.decode("utf-8", "surrogateescape"))

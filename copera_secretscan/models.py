@@ -23,6 +23,20 @@ class Origin:
 
 
 @dataclass(frozen=True)
+class History:
+    """Where a token found in git first appeared and how far it spread (history and range scans).
+
+    ``commits`` counts the commits that wrote the token at this path; ``present_at_head`` is
+    None for commit messages, which have no HEAD version.
+    """
+
+    author: str
+    date: str  # author date of the first commit, ISO 8601
+    commits: int
+    present_at_head: Optional[bool]
+
+
+@dataclass(frozen=True)
 class Finding:
     rule_id: str
     origin: Origin
@@ -34,6 +48,7 @@ class Finding:
     prefix: str  # the rule prefix the token starts with, so redaction never guesses
     line_text: str = field(default="", compare=False, repr=False)  # the token's line, clipped
     prev_line_text: str = field(default="", compare=False, repr=False)
+    history: Optional[History] = field(default=None, compare=False, repr=False)
 
     @property
     def path(self) -> Optional[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any, Dict
 
 from ..models import Finding, ScanResult
@@ -12,6 +13,13 @@ VERSION = 1
 
 
 def finding_dict(finding: Finding, options: ReportOptions) -> Dict[str, Any]:
+    entry = _core_dict(finding, options)
+    if finding.history is not None:  # git history: first author and date, commits, still at HEAD
+        entry.update(asdict(finding.history))
+    return entry
+
+
+def _core_dict(finding: Finding, options: ReportOptions) -> Dict[str, Any]:
     return {
         "rule_id": finding.rule_id,
         "path": finding.path,

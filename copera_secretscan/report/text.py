@@ -88,6 +88,10 @@ def summary(result: ScanResult, options: ReportOptions) -> str:
 def render(result: ScanResult, options: ReportOptions) -> str:
     if options.quiet and not result.findings:
         return ""
+    if any(finding.history is not None for finding in result.findings):
+        from . import grouped  # git history: one block per token, not per commit
+
+        return grouped.render(result, options)
     out: List[str] = []
     for finding in result.findings:
         out.extend(render_finding(finding, options))

@@ -1,0 +1,117 @@
+"""``copera-secretscan``: the console script, with a lean path for ``scan --staged``.
+
+A plain ``.git/hooks/pre-commit`` that runs ``copera-secretscan scan --staged`` pays for every
+import on every commit, and click alone costs more than the interpreter start. The common
+answer — no staged blob contains the three bytes every Copera token starts with — needs only
+``os``, ``sys`` and ``subprocess``: list the staged blobs, read them in one ``cat-file`` batch,
+search for the anchor. This is the one module besides ``git.py`` that runs git, because
+importing ``git.py`` would bring ``typing`` and friends along. Anything else (a candidate, a
+config file, another option, any git error) goes to the full CLI, which prints and exits the
+same way, so the fast path can only ever say what the full scan would say.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+ANCHOR = b"cp_"  # rules.Ruleset().anchors() for the built-in rules; a test keeps them equal
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+FAST_ARGS = {"--staged", "--quiet", "-q"}
+MAX_BLOBS = 1000  # ids we can write to cat-file's stdin before reading without a feeder thread
+_LEAKY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR", "GIT_PREFIX")
+_STAGED_DIFF = "diff --cached --raw -z --no-renames --no-abbrev --no-relative --diff-filter=ACMR"
+_BLOCK = 1 << 20
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if _fast_eligible(args):
+        count = staged_clean_count()
+        if count is not None:
+            if "--quiet" not in args and "-q" not in args:
+                print(f"No Copera tokens found ({count} file{'' if count == 1 else 's'} scanned).")
+            return 0
+    from .cli import main as cli_main
+
+    return cli_main(args)
+
+
+def _fast_eligible(args: list[str]) -> bool:
+    if args[:1] != ["scan"] or "--staged" not in args or not set(args[1:]) <= FAST_ARGS:
+        return False
+    from .locate import find_config
+
+    return find_config(os.getcwd()) is None
+
+
+def _git_env() -> dict[str, str]:
+    """As ``git.git_env(keep_index=True)``: the index git is committing, nothing redirected."""
+    env = {k: v for k, v in os.environ.items() if k not in _LEAKY_ENV}
+    if "GIT_INDEX_FILE" in env:
+        env["GIT_INDEX_FILE"] = os.path.abspath(env["GIT_INDEX_FILE"])
+    env["LC_ALL"] = "C"
+    return env
+
+
+def staged_clean_count() -> int | None:
+    """How many staged files were read, when none can hold a token; None means "look closer"."""
+    env = _git_env()
+    try:
+        diff = subprocess.run(
+            ["git", *_STAGED_DIFF.split()], env=env, capture_output=True, stdin=subprocess.DEVNULL
+        )
+    except OSError:
+        return None
+    blobs = _staged_blob_ids(diff.stdout)
+    if diff.returncode != 0 or blobs is None or len(blobs) > MAX_BLOBS:
+        return None
+    if not blobs:
+        return 0
+    return len(blobs) if _all_clean(blobs, env) else None
+
+
+def _staged_blob_ids(raw: bytes) -> list[str] | None:
+    fields = raw.split(b"\0")
+    ids = []
+    for meta in fields[0:-1:2]:
+        parts = meta.split()
+        if len(parts) < 4:
+            return None
+        if parts[1] != b"160000":  # a gitlink: the submodule's own hooks guard its content
+            ids.append(parts[3].decode("ascii"))
+    return ids
+
+
+def _all_clean(blobs: list[str], env: dict[str, str]) -> bool:
+    proc = subprocess.Popen(
+        ["git", "cat-file", "--batch"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write("".join(f"{blob}\n" for blob in blobs).encode("ascii"))
+    proc.stdin.close()
+    clean = all(_blob_clean(proc) for _ in blobs)
+    proc.kill()
+    proc.wait()
+    return clean
+
+
+def _blob_clean(proc: subprocess.Popen[bytes]) -> bool:
+    """Read one ``cat-file --batch`` entry; False at the first anchor or anything unexpected."""
+    stream = proc.stdout
+    assert stream is not None
+    header = stream.readline().split()
+    if len(header) != 3 or header[1] != b"blob" or not header[2].isdigit():
+        return False
+    left, tail, first = int(header[2]), b"", True
+    while left:
+        block = stream.read(min(left, _BLOCK))
+        if not block or (first and block[:2] in UTF16_BOMS) or ANCHOR in tail + block:
+            return False
+        left, tail, first = left - len(block), block[-(len(ANCHOR) - 1) :], False
+    return stream.read(1) == b"\n"

@@ -1,0 +1,203 @@
+"""Git objects as scan input: blobs from ``git cat-file --batch``, commit and tag messages, the
+staged index and the message file of a commit being made.
+
+Each object is scanned once. A blob up to ``engine.CHUNK_SIZE`` is read whole; a larger one is
+streamed through the engine window by window straight off the pipe, so memory stays bounded
+whatever the blob size. Nothing here knows about provenance: ``history.py`` turns blob findings
+into the commits that introduced them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import IO, Dict, List, Optional, Tuple
+
+from . import engine, git, scanner
+from .config import Settings
+from .errors import FatalError
+from .models import Finding, Origin, Problem, ScanResult
+from .rules import Ruleset
+from .scanner import Progress
+
+# git strips everything below this line of COMMIT_EDITMSG (`git commit -v` puts the diff there)
+_SCISSORS = b" ------------------------ >8 ------------------------\n"
+
+
+@dataclass(frozen=True)
+class Header:
+    """One ``cat-file --batch`` header: ``name`` is rev-list's path for a blob, or what we asked
+    for when git reports the object missing."""
+
+    oid: str
+    kind: str
+    size: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Message:
+    """Who wrote a commit or annotated tag message, for the report and to pick the oldest."""
+
+    commit: str  # the commit itself, or the object a tag points at
+    author: str
+    date: str  # ISO 8601
+    time: int  # seconds since the epoch
+
+
+@dataclass
+class ObjectScan:
+    """What one pass over an object stream found, before provenance is resolved."""
+
+    blobs: Dict[str, List[Finding]] = field(default_factory=dict)  # blob id -> its findings
+    messages: List[Tuple[Message, Finding]] = field(default_factory=list)
+    problems: List[Problem] = field(default_factory=list)
+    files: int = 0  # unique blobs read
+    bytes: int = 0
+
+
+def read_header(stream: IO[bytes]) -> Optional[Header]:
+    """The next header, or None at the end of the stream."""
+    line = stream.readline()
+    if not line:
+        return None
+    parts = line.rstrip(b"\n").split(b" ", 3)
+    text = [part.decode("utf-8", "surrogateescape") for part in parts]
+    if len(text) >= 3 and text[2].isdigit():
+        return Header(text[0], text[1], int(text[2]), text[3] if len(text) > 3 else "")
+    return Header(text[0], "missing", 0, text[0])
+
+
+def skip_object(stream: IO[bytes], header: Optional[Header]) -> None:
+    """Consume an object we do not scan (a missing one has no content)."""
+    if header is not None and header.kind != "missing":
+        stream.read(header.size + 1)
+
+
+def scan_blob(stream: IO[bytes], size: int, origin: Origin, ruleset: Ruleset) -> List[Finding]:
+    """Findings in the next ``size`` bytes of ``stream``; consumes the blob and its newline."""
+    if size <= engine.CHUNK_SIZE:
+        data = stream.read(size)
+        _expect(len(data) == size, origin)
+        findings = engine.scan_bytes(data, origin, ruleset)
+    else:
+        findings = list(engine.scan_stream(_bounded(stream, size, origin), origin, ruleset))
+    _expect(stream.read(1) == b"\n", origin)
+    return findings
+
+
+def _bounded(stream: IO[bytes], size: int, origin: Origin) -> engine.Reader:
+    """A reader that returns exactly the blob's bytes, then end-of-file."""
+    left = [size]
+
+    def read(n: int) -> bytes:
+        data = stream.read(min(n, left[0])) if left[0] else b""
+        left[0] -= len(data)
+        _expect(bool(data) or not left[0], origin)
+        return data
+
+    return read
+
+
+def _expect(ok: bool, origin: Origin) -> None:
+    if not ok:
+        raise FatalError(f"git cat-file output ended early in {origin.path or 'an object'}")
+
+
+def scan_object_stream(
+    stream: IO[bytes], ruleset: Ruleset, progress: Optional[Progress] = None
+) -> ObjectScan:
+    """Scan every blob and every commit/tag message of a ``git.object_stream``."""
+    scan = ObjectScan()
+    header = read_header(stream)
+    while header is not None:
+        if header.kind == "blob":
+            origin = Origin(header.name or header.oid)
+            findings = scan_blob(stream, header.size, origin, ruleset)
+            if findings:
+                scan.blobs[header.oid] = findings
+            scan.files += 1
+        elif header.kind in ("commit", "tag"):
+            scan.messages.extend(scan_message(header, stream.read(header.size + 1), ruleset))
+        elif header.kind == "missing":
+            scan.problems.append(Problem(header.name, "object missing from the repository"))
+        else:
+            skip_object(stream, header)  # a tree, when git is too old to filter them out
+        scan.bytes += header.size
+        if progress is not None:
+            progress(scan.files, scan.bytes)
+        header = read_header(stream)
+    return scan
+
+
+def scan_message(header: Header, data: bytes, ruleset: Ruleset) -> List[Tuple[Message, Finding]]:
+    """Findings in a commit or tag message; ``line`` counts from the message's first line."""
+    head, _, body = data.partition(b"\n\n")
+    if not engine.might_contain(body, ruleset):
+        return []
+    fields = dict(line.partition(b" ")[::2] for line in reversed(head.split(b"\n")))
+    target = fields.get(b"object", b"").decode("ascii") if header.kind == "tag" else header.oid
+    message = _message(target or header.oid, fields.get(b"author") or fields.get(b"tagger") or b"")
+    found = engine.scan_bytes(body, Origin(None, message.commit), ruleset)
+    return [(message, finding) for finding in found]
+
+
+def _message(commit: str, ident: bytes) -> Message:
+    """Parse ``Name <email> 1700000000 +0100`` (an author or tagger line)."""
+    name, _, rest = ident.decode("utf-8", "replace").partition(" <")
+    stamp = rest.rpartition("> ")[2].split()
+    if len(stamp) != 2 or not stamp[0].isdigit():
+        return Message(commit, name, "", 0)
+    sign = -1 if stamp[1].startswith("-") else 1
+    hours, minutes = int(stamp[1][1:3] or 0), int(stamp[1][3:5] or 0)
+    zone = timezone(sign * timedelta(hours=hours, minutes=minutes))
+    date = datetime.fromtimestamp(int(stamp[0]), zone).isoformat()
+    return Message(commit, name, date, int(stamp[0]))
+
+
+def scan_staged(settings: Settings, progress: Optional[Progress] = None) -> ScanResult:
+    """The index as the next commit will record it: added, copied, modified and renamed files."""
+    started = time.perf_counter()
+    git.require_version()
+    ruleset = settings.ruleset()
+    staged = git.staged_blobs()
+    findings: List[Finding] = []
+    problems: List[Problem] = []
+    size = 0
+    with git.cat_objects([blob for blob, _ in staged]) as stream:
+        for _, path in staged:
+            header = read_header(stream)
+            if header is None or header.kind != "blob":
+                skip_object(stream, header)
+                problems.append(Problem(path, "staged content missing from the repository"))
+                continue
+            findings.extend(scan_blob(stream, header.size, Origin(path), ruleset))
+            size += header.size
+            if progress is not None:
+                progress(len(staged), size)
+    elapsed = time.perf_counter() - started
+    return scanner.finish(findings, problems, settings, len(staged), size, elapsed)
+
+
+def scan_commit_msg(path: str, settings: Settings) -> ScanResult:
+    """The message of the commit being made. Comment lines are scanned too: ``--cleanup=verbatim``
+    keeps them; only the ``git commit -v`` diff below the scissors line is left out."""
+    started = time.perf_counter()
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        problem = Problem(path, f"cannot read: {exc.strerror or exc}")
+        return scanner.finish([], [problem], settings, 0, 0, time.perf_counter() - started)
+    message = _before_scissors(data)
+    findings = engine.scan_bytes(message, Origin(None), settings.ruleset())
+    elapsed = time.perf_counter() - started
+    return scanner.finish(findings, [], settings, 1, len(message), elapsed)
+
+
+def _before_scissors(data: bytes) -> bytes:
+    at = data.find(_SCISSORS)
+    while at > 0 and data[at - 2 : at - 1] not in (b"", b"\n"):
+        at = data.find(_SCISSORS, at + 1)
+    return data if at <= 0 else data[: at - 1]

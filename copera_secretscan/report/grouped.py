@@ -1,0 +1,102 @@
+"""The human report for git history and range scans: one block per token, not per commit.
+
+A token leaked in 40 commits is one problem to fix (revoke it once), so the block leads with
+the token and its first appearance, then lists where it lives: each path (or commit message)
+with the commit that first wrote it there.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Tuple
+
+from ..models import Finding, ScanResult
+from ..rules import BUILTIN_RULES
+from . import ReportOptions, shown_secret
+from .text import masked_line, rule_name, style
+
+
+def render(result: ScanResult, options: ReportOptions) -> str:
+    out: List[str] = []
+    for group in _by_token(result.findings):
+        out.extend(render_token(group, options))
+    out.append(history_summary(result, options))
+    return "\n".join(out) + "\n"
+
+
+def history_summary(result: ScanResult, options: ReportOptions) -> str:
+    """Counts tokens (what to revoke), not findings: one token may sit in many places."""
+    tokens = len({(f.rule_id, f.secret) for f in result.findings})
+    places = len(result.findings)
+    line = (
+        f"Found {_count(tokens, 'Copera token')} in {_count(places, 'place')} in git "
+        f"({_count(result.files, 'file version')} scanned"
+    )
+    if result.suppressed:
+        line += f", {result.suppressed} allowed"
+    if result.problems:
+        line += f", {_count(len(result.problems), 'error')}: scan incomplete, see above"
+    return style(line + ").", "red", options)
+
+
+def _by_token(findings: Tuple[Finding, ...]) -> List[List[Finding]]:
+    """Findings grouped by (rule, token), oldest appearance first within each group."""
+    groups: Dict[Tuple[str, str], List[Finding]] = {}
+    for finding in findings:
+        groups.setdefault((finding.rule_id, finding.secret), []).append(finding)
+    ordered = [sorted(group, key=_age) for group in groups.values()]
+    return sorted(ordered, key=lambda group: _age(group[0]))
+
+
+def _age(finding: Finding) -> Tuple[str, bool, str]:
+    date = finding.history.date if finding.history else ""
+    return (date, finding.path is None, finding.path or "")
+
+
+def render_token(group: List[Finding], options: ReportOptions) -> List[str]:
+    first = group[0]
+    head = f"{shown_secret(first, options)}: {rule_name(first.rule_id)} ({first.rule_id})"
+    lines = [style(head, "bold", options), f"  first seen: {_when(first)}"]
+    commits = sum(f.history.commits for f in group if f.history)
+    paths = len({f.path for f in group if f.path})
+    lines.append(
+        f"      spread: {_count(commits, 'commit')}, {_count(paths, 'path')}; {_head(group)}"
+    )
+    for finding in group:
+        lines.append(f"    {_where(finding)}")
+        lines.append(f"        {masked_line(finding, options)}")
+    rule = next((r for r in BUILTIN_RULES if r.rule_id == first.rule_id), None)
+    if rule is not None:
+        lines.append(f"     acts as: {rule.acts_as}")
+        lines.append(f"     fix now: {rule.revoke}")
+    return [*lines, ""]
+
+
+def _when(finding: Finding) -> str:
+    commit = finding.commit[:12] if finding.commit else "(no commit)"
+    if finding.history is None:
+        return commit
+    return f"commit {commit} by {_safe(finding.history.author)}, {finding.history.date[:10]}"
+
+
+def _where(finding: Finding) -> str:
+    place = f"{_safe(finding.path)}:{finding.line}" if finding.path else "commit message"
+    commit = f"commit {finding.commit[:12]}" if finding.commit else "no commit"
+    if finding.path is None:
+        place += f" line {finding.line}"
+    return f"{place} ({commit})"
+
+
+def _head(group: List[Finding]) -> str:
+    states = {f.history.present_at_head for f in group if f.history}
+    if True in states:
+        return "still at HEAD"
+    return "gone from HEAD, still in history" if False in states else "in commit messages"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _safe(path: str) -> str:
+    """A path with undecodable bytes (kept as surrogates) printed without crashing the terminal."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
