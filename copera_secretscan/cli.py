@@ -14,7 +14,7 @@ from typing import Any, Callable, List, Optional, Sequence
 
 import click
 
-from . import __version__, audit, baseline, baselinefile, scanner
+from . import __version__, audit, baseline, baselinefile, gitsources, history, pushes, scanner
 from .config import Settings, describe, load_settings, shown_path
 from .errors import FatalError
 from .models import ScanResult
@@ -88,11 +88,65 @@ def cli() -> None:
     """
 
 
+def git_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """What to scan in git instead of PATHS; each mode is one function of a git source module."""
+    options = [
+        click.option("--staged", is_flag=True, help="Scan the index (what the next commit adds)."),
+        click.option(
+            "--git",
+            "git_range",
+            metavar="REV-RANGE",
+            help="Scan blobs and commit messages new in REV-RANGE (e.g. origin/main..HEAD).",
+        ),
+        click.option(
+            "--history",
+            is_flag=True,
+            help="Scan all history reachable from refs, tags and stashes (--git narrows it).",
+        ),
+        click.option(
+            "--commit-msg",
+            metavar="FILE",
+            type=click.Path(dir_okay=False),
+            help="Scan a commit message file (the commit-msg hook).",
+        ),
+        click.option("--pre-push", is_flag=True, help="Scan what a push sends (pre-push hook)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+GIT_MODES = ("staged", "git_range", "history", "commit_msg", "pre_push")
+
+
+def git_scan(
+    paths: Sequence[str], no_ignore: bool, opts: dict, settings: Settings, progress: Any
+) -> Optional[ScanResult]:
+    """The git scan the options ask for, or None for a scan of PATHS."""
+    chosen = [mode for mode in GIT_MODES if opts.get(mode)]
+    if chosen == ["git_range", "history"]:
+        chosen = ["git_range"]  # --history --git RANGE: history, narrowed to the range
+    if not chosen:
+        return None
+    if len(chosen) > 1 or paths or no_ignore:
+        raise click.UsageError(
+            "choose one of PATHS, --staged, --git/--history, --commit-msg, --pre-push"
+        )
+    if chosen == ["staged"]:
+        return gitsources.scan_staged(settings, progress)
+    if chosen == ["commit_msg"]:
+        return gitsources.scan_commit_msg(opts["commit_msg"], settings)
+    if chosen == ["pre_push"]:
+        return pushes.scan_pre_push(settings, progress)
+    return history.scan_history(settings, opts.get("git_range"), progress)
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
     "--no-ignore", is_flag=True, help="Also scan files that .gitignore and friends would skip."
 )
+@git_options
 @report_options
 @click.pass_context
 def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any) -> None:
@@ -104,9 +158,11 @@ def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any)
     settings = settings_from(opts)
     progress = Progress() if not opts["quiet"] else None
     try:
-        result = scanner.scan_paths(
-            paths or (".",), settings, use_ignore=not no_ignore, progress=progress
-        )
+        result = git_scan(paths, no_ignore, opts, settings, progress)
+        if result is None:
+            result = scanner.scan_paths(
+                paths or (".",), settings, use_ignore=not no_ignore, progress=progress
+            )
     finally:
         if progress is not None:
             progress.close()
