@@ -13,7 +13,7 @@ import datetime
 import json
 import os
 import re
-from typing import Any, Dict, List, NoReturn, Optional
+from typing import Any, Dict, NoReturn, Optional, Sequence
 
 from .baseline import DECISIONS, VERSION, Baseline, Entry
 from .errors import FatalError
@@ -143,6 +143,9 @@ def save(baseline: Baseline, path: str) -> None:
         raise FatalError(f"{path}: cannot write baseline: {exc.strerror or exc}") from exc
 
 
-def entries_summary(entries: List[Entry]) -> str:
-    decided = sum(1 for e in entries if e.decision)
-    return f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}, {decided} audited"
+def count(entries: Sequence[Entry]) -> str:
+    return f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
+
+
+def entries_summary(entries: Sequence[Entry]) -> str:
+    return f"{count(entries)}, {sum(1 for e in entries if e.decision)} audited"

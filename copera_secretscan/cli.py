@@ -173,10 +173,8 @@ def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any)
 def settings_from(opts: dict) -> Settings:
     """Config file settings with command-line flags laid on top."""
     settings = load_settings(opts.get("config_file"), start=os.getcwd())
-    baseline_file = opts.get("baseline_file")
     return settings.with_flags(
-        min_length=opts.get("min_length"),
-        baseline=os.path.abspath(baseline_file) if baseline_file else None,
+        min_length=opts.get("min_length"), baseline=opts.get("baseline_file")
     )
 
 
@@ -277,12 +275,12 @@ def _build_command(name: str, update: bool, summary: str) -> Callable[..., Any]:
         target = baseline_target(opts, settings)
         built, result = audit.build(paths or (".",), settings, target, update, not no_ignore)
         emit(replace(result, findings=()), {**opts, "fmt": "text", "quiet": True, **_PLAIN})
-        if result.problems:
-            click.echo(f"{PROG}: error: scan incomplete; {target} not written", err=True)
+        if result.problems:  # a partial baseline would drop entries of files it could not read
+            shown = shown_path(target)
+            click.echo(f"{PROG}: error: scan incomplete; {shown} not written", err=True)
             ctx.exit(EXIT_ERROR)
         baselinefile.save(built, target)
-        count = len(built.entries)
-        click.echo(f"Wrote {shown_path(target)}: {count} entr{'y' if count == 1 else 'ies'}.")
+        click.echo(f"Wrote {shown_path(target)}: {baselinefile.count(built.entries)}.")
         ctx.exit(0)
 
     return command
@@ -345,7 +343,7 @@ def _audit_interactively(
             known = baseline.with_decision(known, entry.digest, _ANSWERS[answer], reason.strip())
             baselinefile.save(known, target)
         click.echo("")
-    click.echo(f"{shown_path(target)}: {baselinefile.entries_summary(list(known.entries))}.")
+    click.echo(f"{shown_path(target)}: {baselinefile.entries_summary(known.entries)}.")
 
 
 def main(argv: Optional[List[str]] = None) -> int:

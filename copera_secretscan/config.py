@@ -31,7 +31,7 @@ class Settings:
     min_length: int = DEFAULT_MIN_LENGTH
     allow_markers: Tuple[str, ...] = ()
     placeholders: Tuple[str, ...] = ()
-    baseline: Optional[str] = None  # absolute path of the baseline to apply, if any
+    baseline: Optional[str] = None  # the baseline to apply, if any (a path from the cwd)
     rules: Tuple[Rule, ...] = ()  # custom rules, in addition to the built-in ones
     root: str = "."  # the repository root: baseline entries are keyed by paths relative to it
     config_file: Optional[str] = None  # absolute path of the config file read, if any
@@ -102,8 +102,11 @@ def load_settings(config_file: Optional[str] = None, start: str = ".") -> Settin
         return Settings(root=root, origins=dict.fromkeys(KEYS, DEFAULT))
     from . import configfile  # deferred: TOML is parsed only when a config file exists
 
-    values = configfile.parse(configfile.read_table(path), path)
-    origins = {key: shown_path(path) if key in values else DEFAULT for key in KEYS}
+    shown = shown_path(path)  # messages name the file as the user would type it
+    values = configfile.parse(configfile.read_table(shown), shown)
+    if "baseline" in values:
+        values["baseline"] = shown_path(values["baseline"])
+    origins = {key: shown if key in values else DEFAULT for key in KEYS}
     return Settings(root=root, config_file=os.path.abspath(path), origins=origins, **values)
 
 

@@ -1,0 +1,169 @@
+"""``baseline audit``: the interactive walk (driven through CliRunner) and the CI report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+from click.testing import CliRunner
+
+from copera_secretscan.cli import cli, main
+from tests.tokens import make_token
+
+BASELINE = ".copera-secretscan-baseline.json"
+
+
+def entries(repo: Path) -> Dict[str, Dict[str, Any]]:
+    return {e["path"]: e for e in json.loads((repo / BASELINE).read_text())["entries"]}
+
+
+@pytest.fixture
+def tokens() -> List[str]:
+    return [
+        make_token("cp_pat_", 32, seed=200),
+        make_token("cp_key_", 40, seed=201),
+        make_token("cp_oat_", 36, seed=202),
+    ]
+
+
+@pytest.fixture
+def adopted(repo: Path, tokens: List[str]) -> Path:
+    (repo / "a.py").write_text(
+        "import os\n\n# the old integration\n"
+        f"KEY = '{tokens[0]}'  # and again: {tokens[0]}\nprint(KEY)\n\n\n"
+    )
+    (repo / "b.env").write_text(f"COPERA={tokens[1]}\n")
+    (repo / "c.md").write_text(f"see `{tokens[2]}`\n")
+    assert main(["baseline", "create"]) == 0
+    return repo
+
+
+def audit(*args: str, input: str) -> Any:
+    return CliRunner().invoke(cli, ["baseline", "audit", *args], input=input)
+
+
+def test_audit_records_decisions_and_reasons(adopted: Path, tokens: List[str]) -> None:
+    result = audit(input="r\nrotating, INC-42\nf\ntest fixture\ns\n")
+
+    assert result.exit_code == 0, result.output
+    assert not any(token in result.output for token in tokens)
+    recorded = entries(adopted)
+    assert recorded["a.py"]["decision"] == "leak"
+    assert recorded["a.py"]["reason"] == "rotating, INC-42"
+    assert recorded["b.env"]["decision"] == "false-positive"
+    assert recorded["b.env"]["reason"] == "test fixture"
+    assert "decision" not in recorded["c.md"]
+    assert result.output.rstrip().endswith(f"{BASELINE}: 3 entries, 2 audited.")
+
+
+def test_audit_shows_the_masked_line_in_context(adopted: Path, tokens: List[str]) -> None:
+    result = audit(input="q\n")
+    shown = tokens[0][:11] + "…"
+    assert f"[1/3] a.py:4  copera-pat  {shown}" in result.output
+    assert "    2 | \n    3 | # the old integration\n" in result.output
+    assert f"  > 4 | KEY = '{shown}'  # and again: {shown}\n    5 | print(KEY)\n    6 | \n" in (
+        result.output
+    )
+    assert "    decision: undecided" in result.output
+    assert "Real leak to rotate (r), false positive (f), skip (s), quit (q)?" in result.output
+
+
+def test_quit_keeps_earlier_answers_and_asks_nothing_more(adopted: Path) -> None:
+    result = audit(input="f\n\nq\n")
+    assert result.exit_code == 0
+    assert "[2/3]" in result.output and "[3/3]" not in result.output
+    assert entries(adopted)["a.py"]["decision"] == "false-positive"
+    assert "reason" not in entries(adopted)["a.py"]  # an empty reason is not recorded
+
+
+def test_bad_answer_is_asked_again(adopted: Path) -> None:
+    result = audit(input="maybe\nf\n\nq\n")
+    assert "Error: 'maybe' is not one of 'r', 'f', 's', 'q'." in result.output
+    assert entries(adopted)["a.py"]["decision"] == "false-positive"
+
+
+def test_decided_entries_are_skipped_unless_all(adopted: Path) -> None:
+    audit(input="f\n\nf\n\nf\n\n")
+    again = audit(input="")
+    assert again.exit_code == 0
+    assert "[1/" not in again.output
+    everything = audit("--all", input="r\nreal after all\nq\n")
+    assert "[1/3] a.py:4" in everything.output
+    assert "decision: false positive" in everything.output
+    assert entries(adopted)["a.py"]["decision"] == "leak"
+    assert entries(adopted)["b.env"]["decision"] == "false-positive"
+
+
+def test_entry_no_longer_found_is_shown_as_stale(adopted: Path) -> None:
+    (adopted / "a.py").write_text("import os\n")
+    result = audit(input="s\nq\n")
+    assert "[1/3] a.py  copera-pat" in result.output
+    assert "(no longer found in this file: stale; 'baseline update' drops it)" in result.output
+
+
+def test_audit_of_a_corrupt_baseline_is_an_error(
+    adopted: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (adopted / BASELINE).write_text('{"version": 1}')
+    assert main(["baseline", "audit"]) == 2
+    assert f"{BASELINE}: corrupt baseline: expected exactly the keys" in capsys.readouterr().err
+
+
+# --- the report for CI ------------------------------------------------------------------
+
+
+def report(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["baseline", "audit", "--report"])
+    return code, capsys.readouterr().out
+
+
+def test_report_lists_every_entry_without_prompting(
+    adopted: Path, tokens: List[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = report(capsys)
+    assert code == 0
+    assert out.splitlines() == [
+        f"a.py:4  copera-pat  {tokens[0][:11]}…  undecided  [present]",
+        f"b.env:1  copera-key  {tokens[1][:11]}…  undecided  [present]",
+        f"c.md:1  copera-oat  {tokens[2][:11]}…  undecided  [present]",
+        "baseline: 3 entries: 0 real leaks, 0 false positives, 3 undecided, 0 stale.",
+    ]
+
+
+def test_report_fails_while_a_real_leak_is_still_present(
+    adopted: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    audit(input="r\nrotating\nf\n\nq\n")
+    code, out = report(capsys)
+    assert code == 1
+    assert "a.py:4  copera-pat  cp_pat_" in out
+    assert "real leak, to rotate  [present]; reason: rotating" in out
+    assert out.rstrip().endswith(
+        "1 real leaks, 1 false positives, 1 undecided, 0 stale; 1 need attention."
+    )
+    (adopted / "a.py").write_text("KEY = os.environ['COPERA_KEY']\n")  # removed after rotation
+    code, out = report(capsys)
+    assert code == 0
+    assert "a.py  copera-pat  cp_pat_" in out and "[STALE: no longer found]" in out
+
+
+def test_report_fails_on_an_expired_entry(
+    adopted: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = json.loads((adopted / BASELINE).read_text())
+    doc["entries"][1].update(decision="false-positive", expires="2001-02-03")
+    (adopted / BASELINE).write_text(json.dumps(doc))
+    code, out = report(capsys)
+    assert code == 1
+    assert "b.env:1  copera-key" in out
+    assert "false positive  [present, EXPIRED]; expires 2001-02-03" in out
+
+
+def test_every_token_near_the_entry_is_masked(adopted: Path, tokens: List[str]) -> None:
+    newer = make_token("cp_pat_", 32, seed=203)  # not in the baseline, but on a context line
+    (adopted / "b.env").write_text(f"COPERA={tokens[1]}\nNEWER={newer}\n")
+    result = audit(input="s\ns\nq\n")
+    assert tokens[1] not in result.output and newer not in result.output
+    assert f"    2 | NEWER={newer[:11]}…" in result.output
