@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import replace
-from typing import Any, Callable, List, Optional, Sequence
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import click
 
@@ -24,6 +24,24 @@ from .terminal import Progress, use_color
 PROG = "copera-secretscan"
 EXIT_INTERRUPTED = 130
 EXIT_ERROR = 2
+
+
+def parse_reports(
+    ctx: click.Context, param: click.Parameter, values: Sequence[str]
+) -> Tuple[Tuple[str, str], ...]:
+    """``--report FORMAT:PATH`` pairs; a typo is a usage error (exit 2) before anything is read."""
+    reports = []
+    for value in values:
+        fmt, colon, path = value.partition(":")
+        if not colon or fmt not in FORMATS or not path:
+            raise click.BadParameter(
+                f"{value!r} is not FORMAT:PATH with FORMAT one of {', '.join(FORMATS)} "
+                "(e.g. sarif:results.sarif)",
+                ctx=ctx,
+                param=param,
+            )
+        reports.append((fmt, path))
+    return tuple(reports)
 
 
 def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -72,6 +90,21 @@ def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             "baseline_file",
             type=click.Path(dir_okay=False),
             help="Report only tokens not accepted in this baseline file.",
+        ),
+        click.option(
+            "--report",
+            "reports",
+            multiple=True,
+            metavar="FORMAT:PATH",
+            callback=parse_reports,
+            help="Also write a report in FORMAT to PATH (repeatable), e.g. sarif:results.sarif; "
+            "the terminal keeps --format.",
+        ),
+        click.option(
+            "--exit-zero",
+            is_flag=True,
+            help="Exit 0 even when tokens are found (report-only jobs); "
+            "an error or incomplete scan still exits 2.",
         ),
     ]
     for option in reversed(options):
@@ -167,7 +200,7 @@ def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any)
         if progress is not None:
             progress.close()
     emit(result, opts)
-    ctx.exit(scanner.exit_code(result))
+    ctx.exit(exit_code(result, opts))
 
 
 def settings_from(opts: dict) -> Settings:
@@ -195,6 +228,27 @@ def emit(result: ScanResult, opts: dict) -> None:
         write_atomically(output, text)
     elif text:
         click.echo(text, nl=False, color=options.color)
+    write_reports(result, opts)
+
+
+def write_reports(result: ScanResult, opts: dict) -> None:
+    """Each ``--report FORMAT:PATH``, whole or not at all, after the terminal got its text."""
+    options = ReportOptions(show_secrets=opts.get("show_secrets", False))
+    for fmt, path in opts.get("reports") or ():
+        directory = os.path.dirname(os.path.abspath(path))
+        try:
+            os.makedirs(directory, exist_ok=True)  # CI recipes write into reports/ dirs
+        except OSError as exc:
+            raise FatalError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+        write_atomically(path, writer(fmt)(result, options))
+
+
+def exit_code(result: ScanResult, opts: dict) -> int:
+    """``--exit-zero`` turns "tokens found" into 0, never an incomplete scan: that stays 2."""
+    code = scanner.exit_code(result)
+    if opts.get("exit_zero") and code == 1:
+        return EXIT_ERROR if result.problems else 0
+    return code
 
 
 def write_atomically(path: str, text: str) -> None:

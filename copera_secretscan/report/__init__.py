@@ -28,13 +28,20 @@ def shown_secret(finding: Finding, options: ReportOptions) -> str:
 
 
 def _writers() -> Dict[str, Writer]:
-    from . import json_report, text
+    from . import github, gitlab, json_report, junit, sarif, text
 
-    return {"text": text.render, "json": json_report.render}
+    return {
+        "text": text.render,
+        "json": json_report.render,
+        "sarif": sarif.render,
+        "junit": junit.render,
+        "github": github.render,
+        "gitlab": gitlab.render,
+    }
 
 
 def writer(fmt: str) -> Writer:
     return _writers()[fmt]
 
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "junit", "github", "gitlab")

@@ -1,0 +1,85 @@
+"""GitHub Actions workflow commands: each finding becomes an error annotation on the PR diff.
+
+The escaping is GitHub's own (the ``@actions/core`` toolkit): in the message ``%``, CR and LF
+are percent-encoded, and in property values ``:`` and ``,`` are too, because they separate the
+properties. It also keeps the output safe: a file named ``x\\n::add-mask::`` or
+``x\\n::stop-commands::`` cannot start a workflow command of its own on a new line.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+from ..models import Finding, Problem, ScanResult
+from ..rules import BUILTIN_RULES, rule_by_id
+from . import ReportOptions, shown_secret
+from .sarif import kind_name
+from .text import summary
+
+STDIN = "-"
+_DATA = (("%", "%25"), ("\r", "%0D"), ("\n", "%0A"))
+_PROPERTY = (*_DATA, (":", "%3A"), (",", "%2C"))
+
+
+def escape_data(text: str) -> str:
+    for raw, encoded in _DATA:
+        text = text.replace(raw, encoded)
+    return text
+
+
+def escape_property(text: str) -> str:
+    for raw, encoded in _PROPERTY:  # "%" first, so the escapes themselves are not re-escaped
+        text = text.replace(raw, encoded)
+    return text
+
+
+def command(name: str, message: str, properties: List[Tuple[str, Optional[object]]]) -> str:
+    props = ",".join(
+        f"{key}={escape_property(str(value))}" for key, value in properties if value is not None
+    )
+    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def finding_message(finding: Finding, options: ReportOptions) -> str:
+    rule = rule_by_id(BUILTIN_RULES, finding.rule_id)
+    where = " in this commit message" if finding.path is None else ""
+    if finding.commit:
+        where += f" (introduced in commit {finding.commit})"
+    text = f"{kind_name(finding.rule_id)} {shown_secret(finding, options)}{where}"
+    if rule is not None:
+        text += f"\nIt acts as {rule.acts_as}.\n{rule.revoke}"
+    return text
+
+
+def annotation(finding: Finding, options: ReportOptions) -> str:
+    """``::error file=…,line=…,col=…,endLine=…,endColumn=…,title=…::message``."""
+    title = f"Copera token leaked: {kind_name(finding.rule_id)} ({finding.rule_id})"
+    if finding.path in (None, STDIN):  # no file to point at: a job-level annotation
+        return command("error", finding_message(finding, options), [("title", title)])
+    position = [
+        ("file", finding.path),
+        ("line", finding.line),
+        ("col", finding.column),
+        ("endLine", finding.end_line),
+        ("endColumn", finding.end_column),
+        ("title", title),
+    ]
+    return command("error", finding_message(finding, options), position)
+
+
+def problem_annotation(problem: Problem) -> str:
+    title = "copera-secretscan: scan incomplete"
+    text = f"{problem.path or '-'}: {problem.message}"
+    where = problem.path if problem.path != STDIN else None
+    return command("error", text, [("file", where), ("title", title)])
+
+
+def render(result: ScanResult, options: ReportOptions) -> str:
+    lines = [annotation(finding, options) for finding in result.findings]
+    lines += [problem_annotation(problem) for problem in result.problems]
+    lines += [command("warning", warning, []) for warning in result.warnings]
+    if options.quiet and not lines:
+        return ""
+    # The summary is plain log text, not a command, so the job log still says what happened.
+    lines.append(summary(result, ReportOptions(show_secrets=options.show_secrets)))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,146 @@
+"""JUnit XML for the test tabs of GitLab, Jenkins and Azure DevOps (the Apache Ant junit schema).
+
+A ``ScanResult`` counts the files it scanned but does not list the clean ones, so the report
+has one failing test case per file (or commit message) that holds tokens, one erroring test case
+per input that could not be read, and one passing test case that stands for every other file
+scanned. A clean scan is therefore a single passing test case, which is what those dashboards
+expect; a scan that could not read everything shows errors, never a clean green run.
+
+XML 1.0 cannot carry NUL, most C0 controls or lone surrogates at all, even escaped, and a file
+name may contain any of them: such characters become U+FFFD, and line breaks and tabs in names
+are shown as ``\\n``, ``\\r``, ``\\t`` so one test case name stays on one line.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+from typing import Dict, List, Optional, Tuple
+
+from .. import __version__
+from ..models import Finding, Problem, ScanResult
+from ..rules import BUILTIN_RULES, rule_by_id
+from . import ReportOptions, shown_secret
+from .sarif import kind_name
+from .text import summary
+
+SUITE = "copera-secretscan"
+_ILLEGAL_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_VISIBLE = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def xml_text(text: str) -> str:
+    """``text`` with the characters XML 1.0 forbids replaced by U+FFFD."""
+    return _ILLEGAL_XML.sub("\ufffd", text)
+
+
+def one_line(text: str) -> str:
+    """A name for one line of a test tab: line breaks and tabs shown as escapes."""
+    return xml_text("".join(_VISIBLE.get(char, char) for char in text))
+
+
+def case_name(finding: Finding) -> str:
+    if finding.path is None:
+        return f"commit message {finding.commit or ''}".strip()
+    return one_line(finding.path)
+
+
+def group_by_place(findings: Tuple[Finding, ...]) -> Dict[str, List[Finding]]:
+    """Findings per file (or commit message), in report order: one test case each."""
+    groups: Dict[str, List[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(case_name(finding), []).append(finding)
+    return groups
+
+
+def finding_lines(finding: Finding, options: ReportOptions) -> List[str]:
+    rule = rule_by_id(BUILTIN_RULES, finding.rule_id)
+    where = f"{case_name(finding)}:{finding.line}:{finding.column}"
+    kind = f"{kind_name(finding.rule_id)} ({finding.rule_id})"
+    head = f"{where}: {kind} {shown_secret(finding, options)}"
+    lines = [head + (f" in commit {finding.commit}" if finding.commit else "")]
+    if rule is not None:
+        lines += [f"  acts as: {rule.acts_as}", f"  fix now: {rule.revoke}"]
+    return lines
+
+
+def failure_case(name: str, findings: List[Finding], options: ReportOptions) -> ET.Element:
+    case = ET.Element("testcase", name=name, classname=SUITE, time="0")
+    kinds = sorted({kind_name(f.rule_id) for f in findings})
+    noun = "token" if len(findings) == 1 else "tokens"
+    failure = ET.SubElement(
+        case,
+        "failure",
+        message=f"{len(findings)} Copera {noun}: {', '.join(kinds)}",
+        type="leaked-token",
+    )
+    body = [line for finding in findings for line in finding_lines(finding, options)]
+    failure.text = xml_text("\n".join(body))
+    return case
+
+
+def error_case(problem: Problem) -> ET.Element:
+    name = one_line(problem.path) if problem.path else "scan"
+    case = ET.Element("testcase", name=name, classname=SUITE, time="0")
+    error = ET.SubElement(case, "error", message=xml_text(problem.message), type="scan-error")
+    error.text = xml_text(f"{problem.path or '-'}: {problem.message} (the scan is incomplete)")
+    return case
+
+
+def clean_case(result: ScanResult, places: int) -> ET.Element:
+    """Stands for every scanned file that had no token (the result lists none of them)."""
+    clean = max(result.files - places, 0)
+    name = f"{clean} other file{'s' if clean != 1 else ''} without Copera tokens"
+    return ET.Element("testcase", name=name, classname=SUITE, time=f"{result.seconds:.3f}")
+
+
+def properties(result: ScanResult) -> ET.Element:
+    props = ET.Element("properties")
+    values = (
+        ("tool", f"{SUITE} {__version__}"),
+        ("files", result.files),
+        ("bytes", result.bytes),
+        ("suppressed", result.suppressed),
+    )
+    for name, value in values:
+        ET.SubElement(props, "property", name=name, value=str(value))
+    return props
+
+
+def suite(result: ScanResult, options: ReportOptions, now: datetime) -> ET.Element:
+    groups = group_by_place(result.findings)
+    cases = [failure_case(name, found, options) for name, found in groups.items()]
+    cases += [error_case(problem) for problem in result.problems]
+    cases.append(clean_case(result, len(groups)))
+    element = ET.Element(
+        "testsuite",
+        name=SUITE,
+        timestamp=now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+        hostname="localhost",  # the schema requires one; the real name would only leak
+        tests=str(len(cases)),
+        failures=str(len(groups)),
+        errors=str(len(result.problems)),
+        skipped="0",
+        time=f"{result.seconds:.3f}",
+        package=SUITE,
+        id="0",
+    )
+    element.append(properties(result))
+    element.extend(cases)
+    out = ET.SubElement(element, "system-out")
+    out.text = xml_text(summary(result, ReportOptions(show_secrets=options.show_secrets)))
+    err = ET.SubElement(element, "system-err")
+    err.text = xml_text("".join(f"{p.path or '-'}: {p.message}\n" for p in result.problems))
+    return element
+
+
+def render_at(result: ScanResult, options: ReportOptions, now: Optional[datetime] = None) -> str:
+    root = ET.Element("testsuites")
+    root.append(suite(result, options, now or datetime.now(timezone.utc)))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+
+
+def render(result: ScanResult, options: ReportOptions) -> str:
+    return render_at(result, options)
