@@ -161,57 +161,75 @@ def _dotted(numbers: Tuple[int, ...]) -> str:
     return ".".join(str(n) for n in numbers)
 
 
+class Running(NamedTuple):
+    proc: subprocess.Popen[bytes]
+    errors: IO[bytes]  # stderr, in a file: a pipe could fill up and stall git mid-stream
+
+
 def spawn(
     args: Sequence[str], cwd: Optional[str] = None, stdin: Any = subprocess.DEVNULL
-) -> subprocess.Popen[bytes]:
-    """Start a long-running git whose stdout we stream; stderr goes to a file, not a pipe that
-    could fill up and stall git while we are busy reading stdout."""
+) -> Running:
+    """Start a long-running git whose stdout we stream."""
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _finish, after git exits)
     try:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             ["git", *args],
             cwd=cwd,
             env=git_env(keep_index=True),
             stdin=stdin,
             stdout=subprocess.PIPE,
-            stderr=tempfile.TemporaryFile(),
+            stderr=errors,
             bufsize=1 << 20,
         )
     except FileNotFoundError as exc:
+        errors.close()
         raise FatalError("git is not installed or not on PATH") from exc
+    return Running(proc, errors)
 
 
-def _finish(proc: subprocess.Popen[bytes], what: str, failed: bool) -> None:
-    """Reap ``proc``; a non-zero exit after a complete read is fatal, with git's last line."""
+def _finish(running: Running, what: str, failed: bool) -> None:
+    """Reap a git; a non-zero exit after a complete read is fatal, with git's last line."""
     if failed:
-        proc.kill()
-    code = proc.wait()
-    err = proc.stderr
-    if failed or code == 0 or err is None:
-        return
-    err.seek(0)
-    lines = err.read().decode("utf-8", "replace").strip().splitlines()
-    raise FatalError(f"git {what} failed: {lines[-1] if lines else code}")
+        running.proc.kill()
+    code = running.proc.wait()
+    running.errors.seek(0)
+    lines = running.errors.read().decode("utf-8", "replace").strip().splitlines()
+    running.errors.close()
+    if code != 0 and not failed:
+        raise FatalError(f"git {what} failed: {lines[-1] if lines else code}")
+
+
+def object_passes(found: Tuple[int, ...]) -> List[List[str]]:
+    """``rev-list`` filters that together list every commit, annotated tag and blob once.
+
+    From git 2.32 two passes keep trees (whose bytes are never a leak) out of the pipe: commits
+    and tags first (``tree:0`` walks no trees), then blobs alone. Older gits get one unfiltered
+    pass and the reader skips the trees.
+    """
+    if found < (2, 32):
+        return [[]]
+    return [["--filter=tree:0"], ["--filter=object:type=blob", "--filter-provided-objects"]]
 
 
 @contextmanager
 def object_stream(
-    revs: Sequence[str], cwd: Optional[str] = None, drop_trees: bool = True
+    revs: Sequence[str], filters: Sequence[str] = (), cwd: Optional[str] = None
 ) -> Iterator[IO[bytes]]:
-    """``rev-list --objects REVS | cat-file --batch``: every reachable commit, tag and blob once.
+    """``rev-list --objects REVS | cat-file --batch``: reachable objects, each once, with paths.
 
-    One pipe between two gits, no Python in between, so the walk and the reads overlap. Trees
-    are filtered out (their bytes are never a leak); each blob header ends with its path.
+    One pipe between two gits, no Python in between, so the walk and the reads overlap; each
+    blob header ends with the path rev-list first saw it at.
     """
-    listing = spawn(["rev-list", "--objects", "--filter=object:type=blob", *revs], cwd)
-    batch = spawn(["cat-file", f"--batch={_NAMED_BATCH}"], cwd, stdin=listing.stdout)
-    assert listing.stdout is not None and batch.stdout is not None
-    listing.stdout.close()  # only cat-file reads it now, so rev-list sees EPIPE if cat-file dies
+    listing = spawn(["rev-list", "--objects", *filters, *revs], cwd)
+    batch = spawn(["cat-file", f"--batch={_NAMED_BATCH}"], cwd, stdin=listing.proc.stdout)
+    assert listing.proc.stdout is not None and batch.proc.stdout is not None
+    listing.proc.stdout.close()  # cat-file alone reads it, so rev-list sees EPIPE if it dies
     failed = True
     try:
-        yield batch.stdout
+        yield batch.proc.stdout
         failed = False
     finally:
-        batch.stdout.close()
+        batch.proc.stdout.close()
         _finish(batch, "cat-file", failed)
         _finish(listing, "rev-list", failed)
 
@@ -219,17 +237,18 @@ def object_stream(
 @contextmanager
 def cat_objects(names: Sequence[str], cwd: Optional[str] = None) -> Iterator[IO[bytes]]:
     """``cat-file --batch`` over ``names``, fed from a thread so neither pipe can deadlock."""
-    proc = spawn(["cat-file", f"--batch={BATCH_FORMAT}"], cwd, stdin=subprocess.PIPE)
-    assert proc.stdin is not None and proc.stdout is not None
-    feeder = threading.Thread(target=_feed, args=(proc.stdin, names), daemon=True)
+    running = spawn(["cat-file", f"--batch={BATCH_FORMAT}"], cwd, stdin=subprocess.PIPE)
+    stdin, stdout = running.proc.stdin, running.proc.stdout
+    assert stdin is not None and stdout is not None
+    feeder = threading.Thread(target=_feed, args=(stdin, names), daemon=True)
     feeder.start()
     failed = True
     try:
-        yield proc.stdout
+        yield stdout
         failed = False
     finally:
-        proc.stdout.close()
-        _finish(proc, "cat-file", failed)
+        stdout.close()
+        _finish(running, "cat-file", failed)
         feeder.join()
 
 
@@ -281,15 +300,16 @@ def changes(
     for a command line.
     """
     narrow = [f"--find-object={blob}" for blob in blobs] if len(blobs) <= 500 else []
-    proc = spawn([*_CHANGES_LOG.split(), *narrow, *revs, "--"], cwd)
-    assert proc.stdout is not None
+    running = spawn([*_CHANGES_LOG.split(), *narrow, *revs, "--"], cwd)
+    stdout = running.proc.stdout
+    assert stdout is not None
     failed = True
     try:
-        yield from _parse_changes(proc.stdout, blobs)
+        yield from _parse_changes(stdout, blobs)
         failed = False
     finally:
-        proc.stdout.close()
-        _finish(proc, "log", failed)
+        stdout.close()
+        _finish(running, "log", failed)
 
 
 def _parse_changes(stream: IO[bytes], blobs: Collection[str]) -> Iterator[Change]:

@@ -106,10 +106,13 @@ def _expect(ok: bool, origin: Origin) -> None:
 
 
 def scan_object_stream(
-    stream: IO[bytes], ruleset: Ruleset, progress: Optional[Progress] = None
+    stream: IO[bytes],
+    ruleset: Ruleset,
+    progress: Optional[Progress] = None,
+    scan: Optional[ObjectScan] = None,
 ) -> ObjectScan:
-    """Scan every blob and every commit/tag message of a ``git.object_stream``."""
-    scan = ObjectScan()
+    """Scan every blob and every commit/tag message of a ``git.object_stream`` into ``scan``."""
+    scan = ObjectScan() if scan is None else scan
     header = read_header(stream)
     while header is not None:
         if header.kind == "blob":

@@ -23,7 +23,6 @@ from .rules import Ruleset
 from .scanner import Progress
 
 Key = Tuple[str, str, Optional[str]]  # (rule_id, token, path): reported once in history
-_FIRST_BLOB_VERSION = (2, 32)  # rev-list --filter=object:type=blob
 
 
 def history_revs(cwd: Optional[str] = None) -> List[str]:
@@ -48,8 +47,10 @@ def scan_revs(
     found = git.require_version()
     ruleset = settings.ruleset()
     cwd = os.getcwd()
-    with git.object_stream(revs, cwd, drop_trees=found >= _FIRST_BLOB_VERSION) as stream:
-        scan = scan_object_stream(stream, ruleset, progress)
+    scan = ObjectScan()
+    for filters in git.object_passes(found):
+        with git.object_stream(revs, filters, cwd) as stream:
+            scan_object_stream(stream, ruleset, progress, scan)
     findings = blob_provenance(scan, revs, ruleset, cwd) + message_provenance(scan.messages)
     elapsed = time.perf_counter() - started
     return scanner.finish(findings, scan.problems, settings, scan.files, scan.bytes, elapsed)
