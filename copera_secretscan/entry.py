@@ -74,11 +74,13 @@ def staged_clean_count() -> int | None:
 
 def _staged_blob_ids(raw: bytes) -> list[str] | None:
     fields = raw.split(b"\0")
+    if fields[-1]:
+        return None
     ids = []
     for meta in fields[0:-1:2]:
         parts = meta.split()
-        if len(parts) < 4:
-            return None
+        if len(parts) < 4 or not meta.startswith(b":"):
+            return None  # not the raw diff we asked for: let the full scanner say why
         if parts[1] != b"160000":  # a gitlink: the submodule's own hooks guard its content
             ids.append(parts[3].decode("ascii"))
     return ids

@@ -79,11 +79,10 @@ def _when(finding: Finding) -> str:
 
 
 def _where(finding: Finding) -> str:
-    place = f"{_safe(finding.path)}:{finding.line}" if finding.path else "commit message"
     commit = f"commit {finding.commit[:12]}" if finding.commit else "no commit"
     if finding.path is None:
-        place += f" line {finding.line}"
-    return f"{place} ({commit})"
+        return f"commit message line {finding.line}, column {finding.column} ({commit})"
+    return f"{_safe(finding.path)}:{finding.line}:{finding.column} ({commit})"
 
 
 def _head(group: List[Finding]) -> str:
