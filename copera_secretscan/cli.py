@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import replace
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import click
 
-from . import __version__, audit, baseline, baselinefile, gitsources, history, pushes, scanner
-from .config import Settings, describe, load_settings, shown_path
+from . import __version__, gitsources, history, pushes, scanner
+from .config import Settings, load_settings
 from .errors import FatalError
 from .models import ScanResult
 from .report import FORMATS, ReportOptions, writer
@@ -265,141 +264,6 @@ def write_atomically(path: str, text: str) -> None:
         raise FatalError(f"{path}: cannot write: {exc.strerror or exc}") from exc
 
 
-@cli.command("config")
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False),
-    help="Read settings from FILE instead of the repository's config.",
-)
-@click.pass_context
-def config_cmd(ctx: click.Context, config_file: Optional[str]) -> None:
-    """Print the effective configuration and where each value came from."""
-    click.echo(describe(load_settings(config_file, start=os.getcwd())), nl=False)
-    ctx.exit(0)
-
-
-def baseline_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Options shared by the baseline commands."""
-    options = [
-        click.option(
-            "--baseline",
-            "-o",
-            "baseline_file",
-            type=click.Path(dir_okay=False),
-            help=f"The baseline file (default: the config's, else {baseline.DEFAULT_FILE}).",
-        ),
-        click.option(
-            "--config",
-            "config_file",
-            type=click.Path(dir_okay=False),
-            help="Read settings from FILE instead of the repository's config.",
-        ),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
-
-
-def baseline_target(opts: dict, settings: Settings) -> str:
-    """``--baseline``, else the config's ``baseline``, else the default name at the root."""
-    if opts.get("baseline_file"):
-        return str(opts["baseline_file"])
-    return settings.baseline or os.path.join(settings.root, baseline.DEFAULT_FILE)
-
-
-@cli.group("baseline")
-def baseline_group() -> None:
-    """Accept the tokens a repository already has, so only new ones block a commit.
-
-    The baseline stores a salted hash and the redacted token, never the token, and no line
-    numbers: entries survive code moving, and the same token in another file is a new finding.
-    """
-
-
-def _build_command(name: str, update: bool, summary: str) -> Callable[..., Any]:
-    @baseline_group.command(name, help=summary)
-    @click.argument("paths", nargs=-1, type=click.Path())
-    @click.option("--no-ignore", is_flag=True, help="Also scan files that git would ignore.")
-    @click.option("--min-length", type=click.IntRange(1, 4096), default=None)
-    @baseline_options
-    @click.pass_context
-    def command(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any) -> None:
-        settings = settings_from({**opts, "baseline_file": None})
-        target = baseline_target(opts, settings)
-        built, result = audit.build(paths or (".",), settings, target, update, not no_ignore)
-        emit(replace(result, findings=()), {**opts, "fmt": "text", "quiet": True, **_PLAIN})
-        if result.problems:  # a partial baseline would drop entries of files it could not read
-            shown = shown_path(target)
-            click.echo(f"{PROG}: error: scan incomplete; {shown} not written", err=True)
-            ctx.exit(EXIT_ERROR)
-        baselinefile.save(built, target)
-        click.echo(f"Wrote {shown_path(target)}: {baselinefile.count(built.entries)}.")
-        ctx.exit(0)
-
-    return command
-
-
-_PLAIN = {"show_secrets": False, "color": False, "output": None}
-baseline_create = _build_command(
-    "create", False, "Scan PATHS (default .) and write a baseline of every token found."
-)
-baseline_update = _build_command(
-    "update",
-    True,
-    "Rescan PATHS (default .): add new tokens, drop entries no longer found, keep decisions.",
-)
-
-
-@baseline_group.command("audit")
-@click.option("--report", is_flag=True, help="Print every entry and decision (for CI); no prompt.")
-@click.option("--all", "everything", is_flag=True, help="Also revisit entries already decided.")
-@baseline_options
-@click.pass_context
-def baseline_audit(ctx: click.Context, report: bool, everything: bool, **opts: Any) -> None:
-    """Decide, entry by entry, whether each accepted token is a real leak or a false positive.
-
-    With --report: exit 1 while an entry is marked a real leak still present or has expired.
-    """
-    settings = load_settings(opts.get("config_file"), start=os.getcwd())
-    target = baseline_target(opts, settings)
-    known = baselinefile.load(target)
-    if report:
-        text, code = audit.report(known, settings)
-        click.echo(text, nl=False)
-        ctx.exit(code)
-    _audit_interactively(known, settings, target, everything)
-    ctx.exit(0)
-
-
-_ANSWERS = {"r": baseline.LEAK, "f": baseline.FALSE_POSITIVE}
-
-
-def _audit_interactively(
-    known: baseline.Baseline, settings: Settings, target: str, everything: bool
-) -> None:
-    """Ask about each entry; every answer is saved at once, so quitting loses nothing."""
-    todo = audit.to_audit(known, everything)
-    found = audit.locate_all(known, settings) if todo else {}
-    for index, entry in enumerate(todo, 1):
-        click.echo(audit.show(entry, found.get(entry.digest), index, len(todo)))
-        answer = click.prompt(
-            "Real leak to rotate (r), false positive (f), skip (s), quit (q)?",
-            type=click.Choice(["r", "f", "s", "q"]),
-            show_choices=False,
-        )
-        if answer == "q":
-            break
-        if answer in _ANSWERS:
-            reason = click.prompt(
-                "Reason (optional)", default=entry.reason or "", show_default=False
-            )
-            known = baseline.with_decision(known, entry.digest, _ANSWERS[answer], reason.strip())
-            baselinefile.save(known, target)
-        click.echo("")
-    click.echo(f"{shown_path(target)}: {baselinefile.entries_summary(known.entries)}.")
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the CLI and return the process exit code (never a traceback for user errors)."""
     try:
@@ -417,3 +281,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         sys.stderr.close()  # the reader went away (| head); nothing more to say
         return EXIT_ERROR
     return code if isinstance(code, int) else 0
+
+
+from . import cli_baseline  # noqa: E402,F401  (registers `config` and `baseline`; needs cli)
