@@ -2,17 +2,32 @@
 
 The search works on bytes so that binary files, broken encodings and megabyte lines cost no
 decoding: a literal ``bytes.find`` for each rule anchor, then the body match, then the
-heuristics, and only for the rare survivors the line/column arithmetic. Large inputs are read
-in windows of ``chunk_size`` bytes; each window keeps enough of the previous one that a token
-straddling the seam is seen whole, and only tokens *starting* in the new part are reported, so
-each token is found exactly once and memory stays bounded whatever the input size.
+heuristics, and only for the rare survivors the line/column arithmetic. A clean input costs one
+``find`` per anchor and one newline ``count`` per byte.
+
+Streaming: input is read ``chunk_size`` bytes at a time into a window. Every anchor whose
+verdict is already certain is decided at once; a candidate that runs into the end of the window
+(its prefix, body, the two characters after it, or the rest of its line up to CONTEXT bytes)
+is *deferred*: the next round re-examines it with more bytes. Each round then drops all but
+_LOOKBACK bytes before the next search position. So any ``chunk_size`` >= 1 is correct (small
+ones are slow), each token is decided exactly once, and memory stays bounded.
+
+Lines and columns: ``line`` counts ``\\n``; ``column`` counts characters since the last ``\\n``,
+where a character is a valid UTF-8 sequence or, failing that, one undecodable byte (Python's
+``surrogateescape``). So columns are exact for UTF-8 and for single-byte encodings (latin-1,
+cp1252: one byte, one character, as an editor set to that encoding shows them, unless the
+bytes happen to form valid UTF-8). For multi-byte legacy encodings (Shift-JIS, GBK, EUC-KR)
+each undecodable byte counts, so the column is at least the true one (usually two per
+character); the line is always right. A UTF-8 BOM is skipped; UTF-16 with a BOM is transcoded
+to UTF-8 first, so its lines and columns are those of the decoded text.
 """
 
 from __future__ import annotations
 
 import codecs
+import functools
 import io
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Callable, FrozenSet, Iterator, List, NamedTuple, Optional, Tuple
 
 from .heuristics import why_not_secret
 from .models import Finding, Origin
@@ -20,12 +35,30 @@ from .rules import MAX_BODY, TOKEN_CHARS, WORD_CHARS, Rule, Ruleset, body_end
 
 CHUNK_SIZE = 1 << 20
 CONTEXT = 4096  # bytes of the token's line kept on each side, for display and allow markers
-_LOOKBACK = 3 * CONTEXT  # bytes of the previous window kept before new hits: line + previous line
-_CONTINUATION = bytes(range(0x80, 0xC0))  # UTF-8 continuation bytes: not characters of their own
+_LOOKBACK = 3 * CONTEXT  # bytes kept before the next search: the token's line and the one before
+_AFTER = 2  # characters after a body that the template heuristic looks at
+_SNIFF = 514  # bytes needed to tell UTF-16 text from a binary that starts FF FE
 _UTF8_BOM = codecs.BOM_UTF8
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
-Reader = Callable[[int], bytes]
+Reader = Callable[[int], bytes]  # read(n): up to n bytes, b"" only at the end
+
+
+class _Hit(NamedTuple):
+    start: int
+    end: int
+    rule: Rule
+
+
+class _Plan(NamedTuple):
+    """A ruleset arranged for searching: anchors, with their rules longest prefix first."""
+
+    anchors: Tuple[Tuple[bytes, Tuple[Rule, ...]], ...]
+    anchor_len: int  # longest anchor
+    ruleset: Ruleset
+
+
+_DEFER = _Hit(-1, -1, Rule("", "", "", "", ""))  # "cannot tell yet": wait for more bytes
 
 
 def scan_bytes(data: bytes, origin: Origin, ruleset: Ruleset) -> List[Finding]:
@@ -46,83 +79,156 @@ def scan_stream(
     read: Reader, origin: Origin, ruleset: Ruleset, chunk_size: int = CHUNK_SIZE
 ) -> Iterator[Finding]:
     """Findings from a stream read ``chunk_size`` bytes at a time, in order of position."""
-    first = read(chunk_size)
-    if first[:2] in _UTF16_BOMS and _looks_like_utf16(first):
-        read, first = _utf16_as_utf8(read, first), b""
-    elif first.startswith(_UTF8_BOM):
-        first = first[len(_UTF8_BOM) :]
-    anchors = sorted(ruleset.anchors().items())
-    lookahead = max(len(rule.prefix_bytes) for rule in ruleset.rules) + MAX_BODY + 1
-    window, pos, cursor = first, 0, _Cursor()
+    chunk_size = max(1, chunk_size)
+    read, window = _open(read, chunk_size)
+    plan, cursor, pos = _plan(ruleset), _Cursor(), 0
     while True:
-        chunk = read(chunk_size) if window or not first else b""
+        chunk = read(chunk_size)
         eof = not chunk
         window += chunk
-        limit = len(window) if eof else len(window) - lookahead
-        if limit > pos:
-            hits = _find_hits(
-                window, pos, limit, anchors, ruleset, at_file_start=cursor.offset == 0
-            )
-            yield from _findings(window, hits, cursor, origin)
-            pos = limit
+        hits, pos = _decide(window, pos, eof, plan, cursor)
+        yield from _findings(window, hits, cursor, origin)
         if eof:
             return
-        cut = max(0, pos - _LOOKBACK)
+        cut = _cut_point(window, pos - _LOOKBACK)
         cursor.advance(window, cut)
         window, pos = window[cut:], pos - cut
 
 
-def _find_hits(
+def _open(read: Reader, chunk_size: int) -> Tuple[Reader, bytes]:
+    """The reader to scan and its first bytes: UTF-8 BOM dropped, UTF-16 transcoded.
+
+    The first read is at least _SNIFF bytes whatever ``chunk_size`` (and however short the
+    reads are), so that the encoding decision does not depend on how the stream is chunked.
+    """
+    head = _read_at_least(read, max(chunk_size, _SNIFF))
+    if head[:2] in _UTF16_BOMS and _looks_like_utf16(head):
+        return _utf16_as_utf8(read, head), b""
+    if head.startswith(_UTF8_BOM):
+        head = head[len(_UTF8_BOM) :]
+    return read, head
+
+
+def _read_at_least(read: Reader, size: int) -> bytes:
+    """``size`` bytes unless the stream ends first: a pipe may return fewer than asked for."""
+    head = read(size)
+    while head and len(head) < size:
+        more = read(size - len(head))
+        if not more:
+            break
+        head += more
+    return head
+
+
+@functools.lru_cache(maxsize=8)
+def _plan(ruleset: Ruleset) -> _Plan:
+    anchors = tuple(
+        (anchor, tuple(sorted(rules, key=lambda rule: -len(rule.prefix))))
+        for anchor, rules in sorted(ruleset.anchors().items())
+    )
+    return _Plan(anchors, max(len(anchor) for anchor, _ in anchors), ruleset)
+
+
+def _decide(
+    window: bytes, pos: int, eof: bool, plan: _Plan, cursor: _Cursor
+) -> Tuple[List[_Hit], int]:
+    """Tokens starting in ``window[pos:]`` that can be decided now, and where to search next.
+
+    Candidates are judged in order of position; the first one that needs more bytes stops the
+    round and becomes the next search position, so nothing is decided twice.
+    """
+    stop = len(window) if eof else max(pos, len(window) - plan.anchor_len + 1)
+    hits: List[_Hit] = []
+    for start, rules in _candidates(window, pos, stop, plan):
+        if cursor.offset + start < cursor.last_end:
+            continue  # inside a token already reported (`cp_pat_…-cp_key_…`): one finding
+        hit = _judge(window, start, rules, eof, plan.ruleset, cursor.offset == 0)
+        if hit is _DEFER:
+            return hits, start
+        if hit is not None:
+            hits.append(hit)
+            cursor.last_end = cursor.offset + hit.end
+    return hits, stop
+
+
+def _candidates(
+    window: bytes, pos: int, stop: int, plan: _Plan
+) -> List[Tuple[int, Tuple[Rule, ...]]]:
+    """(start, rules) for every anchor starting in ``window[pos:stop]``, by position."""
+    found = []
+    for anchor, rules in plan.anchors:
+        end = stop + len(anchor) - 1
+        start = window.find(anchor, pos, end)
+        while start >= 0:
+            if start == 0 or window[start - 1] not in WORD_CHARS:  # `tcp_`, `mcp_pat_`: cheap out
+                found.append((start, rules))
+            start = window.find(anchor, start + 1, end)
+    if len(plan.anchors) > 1:
+        found.sort(key=lambda item: item[0])
+    return found
+
+
+def _judge(
     window: bytes,
-    pos: int,
-    limit: int,
-    anchors: List[Tuple[bytes, Tuple[Rule, ...]]],
+    start: int,
+    rules: Tuple[Rule, ...],
+    eof: bool,
     ruleset: Ruleset,
     at_file_start: bool,
-) -> List[Tuple[int, int, Rule]]:
-    """(start, end, rule) of every real token whose prefix starts in ``window[pos:limit]``."""
-    hits = []
-    for anchor, rules in anchors:
-        start = window.find(anchor, pos, limit + len(anchor) - 1)
-        while start >= 0:
-            hit = _match_at(window, start, rules, ruleset, at_file_start)
-            if hit is not None:
-                hits.append(hit)
-            start = window.find(anchor, start + 1, limit + len(anchor) - 1)
-    hits.sort(key=lambda hit: hit[0])
-    return hits
-
-
-def _match_at(
-    window: bytes, start: int, rules: Tuple[Rule, ...], ruleset: Ruleset, at_file_start: bool
-) -> Optional[Tuple[int, int, Rule]]:
+) -> Optional[_Hit]:
+    """The token at ``start``, None if there is none, or _DEFER if the window is too short."""
     if start > 0 and window[start - 1] in WORD_CHARS:
         return None
     if start == 0 and not at_file_start:
         return None  # cannot happen while _LOOKBACK > 0; guards the boundary rule anyway
-    for rule in sorted(rules, key=lambda rule: -len(rule.prefix)):
-        if not window.startswith(rule.prefix_bytes, start):
+    for rule in rules:
+        prefix = rule.prefix_bytes
+        if not eof and start + len(prefix) > len(window):
+            return _DEFER
+        if not window.startswith(prefix, start):
             continue
-        body_start = start + len(rule.prefix_bytes)
+        body_start = start + len(prefix)
         end = body_end(rule, window, body_start, ruleset.timeout)
-        if end - body_start < ruleset.min_length:
-            continue
-        if rule.body_pattern is None and end < len(window) and window[end] in TOKEN_CHARS:
-            continue  # ran past MAX_BODY: a blob of base64, not a credential
-        body = window[body_start:end].decode("utf-8", "replace")
-        after = window[end : end + 2].decode("utf-8", "replace")
-        if why_not_secret(body, after, ruleset.placeholders) is None:
-            return start, end, rule
+        if not eof and not _settled(window, body_start, end, rule):
+            return _DEFER
+        if _is_token(window, body_start, end, rule, ruleset):
+            return _Hit(start, end, rule)
     return None
 
 
+def _settled(window: bytes, body_start: int, end: int, rule: Rule) -> bool:
+    """Would more bytes leave this candidate's verdict, and its line context, unchanged?"""
+    if rule.body_pattern is not None and body_start + MAX_BODY + _AFTER > len(window):
+        return False  # a custom pattern might match further given more bytes
+    if end + _AFTER > len(window):
+        return False
+    return window.find(b"\n", end, end + CONTEXT) >= 0 or end + CONTEXT <= len(window)
+
+
+def _is_token(window: bytes, body_start: int, end: int, rule: Rule, ruleset: Ruleset) -> bool:
+    if end - body_start < ruleset.min_length:
+        return False
+    if rule.body_pattern is None and end < len(window) and window[end] in TOKEN_CHARS:
+        return False  # ran past MAX_BODY: a blob of base64, not a credential
+    body = window[body_start:end].decode("utf-8", "replace")
+    after = window[end : end + _AFTER].decode("utf-8", "replace")
+    return _verdict(body, after, ruleset.placeholders) is None
+
+
+@functools.lru_cache(maxsize=4096)
+def _verdict(body: str, after: str, placeholders: FrozenSet[str]) -> Optional[str]:
+    """why_not_secret, remembered: documentation repeats the same placeholder many times."""
+    return why_not_secret(body, after, placeholders)
+
+
 class _Cursor:
-    """Line and column bookkeeping for the byte at the start of the current window."""
+    """Where ``window[0]`` is in the stream, and the end of the last token reported."""
 
     def __init__(self) -> None:
         self.offset = 0  # absolute offset of window[0]
         self.line = 1
         self.column_chars = 0  # characters between the last newline and window[0]
+        self.last_end = 0  # absolute offset just past the last reported token
 
     def advance(self, window: bytes, cut: int) -> None:
         newlines = window.count(b"\n", 0, cut)
@@ -134,17 +240,27 @@ class _Cursor:
         self.offset += cut
 
 
+def _cut_point(window: bytes, cut: int) -> int:
+    """``cut`` moved back so that it does not split a UTF-8 sequence (columns stay additive)."""
+    if cut <= 0:
+        return 0
+    for back in range(cut, max(cut - 3, 1) - 1, -1):
+        if not 0x80 <= window[back] < 0xC0:
+            return back
+    return cut  # four continuation bytes in a row: no valid sequence spans the cut
+
+
 def _findings(
-    window: bytes, hits: List[Tuple[int, int, Rule]], cursor: _Cursor, origin: Origin
+    window: bytes, hits: List[_Hit], cursor: _Cursor, origin: Origin
 ) -> Iterator[Finding]:
-    line, counted_to = cursor.line, 0
+    """Findings for ``hits``, counting lines and columns forward from one hit to the next, so
+    a megabyte line with many tokens is walked once, not once per token."""
+    line, column, counted_to = cursor.line, cursor.column_chars + 1, 0
     for start, end, rule in hits:
-        line += window.count(b"\n", counted_to, start)
+        line, column = _advance(window, counted_to, start, line, column)
         counted_to = start
-        column = _column(window, start, cursor)
         secret = window[start:end].decode("utf-8", "replace")
-        end_line = line + secret.count("\n")  # custom patterns may span lines; built-ins never
-        end_column = column + len(secret) if end_line == line else _column(window, end, cursor)
+        end_line, end_column = _advance(window, start, end, line, column)
         line_text, prev_text = _context(window, start, end)
         yield Finding(
             rule.rule_id,
@@ -160,24 +276,34 @@ def _findings(
         )
 
 
-def _column(window: bytes, offset: int, cursor: _Cursor) -> int:
-    newline = window.rfind(b"\n", 0, offset)
+def _advance(window: bytes, start: int, end: int, line: int, column: int) -> Tuple[int, int]:
+    """(line, column) at ``end``, given them at ``start``; neither splits a UTF-8 sequence."""
+    newline = window.rfind(b"\n", start, end)
     if newline < 0:
-        return cursor.column_chars + _chars(window[:offset]) + 1
-    return _chars(window[newline + 1 : offset]) + 1
+        return line, column + _chars(window[start:end])
+    return line + window.count(b"\n", start, end), _chars(window[newline + 1 : end]) + 1
 
 
 def _context(window: bytes, start: int, end: int) -> Tuple[str, str]:
-    """The token's line and the line before it, each clipped to CONTEXT bytes around the token."""
-    line_start = window.rfind(b"\n", max(0, start - CONTEXT), start) + 1
+    """The token's line and the line before it, each clipped to CONTEXT bytes around the token.
+
+    Clipped, because a minified line of megabytes with thousands of tokens must not be copied
+    once per token; an allow marker counts only within CONTEXT bytes of the token.
+    """
+    line_start = _line_start(window, start)
     line_end = window.find(b"\n", end, end + CONTEXT)
     line_end = min(len(window), end + CONTEXT) if line_end < 0 else line_end
     prev = ""
-    if line_start > 0 and window[line_start - 1 : line_start] == b"\n":
-        prev_end = line_start - 1
-        prev_start = window.rfind(b"\n", max(0, prev_end - CONTEXT), prev_end) + 1
-        prev = _text(window[prev_start:prev_end])
+    if line_start > 0 and window[line_start - 1] == 0x0A:
+        prev = _text(window[_line_start(window, line_start - 1) : line_start - 1])
     return _text(window[line_start:line_end]), prev
+
+
+def _line_start(window: bytes, offset: int) -> int:
+    """Start of the line holding ``offset``, or CONTEXT bytes back if the line is longer."""
+    floor = max(0, offset - CONTEXT)
+    newline = window.rfind(b"\n", floor, offset)
+    return floor if newline < 0 else newline + 1
 
 
 def _text(raw: bytes) -> str:
@@ -185,17 +311,22 @@ def _text(raw: bytes) -> str:
 
 
 def _chars(raw: bytes) -> int:
-    """Characters in UTF-8 ``raw``: every byte that does not continue a multi-byte sequence."""
-    return len(raw.translate(None, _CONTINUATION))
+    """Characters in ``raw``: one per valid UTF-8 sequence, one per other byte (module doc)."""
+    return len(raw) if raw.isascii() else len(raw.decode("utf-8", "surrogateescape"))
 
 
 def _looks_like_utf16(head: bytes) -> bool:
     """A UTF-16 BOM *and* NULs in every other byte, so a binary that starts FF FE stays binary."""
-    sample = head[2:514]
+    sample = head[2:_SNIFF]
     return len(sample) >= 2 and sample.count(0) * 4 >= len(sample)
 
 
 def _utf16_as_utf8(read: Reader, first: bytes) -> Reader:
+    """A reader of the UTF-8 transcoding of a UTF-16 stream (``first`` is its head, BOM on).
+
+    The decoder may hold back an odd byte or half a surrogate pair and return nothing for a
+    non-empty read; returning b"" then would look like the end of the stream, so keep reading.
+    """
     decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
     pending = [first]
 
