@@ -93,7 +93,7 @@ def _head(group: List[Finding]) -> str:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _safe(path: str) -> str:
