@@ -12,11 +12,12 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List, Tuple
 
 import yaml
 
 from copera_secretscan.cli import main
+from tests.conftest import git
 from tests.report_samples import validate_gitlab, validate_junit, validate_sarif
 from tests.tokens import make_token
 
@@ -57,29 +58,38 @@ def test_action_is_a_composite_that_installs_itself_scans_and_uploads() -> None:
             assert each["shell"] == "bash"
 
 
-def test_the_action_scan_step_runs(repo: Path) -> None:
-    (repo / "app.env").write_text(f"COPERA={make_token('cp_key_', 32, seed=9)}\n")
-    scan = step(load(ACTION), "scan")
+def run_action_scan(repo: Path, **inputs: str) -> Tuple[subprocess.CompletedProcess, List[str]]:
+    """The scan step's script, as the runner runs it: inputs (defaults from action.yml) in env."""
+    action = load(ACTION)
+    values = {name: spec.get("default", "") for name, spec in action["inputs"].items()}
+    values.update(inputs)
     outputs = repo.parent / "github_output"
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "GITHUB_OUTPUT": str(outputs),
-        "INPUT_PATHS": ".",
-        "INPUT_ARGS": "",
-        "INPUT_FORMAT": "github",
-        "INPUT_SARIF_FILE": "copera-secretscan.sarif",
+        **{f"INPUT_{name.upper().replace('-', '_')}": value for name, value in values.items()},
     }
-    proc = subprocess.run(
-        ["bash", "-c", scan["run"]], cwd=repo, env=env, capture_output=True, text=True
-    )
+    script = step(action, "scan")["run"]
+    proc = subprocess.run(["bash", "-c", script], cwd=repo, env=env, capture_output=True, text=True)
+    return proc, outputs.read_text().splitlines()
+
+
+def test_the_action_scan_step_runs(repo: Path) -> None:
+    (repo / "app.env").write_text(f"COPERA={make_token('cp_key_', 32, seed=9)}\n")
+    proc, outputs = run_action_scan(repo)
     assert proc.returncode == 0, proc.stderr  # the gate step fails the job, not this one
     assert "::error file=app.env,line=1" in proc.stdout
-    assert outputs.read_text().splitlines() == [
-        "exit-code=1",
-        "sarif-file=copera-secretscan.sarif",
-    ]
+    assert outputs == ["exit-code=1", "sarif-file=copera-secretscan.sarif"]
     validate_sarif(json.loads((repo / "copera-secretscan.sarif").read_text()))
+
+
+def test_the_action_takes_git_modes_in_args(repo: Path) -> None:
+    (repo / "staged.env").write_text(f"COPERA={make_token('cp_oat_', 32, seed=11)}\n")
+    git(repo, "add", "staged.env")
+    proc, outputs = run_action_scan(repo, args="--staged", format="text")
+    assert "staged.env:1:8: Copera MCP OAuth token" in proc.stdout, proc.stderr
+    assert outputs[0] == "exit-code=1"
 
 
 def test_gitlab_template_publishes_secret_detection_and_junit_reports() -> None:
