@@ -188,7 +188,8 @@ def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any)
     scanned. A file named explicitly is scanned even if it is ignored.
     """
     settings = settings_from(opts)
-    progress = Progress() if not opts["quiet"] else None
+    history_mode = opts.get("history") or opts.get("git_range") or opts.get("pre_push")
+    progress = Progress(unit="blobs" if history_mode else "files") if not opts["quiet"] else None
     try:
         result = git_scan(paths, no_ignore, opts, settings, progress)
         if result is None:

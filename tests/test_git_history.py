@@ -275,3 +275,20 @@ def test_bad_range_is_an_error(repo: Path, capsys: pytest.CaptureFixture[str]) -
     err = capsys.readouterr().err
     assert "git rev-list failed" in err and "not a revision range" in err
     assert "Traceback" not in err
+
+
+def test_progress_counts_blobs_and_bytes(repo: Path) -> None:
+    from copera_secretscan import history
+    from copera_secretscan.config import Settings
+
+    for n in range(3):
+        (repo / f"f{n}.txt").write_text("x" * 1000 + f"{n}\n")
+    commit_all(repo, "three files")
+    calls: List[Tuple[int, int]] = []
+
+    result = history.scan_history(
+        Settings(), progress=lambda done, size: calls.append((done, size))
+    )
+
+    assert result.files == 3 and calls[-1][0] == 3
+    assert calls[-1][1] == result.bytes >= 3000
