@@ -27,7 +27,8 @@ from __future__ import annotations
 import codecs
 import functools
 import io
-from typing import Callable, FrozenSet, Iterator, List, NamedTuple, Optional, Tuple
+import re
+from typing import Callable, FrozenSet, Iterator, List, NamedTuple, Optional, Pattern, Tuple
 
 from .heuristics import why_not_secret
 from .models import Finding, Origin
@@ -56,6 +57,7 @@ class _Plan(NamedTuple):
     anchors: Tuple[Tuple[bytes, Tuple[Rule, ...]], ...]
     anchor_len: int  # longest anchor
     ruleset: Ruleset
+    prefixes: Pattern[bytes]  # any rule prefix, to drop `tcp_`-like anchors cheaply
 
 
 _DEFER = _Hit(-1, -1, Rule("", "", "", "", ""))  # "cannot tell yet": wait for more bytes
@@ -126,7 +128,13 @@ def _plan(ruleset: Ruleset) -> _Plan:
         (anchor, tuple(sorted(rules, key=lambda rule: -len(rule.prefix))))
         for anchor, rules in sorted(ruleset.anchors().items())
     )
-    return _Plan(anchors, max(len(anchor) for anchor, _ in anchors), ruleset)
+    prefixes = sorted({rule.prefix_bytes for rule in ruleset.rules}, key=len, reverse=True)
+    return _Plan(
+        anchors,
+        max(len(anchor) for anchor, _ in anchors),
+        ruleset,
+        re.compile(b"|".join(map(re.escape, prefixes))),
+    )
 
 
 def _decide(
@@ -160,8 +168,12 @@ def _candidates(
         end = stop + len(anchor) - 1
         start = window.find(anchor, pos, end)
         while start >= 0:
-            if start == 0 or window[start - 1] not in WORD_CHARS:  # `tcp_`, `mcp_pat_`: cheap out
-                found.append((start, rules))
+            if (
+                start == 0
+                or window[start - 1] not in WORD_CHARS
+                or plan.prefixes.match(window, start)
+            ):
+                found.append((start, rules))  # else `tcp_…`: no token, and no pyc length either
             start = window.find(anchor, start + 1, end)
     if len(plan.anchors) > 1:
         found.sort(key=lambda item: item[0])
@@ -177,10 +189,9 @@ def _judge(
     at_file_start: bool,
 ) -> Optional[_Hit]:
     """The token at ``start``, None if there is none, or _DEFER if the window is too short."""
-    if start > 0 and window[start - 1] in WORD_CHARS:
-        return None
     if start == 0 and not at_file_start:
         return None  # cannot happen while _LOOKBACK > 0; guards the boundary rule anyway
+    length = _length_prefix(window, start)
     for rule in rules:
         prefix = rule.prefix_bytes
         if not eof and start + len(prefix) > len(window):
@@ -191,9 +202,30 @@ def _judge(
         end = body_end(rule, window, body_start, ruleset.timeout)
         if not eof and not _settled(window, body_start, end, rule):
             return _DEFER
-        if _is_token(window, body_start, end, rule, ruleset):
+        if length is not None:
+            if start + length > end:
+                continue
+            end = start + length
+        elif _ran_past_max_body(window, end, rule):
+            continue
+        if _is_token(window, body_start, end, ruleset):
             return _Hit(start, end, rule)
     return None
+
+
+def _length_prefix(window: bytes, start: int) -> Optional[int]:
+    """None if the byte before ``start`` may precede a token; else the only length it allows.
+
+    The boundary rule: a letter, digit or ``_`` before the prefix continues a word
+    (``mcp_pat_``, ``gcp_key_path``), so there is no token. Except in a length-prefixed string,
+    as marshal writes short strings into a ``.pyc`` (and many binary formats do): there the
+    byte is the string's length, which may happen to be a letter's code. So a word byte allows
+    exactly one token: the one whose length is that byte's value (48..122, which an identifier
+    like ``mcp_pat_x`` does not reach).
+    """
+    if start == 0 or window[start - 1] not in WORD_CHARS:
+        return None
+    return window[start - 1]
 
 
 def _settled(window: bytes, body_start: int, end: int, rule: Rule) -> bool:
@@ -205,11 +237,14 @@ def _settled(window: bytes, body_start: int, end: int, rule: Rule) -> bool:
     return window.find(b"\n", end, end + CONTEXT) >= 0 or end + CONTEXT <= len(window)
 
 
-def _is_token(window: bytes, body_start: int, end: int, rule: Rule, ruleset: Ruleset) -> bool:
+def _ran_past_max_body(window: bytes, end: int, rule: Rule) -> bool:
+    """A run of token characters longer than MAX_BODY is a blob of base64, not a credential."""
+    return rule.body_pattern is None and end < len(window) and window[end] in TOKEN_CHARS
+
+
+def _is_token(window: bytes, body_start: int, end: int, ruleset: Ruleset) -> bool:
     if end - body_start < ruleset.min_length:
         return False
-    if rule.body_pattern is None and end < len(window) and window[end] in TOKEN_CHARS:
-        return False  # ran past MAX_BODY: a blob of base64, not a credential
     body = window[body_start:end].decode("utf-8", "replace")
     after = window[end : end + _AFTER].decode("utf-8", "replace")
     return _verdict(body, after, ruleset.placeholders) is None
@@ -316,9 +351,19 @@ def _chars(raw: bytes) -> int:
 
 
 def _looks_like_utf16(head: bytes) -> bool:
-    """A UTF-16 BOM *and* NULs in every other byte, so a binary that starts FF FE stays binary."""
+    """A UTF-16 BOM *and* text after it, so a binary that starts FF FE stays binary.
+
+    Latin-script UTF-16 has a NUL in every other byte; CJK or emoji has none, but decodes
+    without a stray surrogate into printable text, which 512 random bytes almost never do.
+    """
     sample = head[2:_SNIFF]
-    return len(sample) >= 2 and sample.count(0) * 4 >= len(sample)
+    if len(sample) >= 2 and sample.count(0) * 4 >= len(sample):
+        return True
+    try:
+        text = codecs.getincrementaldecoder("utf-16")().decode(head[:_SNIFF])
+    except UnicodeDecodeError:
+        return False
+    return sum(char.isprintable() or char in "\t\r\n" for char in text) * 10 >= len(text) * 9
 
 
 def _utf16_as_utf8(read: Reader, first: bytes) -> Reader:
