@@ -9,6 +9,7 @@ from typing import Dict, List
 import pytest
 
 from copera_secretscan.cli import main
+from tests.conftest import commit_all, git
 from tests.report_samples import validate_gitlab, validate_junit, validate_sarif
 from tests.tokens import make_token
 
@@ -142,3 +143,31 @@ def test_an_unwritable_report_is_an_error_after_the_terminal_report(
     out, err = capsys.readouterr()
     assert "Found 3 Copera tokens" in out
     assert "blocker/out.sarif: cannot write" in err and "Traceback" not in err
+
+
+def test_history_findings_carry_their_commit_in_every_report(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = make_token("cp_pat_", 32, seed=60)
+    in_message = make_token("cp_key_", 32, seed=61)
+    (repo / "old.env").write_text(f"T={token}\n")
+    commit_all(repo, "add config")
+    (repo / "old.env").write_text("T=from-the-vault\n")
+    commit_all(repo, f"rotate; the old key was {in_message}")
+    sha = git(repo, "rev-parse", "HEAD~1").strip()
+    assert main(["scan", "--history", *report_args(REPORTS)]) == 1
+    capsys.readouterr()
+    results = json.loads(read(repo, "sarif"))["runs"][0]["results"]
+    validate_sarif(json.loads(read(repo, "sarif")))
+    by_rule = {r["ruleId"]: r for r in results}
+    assert by_rule["copera-pat"]["properties"]["commit"] == sha
+    message = by_rule["copera-key"]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert message["uri"].startswith("commit-message/")
+    gitlab = json.loads(read(repo, "gitlab"))
+    validate_gitlab(gitlab)
+    commits = {v["location"]["commit"]["sha"] for v in gitlab["vulnerabilities"]}
+    assert sha in commits
+    validate_junit(read(repo, "junit"))
+    for fmt in REPORTS:
+        data = (repo / REPORTS[fmt]).read_text(encoding="utf-8")
+        assert token not in data and in_message not in data, fmt
