@@ -7,8 +7,9 @@ code moves; it includes the path so that the same token pasted into a new file i
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
-from typing import Optional, Tuple
+from typing import Iterable, Optional, Tuple
 
 ELLIPSIS = "\u2026"
 REDACT_KEEP = 4  # body characters shown after the prefix: enough to recognise, not to use
@@ -102,3 +103,15 @@ def redact(secret: str, prefix: str = "") -> str:
     body = secret[len(prefix) :]
     keep = min(REDACT_KEEP, max(len(body) // 4, 0))
     return prefix + body[:keep] + ELLIPSIS
+
+
+def mask_tokens(text: str, prefixes: Iterable[str]) -> str:
+    """``text`` with every run that starts like a token redacted, not only the one reported.
+
+    A line may hold a second token (another finding, or one the baseline accepted); showing the
+    line to explain one finding must not print the other in full.
+    """
+    for prefix in set(prefixes):
+        pattern = re.compile(r"(?<![A-Za-z0-9_])" + re.escape(prefix) + r"[A-Za-z0-9_-]+")
+        text = pattern.sub(lambda match: redact(match.group(0), prefix), text)
+    return text

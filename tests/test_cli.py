@@ -180,3 +180,16 @@ def test_broken_pipe_is_quiet(tmp_path: Path) -> None:
     shell = f"{sys.executable} -m copera_secretscan scan {tmp_path} | head -1"
     proc = subprocess.run(shell, shell=True, capture_output=True, text=True, env=dict(os.environ))
     assert "Traceback" not in proc.stderr
+
+
+def test_a_second_token_on_the_line_is_masked_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    first, second = make_token("cp_pat_", 32, seed=41), make_token("cp_key_", 32, seed=42)
+    (tmp_path / "two.env").write_text(f"A={first} B={second} C=cp_oat_shortish\n")
+    result = CliRunner().invoke(cli, ["scan"])
+    assert result.exit_code == 1
+    assert first not in result.output
+    assert second not in result.output
+    assert result.output.count("line: A=cp_pat_") == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import List, Optional
 
-from ..models import Finding, ScanResult
+from ..models import Finding, ScanResult, mask_tokens
 from ..rules import BUILTIN_RULES, Rule
 from . import ReportOptions, shown_secret
 
@@ -37,7 +37,9 @@ def location(finding: Finding) -> str:
 
 def masked_line(finding: Finding, options: ReportOptions) -> str:
     """The token's line with the token redacted, trimmed to a readable width around it."""
-    line = finding.line_text.replace(finding.secret, shown_secret(finding, options))
+    line = finding.line_text
+    if not options.show_secrets:
+        line = mask_tokens(line, [finding.prefix, *(rule.prefix for rule in BUILTIN_RULES)])
     at = line.find(shown_secret(finding, options))
     if len(line) <= _LINE_WIDTH:
         return line.strip()
