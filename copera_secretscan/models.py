@@ -111,7 +111,14 @@ def mask_tokens(text: str, prefixes: Iterable[str]) -> str:
     A line may hold a second token (another finding, or one the baseline accepted); showing the
     line to explain one finding must not print the other in full.
     """
-    for prefix in set(prefixes):
-        pattern = re.compile(r"(?<![A-Za-z0-9_])" + re.escape(prefix) + r"[A-Za-z0-9_-]+")
-        text = pattern.sub(lambda match: redact(match.group(0), prefix), text)
-    return text
+    ordered = sorted(set(prefixes), key=len, reverse=True)
+    if not ordered:
+        return text
+    alternatives = "|".join(re.escape(prefix) for prefix in ordered)
+    pattern = re.compile(r"(?<![A-Za-z0-9_])(?:" + alternatives + r")[A-Za-z0-9_-]+")
+
+    def hide(match: re.Match[str]) -> str:
+        token = match.group(0)
+        return redact(token, next(p for p in ordered if token.startswith(p)))
+
+    return pattern.sub(hide, text)
