@@ -47,6 +47,8 @@ def fast_path_files(args: list[str]) -> list[str] | None:
         if arg.startswith("-"):
             if arg not in FAST_OPTIONS:
                 return None
+            if arg == "--baseline" and not (i + 1 < len(args) and os.path.isfile(args[i + 1])):
+                return None  # a missing baseline is an error the full scanner must report
             i += 1 + FAST_OPTIONS[arg]
             continue
         files.append(arg)

@@ -106,3 +106,13 @@ def test_clean_run_imports_no_third_party_module(files: list[str], tmp_path: Pat
         check=True,
     )
     assert proc.stdout.splitlines()[-1] == "0 []"
+
+
+def test_missing_baseline_is_reported_even_when_files_are_clean(
+    files: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert hook.fast_path_files(["--baseline", "absent.json", *files]) is None
+    assert hook.main(["--baseline", "absent.json", *files]) == 2
+    assert "absent.json" in capsys.readouterr().err
+    (tmp_path / "present.json").write_text("{}")
+    assert hook.fast_path_files(["--baseline", "present.json", *files]) == files
