@@ -292,3 +292,25 @@ def test_progress_counts_blobs_and_bytes(repo: Path) -> None:
 
     assert result.files == 3 and calls[-1][0] == 3
     assert calls[-1][1] == result.bytes >= 3000
+
+
+def test_token_only_in_a_stash_index(repo: Path, scan_json: Scan, token: str) -> None:
+    (repo / "app.py").write_text("x = 1\n")
+    commit_all(repo, "initial")
+    (repo / "app.py").write_text(f"x = '{token}'\n")
+    git(repo, "add", "app.py")
+    (repo / "app.py").write_text("x = 2\n")  # the stash's working-tree commit has no token
+    git(repo, "stash")
+
+    code, report = scan_json("--history")
+
+    assert code == 1
+    assert found(report) == [("app.py", head(repo, "stash@{0}^2"))]
+
+
+def test_git_modes_exclude_each_other_and_paths(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for args in (["--staged", "--history"], ["--staged", "."], ["--pre-push", "--git", "HEAD"]):
+        assert main(["scan", *args]) == 2
+    assert capsys.readouterr().err.count("choose one of PATHS") == 3

@@ -173,3 +173,23 @@ def test_pre_push_by_hand_on_a_terminal_is_an_error_not_a_pass(
     monkeypatch.setattr(sys, "stdin", Tty())
     assert main(["scan", "--pre-push"]) == 2
     assert "--git RANGE" in capsys.readouterr().err
+
+
+def test_commit_msg_scans_comment_lines_but_not_the_verbose_diff(
+    repo: Path, capsys: pytest.CaptureFixture[str], token: str
+) -> None:
+    from copera_secretscan.cli import main
+
+    other = make_token("cp_key_", seed=9)
+    message = repo / ".git" / "COMMIT_EDITMSG"
+    message.write_text(
+        f"Subject\n\n# token for later: {token}\n"
+        "# ------------------------ >8 ------------------------\n"
+        f"diff --git a/x b/x\n+{other}\n"
+    )
+
+    assert main(["scan", "--commit-msg", str(message)]) == 1
+    out = capsys.readouterr().out
+    assert "commit message:3:20" in out and "copera-key" not in out
+    assert main(["scan", "--commit-msg", str(repo / "missing")]) == 2
+    assert "cannot read" in capsys.readouterr().err
