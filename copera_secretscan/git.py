@@ -171,11 +171,13 @@ def spawn(
 ) -> Running:
     """Start a long-running git whose stdout we stream."""
     errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _finish, after git exits)
+    env = git_env(keep_index=True)
+    env["GIT_NO_LAZY_FETCH"] = "1"  # a partial clone's missing blobs are an error, not a download
     try:
         proc = subprocess.Popen(
             ["git", *args],
             cwd=cwd,
-            env=git_env(keep_index=True),
+            env=env,
             stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=errors,
@@ -218,9 +220,10 @@ def object_stream(
     """``rev-list --objects REVS | cat-file --batch``: reachable objects, each once, with paths.
 
     One pipe between two gits, no Python in between, so the walk and the reads overlap; each
-    blob header ends with the path rev-list first saw it at.
+    blob header ends with the path rev-list first saw it at. Objects a partial clone lacks come
+    through as ``?<id>`` (reported missing) instead of being downloaded.
     """
-    listing = spawn(["rev-list", "--objects", *filters, *revs], cwd)
+    listing = spawn(["rev-list", "--objects", "--missing=print", *filters, *revs], cwd)
     batch = spawn(["cat-file", f"--batch={_NAMED_BATCH}"], cwd, stdin=listing.proc.stdout)
     assert listing.proc.stdout is not None and batch.proc.stdout is not None
     listing.proc.stdout.close()  # cat-file alone reads it, so rev-list sees EPIPE if it dies

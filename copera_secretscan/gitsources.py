@@ -124,7 +124,8 @@ def scan_object_stream(
         elif header.kind in ("commit", "tag"):
             scan.messages.extend(scan_message(header, stream.read(header.size + 1), ruleset))
         elif header.kind == "missing":
-            scan.problems.append(Problem(header.name, "object missing from the repository"))
+            reason = "object missing (partial or damaged clone); not fetched, not scanned"
+            scan.problems.append(Problem(header.name.lstrip("?"), reason))
         else:
             skip_object(stream, header)  # a tree, when git is too old to filter them out
         scan.bytes += header.size

@@ -191,3 +191,30 @@ def test_missing_git_is_a_one_line_error(repo: Path, tmp_path: Path, mode: list)
     assert result.returncode == 2
     assert result.stderr.startswith("copera-secretscan: error: git is not installed")
     assert result.stderr.count("\n") == 1
+
+
+def test_partial_clone_reports_missing_blobs_instead_of_fetching(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "a.txt").write_text("hello\n")
+    commit_all(repo, "a")
+    git(repo, "config", "uploadpack.allowFilter", "true")
+    partial = repo.parent / "partial"
+    git(
+        repo.parent,
+        "clone",
+        "-q",
+        "--filter=blob:none",
+        "--no-checkout",
+        f"file://{repo}",
+        str(partial),
+    )
+    monkeypatch.chdir(partial)
+
+    code, report, err = history_json(capsys)
+
+    blob = git(repo, "rev-parse", "HEAD:a.txt").strip()
+    assert code == 2
+    assert report["errors"][0]["path"] == blob and "not fetched" in err
+    still_missing = git(partial, "rev-list", "--objects", "--all", "--missing=print")
+    assert f"?{blob}" in still_missing.split()
