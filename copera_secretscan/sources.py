@@ -33,7 +33,7 @@ class FileScan:
     size: int
 
 
-Excluder = Callable[[str], bool]  # absolute path -> excluded by configuration?
+Excluder = Callable[[str, bool], bool]  # (absolute path, is_dir) -> excluded by configuration?
 
 
 def display_path(path: str, cwd: Optional[str] = None) -> str:
@@ -43,39 +43,58 @@ def display_path(path: str, cwd: Optional[str] = None) -> str:
     rel = os.path.relpath(absolute, cwd) if absolute.startswith(cwd) else absolute
     if rel.startswith(os.pardir):
         rel = absolute
-    return rel.replace(os.sep, "/")
+    return printable(rel.replace(os.sep, "/"))
+
+
+def printable(path: str) -> str:
+    """``path`` as valid Unicode: bytes that are not UTF-8 become ``\\xNN`` (as git quotes them).
+
+    ``os`` hands undecodable names back as lone surrogates; those would crash every writer
+    (text, JSON, SARIF) when encoded, so the display form escapes them. Opening still uses the
+    original path.
+    """
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return path
 
 
 def iter_targets(
     paths: Sequence[str], use_ignore: bool = True, exclude: Optional[Excluder] = None
 ) -> Iterator[Union[FileTarget, Problem]]:
-    """Files to scan under ``paths``: explicit files always, directories walked."""
+    """Files to scan under ``paths``: directories walked as git sees them, explicit files always.
+
+    A file named explicitly is scanned even if ignored: pre-commit passes staged files by name,
+    and ``git add -f`` makes an ignored file part of the commit.
+    """
+    from .walk import walk  # deferred: walk imports this module (and pathspec when needed)
+
     for path in paths:
-        if os.path.isdir(path) and not os.path.islink(path):
-            yield from _walk(path, exclude)
-        elif exclude is not None and exclude(os.path.abspath(path)):
-            continue
-        elif os.path.lexists(path) and not os.path.exists(path):
-            yield Problem(display_path(path), "broken symbolic link")
-        elif not os.path.lexists(path):
-            yield Problem(display_path(path), "no such file or directory")
+        if os.path.isdir(path):  # follows a link: a directory link named explicitly is walked
+            if exclude is None or not exclude(os.path.abspath(path), True):
+                yield from walk(path, use_ignore, exclude)
         else:
-            yield FileTarget(path, display_path(path))
+            item = _explicit(path, exclude)
+            if item is not None:
+                yield item
 
 
-def _walk(top: str, exclude: Optional[Excluder]) -> Iterator[Union[FileTarget, Problem]]:
-    for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = sorted(d for d in dirnames if d != ".git")
-        for name in sorted(filenames):
-            path = os.path.join(dirpath, name)
-            if exclude is not None and exclude(os.path.abspath(path)):
-                continue
-            try:
-                mode = os.stat(path).st_mode
-            except OSError:
-                continue
-            if stat.S_ISREG(mode):
-                yield FileTarget(path, display_path(path))
+def _explicit(path: str, exclude: Optional[Excluder]) -> Optional[Union[FileTarget, Problem]]:
+    if exclude is not None and exclude(os.path.abspath(path), False):
+        return None
+    shown = display_path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if os.path.lexists(path) and not os.path.exists(path):
+            return Problem(shown, "broken symbolic link")
+        if not os.path.lexists(path):
+            return Problem(shown, "no such file or directory")
+        return Problem(shown, _os_reason(exc))
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
+        return Problem(shown, "not a regular file (device or socket): not scanned")
+    return FileTarget(path, shown)  # a FIFO named explicitly is read: ``scan <(cmd)`` works
 
 
 def read_findings(target: FileTarget, ruleset: Ruleset) -> FileScan:
