@@ -178,6 +178,13 @@ def git_scan(
 @click.option(
     "--no-ignore", is_flag=True, help="Also scan files that .gitignore and friends would skip."
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(0, 256),
+    default=None,
+    help="Worker processes for a large scan of PATHS (default 0: one per core; 1: none).",
+)
 @git_options
 @report_options
 @click.pass_context
@@ -194,7 +201,11 @@ def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any)
         result = git_scan(paths, no_ignore, opts, settings, progress)
         if result is None:
             result = scanner.scan_paths(
-                paths or (".",), settings, use_ignore=not no_ignore, progress=progress
+                paths or (".",),
+                settings,
+                use_ignore=not no_ignore,
+                progress=progress,
+                jobs=opts.get("jobs"),
             )
     finally:
         if progress is not None:

@@ -7,9 +7,10 @@ comments, the baseline and the ordering of findings behave the same whatever was
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterable, List, Optional, Sequence, Tuple, Union
+from itertools import chain
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
-from . import baseline, baselinefile, sources
+from . import baseline, baselinefile, parallel, sources
 from .allowlist import drop_inline_allowed
 from .config import Settings
 from .models import Finding, Problem, ScanResult
@@ -22,8 +23,12 @@ def scan_paths(
     settings: Settings,
     use_ignore: bool = True,
     progress: Optional[Progress] = None,
+    jobs: Optional[int] = None,
 ) -> ScanResult:
-    """Scan files and directories (``-`` is standard input)."""
+    """Scan files and directories (``-`` is standard input).
+
+    ``jobs`` caps the worker processes of a large scan (None or 0: one per core; 1: none).
+    """
     started = time.perf_counter()
     ruleset = settings.ruleset()
     findings: List[Finding] = []
@@ -35,7 +40,8 @@ def scan_paths(
     else:
         scans = []
     targets = sources.iter_targets(paths, use_ignore=use_ignore, exclude=settings.excluder())
-    for item in _scan_targets(targets, ruleset, scans):
+    scanned = parallel.scan_targets(targets, ruleset, parallel.plan_for(jobs))
+    for item in chain(scans, scanned):
         if isinstance(item, Problem):
             problems.append(item)
             continue
@@ -49,19 +55,6 @@ def scan_paths(
     scope = baseline.scope_of(paths, settings.root)
     seconds = time.perf_counter() - started
     return finish(findings, problems, settings, files, size, seconds, scope=scope)
-
-
-def _scan_targets(
-    targets: Iterable[Union[sources.FileTarget, Problem]],
-    ruleset: object,
-    already: List[sources.FileScan],
-) -> Iterable[Union[sources.FileScan, Problem]]:
-    yield from already
-    for target in targets:
-        if isinstance(target, Problem):
-            yield target
-        else:
-            yield sources.read_findings(target, ruleset)  # type: ignore[arg-type]
 
 
 def finish(
