@@ -7,6 +7,7 @@ nothing here raises for a single unreadable file, so a scan reports every proble
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import sys
@@ -47,17 +48,22 @@ def display_path(path: str, cwd: Optional[str] = None) -> str:
 
 
 def printable(path: str) -> str:
-    """``path`` as valid Unicode: bytes that are not UTF-8 become ``\\xNN`` (as git quotes them).
+    """``path`` as one line of valid Unicode, the way git quotes odd names (``\\n``, ``\\xff``).
 
-    ``os`` hands undecodable names back as lone surrogates; those would crash every writer
-    (text, JSON, SARIF) when encoded, so the display form escapes them. Opening still uses the
-    original path.
+    ``os`` returns undecodable bytes as lone surrogates, which crash every writer (text, JSON,
+    SARIF) when encoded, and a newline in a name would split a one-line error in two. Only the
+    display form is escaped; the file is opened by its real path.
     """
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return path
+    if path.isprintable():  # nearly every path: one C-level check
+        return path
+    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text.translate(_CONTROL_ESCAPES)
+
+
+_CONTROL_ESCAPES = {
+    **{code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)},
+    **{ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"},
+}
 
 
 def iter_targets(
@@ -87,11 +93,10 @@ def _explicit(path: str, exclude: Optional[Excluder]) -> Optional[Union[FileTarg
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
-        if os.path.lexists(path) and not os.path.exists(path):
-            return Problem(shown, "broken symbolic link")
-        if not os.path.lexists(path):
-            return Problem(shown, "no such file or directory")
-        return Problem(shown, _os_reason(exc))
+        if exc.errno != errno.ENOENT:  # e.g. a symbolic link loop, a directory we may not enter
+            return Problem(shown, _os_reason(exc))
+        missing = "broken symbolic link" if os.path.islink(path) else "no such file or directory"
+        return Problem(shown, missing)
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
         return Problem(shown, "not a regular file (device or socket): not scanned")
     return FileTarget(path, shown)  # a FIFO named explicitly is read: ``scan <(cmd)`` works

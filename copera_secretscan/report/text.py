@@ -26,9 +26,21 @@ def rule_name(rule_id: str) -> str:
     return rule.name if rule else f"token matching custom rule {rule_id}"
 
 
+def safe_path(path: str) -> str:
+    """``path`` on one line of valid text: git may give names with newlines or non-UTF-8 bytes."""
+    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text.translate(_CONTROL_ESCAPES)
+
+
+_CONTROL_ESCAPES = {
+    **{code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)},
+    **{ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"},
+}
+
+
 def location(finding: Finding) -> str:
     where = (
-        f"{finding.path}:{finding.line}:{finding.column}"
+        f"{safe_path(finding.path)}:{finding.line}:{finding.column}"
         if finding.path
         else (f"commit message:{finding.line}:{finding.column}")
     )
