@@ -1,0 +1,185 @@
+"""What every benchmark script needs: run a command, time it, measure its memory, print a table.
+
+Figures are ratios against a reference measured in the same run (ripgrep, a bare interpreter),
+because the absolute numbers of a shared 2-core machine drift from minute to minute while the
+ratios of back-to-back runs do not. Peak memory comes from ``os.wait4``, which hands back the
+rusage of exactly the child we waited for (its own peak RSS, and that of the worker processes
+it reaped), so no other process of ours can inflate it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import statistics
+import string
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, List, Optional, Sequence, Tuple
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+WORK = HERE / ".work" / "perf"  # gitignored; a subfolder of its own, other benchmarks share .work
+BODY_CHARS = string.ascii_letters + string.digits
+
+sys.path.insert(0, str(REPO))  # run from a checkout without installing
+
+
+class MissingTool(Exception):
+    """A reference program is not installed: the ratio would mean nothing without it."""
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_rss: int  # bytes; the largest single process (the child or a worker it reaped)
+    peak_tree_pss: int  # bytes; sampled sum of PSS over the child and its descendants, 0 if n/a
+    returncode: int
+
+
+def scanner_command(*args: str) -> List[str]:
+    """The console script next to this interpreter, else ``python -m copera_secretscan``."""
+    script = Path(sys.executable).with_name("copera-secretscan")
+    if script.exists():
+        return [str(script), *args]
+    return [sys.executable, "-m", "copera_secretscan", *args]
+
+
+def hook_command(*args: str) -> List[str]:
+    script = Path(sys.executable).with_name("copera-secretscan-hook")
+    if script.exists():
+        return [str(script), *args]
+    return [sys.executable, "-c", "import sys; from copera_secretscan.hook import main; "
+            "sys.exit(main())", *args]  # fmt: skip
+
+
+def require(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise MissingTool(
+            f"{tool} is required as the reference for this benchmark but was not found on PATH "
+            f"(Debian/Ubuntu: apt-get install {'ripgrep' if tool == 'rg' else tool})"
+        )
+    return path
+
+
+def run_once(cmd: Sequence[str], cwd: Optional[Path] = None, sample: bool = False) -> Run:
+    """Run ``cmd``; wall time, peak RSS and (sampled) tree PSS.
+
+    Output goes to a real file, not /dev/null: ripgrep notices /dev/null and stops at the first
+    match, which would flatter the reference.
+    """
+    WORK.mkdir(parents=True, exist_ok=True)
+    with open(WORK / "stdout.txt", "wb") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), cwd=cwd, stdout=out, stderr=subprocess.DEVNULL)
+        sampler = _PssSampler(proc.pid) if sample else None
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    pss = sampler.stop() if sampler is not None else 0
+    return Run(seconds, usage.ru_maxrss * 1024, pss, proc.returncode)
+
+
+def measure(
+    cmd: Sequence[str], runs: int, cwd: Optional[Path] = None, sample: bool = False
+) -> List[Run]:
+    """One untimed warm-up run (page cache, pyc files), then ``runs`` timed runs."""
+    run_once(cmd, cwd)
+    return [run_once(cmd, cwd, sample) for _ in range(runs)]
+
+
+def median_seconds(runs: Sequence[Run]) -> float:
+    return statistics.median(run.seconds for run in runs)
+
+
+def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    print(f"\n{title}")
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+def make_token(rng: random.Random, prefix: str = "cp_pat_", length: int = 32) -> str:
+    """A fake token the engine reports (random body that passes the heuristics)."""
+    from copera_secretscan.heuristics import why_not_secret
+
+    while True:
+        body = "".join(rng.choice(BODY_CHARS) for _ in range(length))
+        if why_not_secret(body) is None:
+            return prefix + body
+
+
+def mib(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MiB"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def main_guard(fn: Callable[[Optional[List[str]]], int]) -> int:
+    """Turn a missing reference tool into a clear message and exit status 3."""
+    try:
+        return fn(None)
+    except MissingTool as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+
+
+class _PssSampler:
+    """Polls /proc for the child and its descendants, summing PSS (shared pages split fairly).
+
+    Forked workers share most of their pages with the parent; summing RSS would count those
+    pages once per process. PSS divides each shared page among its sharers. Linux only.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> int:
+        self.done.set()
+        self.thread.join()
+        return self.peak
+
+    def _loop(self) -> None:
+        while not self.done.wait(0.02):
+            self.peak = max(self.peak, sum(_pss(pid) for pid in _tree(self.pid)))
+
+
+def _tree(root: int) -> List[int]:
+    pids, i = [root], 0
+    while i < len(pids):
+        try:
+            children = Path(f"/proc/{pids[i]}/task/{pids[i]}/children").read_text().split()
+        except OSError:
+            children = []
+        pids.extend(int(child) for child in children)
+        i += 1
+    return pids
+
+
+def _pss(pid: int) -> int:
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def ratio_row(
+    name: str, seconds: float, reference: float, extra: Tuple[str, ...] = ()
+) -> List[str]:
+    return [name, ms(seconds), f"{seconds / reference:.2f}x", *extra]

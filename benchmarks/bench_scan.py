@@ -1,0 +1,163 @@
+"""Throughput: ``copera-secretscan scan`` over a large source tree, against ``rg -a -uu -F cp_``.
+
+    python benchmarks/bench_scan.py --size-mb 320
+
+The tree is copies of this interpreter's standard library *with* its ``__pycache__`` (so there
+are binary files), plus a ``.gitignore`` that matches nothing (so the ignore machinery runs but
+both tools read the same files) and a few planted tokens (so both tools have matches to report).
+It is built once under ``benchmarks/.work/`` and reused. Variants: the default (auto jobs), one
+process (``--jobs 1``), and the same tree as a git work tree with every file tracked (the walker
+then asks git which files are tracked). Each timing is the median of ``--runs`` runs after one
+untimed warm-up run, so the page cache is warm for every tool alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sysconfig
+from pathlib import Path
+from typing import Iterator, List, Optional, Tuple
+
+from _common import (
+    WORK,
+    main_guard,
+    make_token,
+    measure,
+    median_seconds,
+    mib,
+    print_table,
+    require,
+    scanner_command,
+)
+
+GITIGNORE = (
+    "# matches nothing in the copied tree: the rules are read and applied, no file skipped\n"
+)
+GITIGNORE += "*.log\n/build/\nnode_modules/\n.venv/\n"
+PLANTED = 12
+
+
+def build_tree(dest: Path, size_mb: float, source: Optional[Path] = None) -> Tuple[int, int]:
+    """Copy ``source`` (the stdlib) into ``dest`` until it holds ``size_mb``; (files, bytes).
+
+    Reuses a finished tree of the same size; a half-built one (no stamp) is rebuilt.
+    """
+    stamp = dest / ".bench-complete"
+    if stamp.exists():
+        files, size = (int(x) for x in stamp.read_text().split())
+        return files, size
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    (dest / ".gitignore").write_text(GITIGNORE)
+    files, size = _plant_tokens(dest)
+    limit = int(size_mb * 1e6)
+    for copy in range(1_000_000):
+        for path, rel in _source_files(source or _stdlib()):
+            if size >= limit:
+                stamp.write_text(f"{files} {size}")
+                return files, size
+            target = dest / f"copy{copy}" / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            files, size = files + 1, size + target.stat().st_size
+    raise AssertionError("unreachable")
+
+
+def _stdlib() -> Path:
+    return Path(sysconfig.get_paths()["stdlib"])
+
+
+def _source_files(root: Path) -> Iterator[Tuple[Path, Path]]:
+    """Regular files under ``root`` in a stable order, without installed third-party packages."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in ("site-packages", "dist-packages"))
+        for name in sorted(filenames):
+            path = Path(dirpath, name)
+            if path.is_file() and not path.is_symlink():
+                yield path, path.relative_to(root)
+
+
+def _plant_tokens(dest: Path) -> Tuple[int, int]:
+    rng = random.Random(2)
+    (dest / "planted").mkdir()
+    size = 0
+    for i in range(PLANTED):
+        path = dest / "planted" / f"settings_{i}.env"
+        path.write_text(f"# config {i}\nCOPERA_TOKEN={make_token(rng)}\nDEBUG=0\n")
+        size += path.stat().st_size
+    return PLANTED, size + len(GITIGNORE)
+
+
+def git_copy(tree: Path) -> Path:
+    """The same tree as a git work tree with every file in the index (built once)."""
+    dest = tree.with_name(tree.name + "-git")
+    stamp = dest / ".git" / "bench-complete"
+    if stamp.exists():
+        return dest
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(tree, dest)
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1"}
+    for args in (["init", "-q"], ["-c", "core.compression=0", "add", "-A"]):
+        subprocess.run(["git", *args], cwd=dest, check=True, env=env)
+    stamp.write_text("ok")
+    return dest
+
+
+def benchmark(tree: Path, runs: int, git_tree: Optional[Path]) -> List[List[str]]:
+    """Time rg and our scanner on ``tree`` (and its git copy); rows for the table."""
+    rg = [require("rg"), "-a", "-uu", "-F", "cp_", "."]
+    variants = [("rg -a -uu -F cp_", rg, tree)]
+    variants.append(("copera-secretscan scan", scanner_command("scan", "-q", "."), tree))
+    variants.append(("  ... --jobs 1", scanner_command("scan", "-q", "--jobs", "1", "."), tree))
+    if git_tree is not None:
+        variants.append(("  ... in a git work tree", scanner_command("scan", "-q", "."), git_tree))
+    size = _tree_bytes(tree)
+    rows, reference = [], 0.0
+    for name, cmd, cwd in variants:
+        results = measure(cmd, runs, cwd=cwd)
+        seconds = median_seconds(results)
+        reference = reference or seconds
+        peak = max(result.peak_rss for result in results)
+        rows.append(
+            [
+                name,
+                f"{seconds:.3f} s",
+                f"{size / seconds / 1e6:.0f} MB/s",
+                f"{seconds / reference:.2f}x",
+                mib(peak),
+                str(results[0].returncode),
+            ]
+        )
+    return rows
+
+
+def _tree_bytes(tree: Path) -> int:
+    return int((tree / ".bench-complete").read_text().split()[1])
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size-mb", type=float, default=320.0, help="tree size (default 320)")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per variant (median)")
+    parser.add_argument("--no-git", action="store_true", help="skip the git work tree variant")
+    parser.add_argument("--work", type=Path, default=WORK, help="where generated data goes")
+    args = parser.parse_args(argv)
+    require("rg")
+    tree = args.work / f"tree-{args.size_mb:g}mb"
+    files, size = build_tree(tree, args.size_mb)
+    git_tree = None if args.no_git else git_copy(tree)
+    rows = benchmark(tree, args.runs, git_tree)
+    header = ["command", "median", "throughput", "vs rg", "peak RSS", "exit"]
+    title = f"Throughput: {files:,} files, {size / 1e6:,.0f} MB, median of {args.runs} warm runs"
+    print_table(title, header, rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main_guard(main))

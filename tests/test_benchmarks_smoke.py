@@ -1,0 +1,72 @@
+"""The benchmark scripts still run end to end, on tiny generated data (no timing is asserted).
+
+They are not part of CI's timing budget, so without this they would rot silently. ripgrep is
+replaced by a stand-in that exits 0: these tests check the scripts' plumbing (data generation,
+the commands they run, the table they print), not anybody's speed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import bench_hook  # noqa: E402
+import bench_memory  # noqa: E402
+import bench_scan  # noqa: E402
+from _common import main_guard  # noqa: E402
+
+
+@pytest.fixture
+def fake_rg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "rg").write_text("#!/bin/sh\nexit 0\n")
+    (bin_dir / "rg").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+
+
+@pytest.mark.usefixtures("fake_rg")
+def test_bench_scan_builds_a_tree_and_prints_ratios(tmp_path: Path, capsys: Any) -> None:
+    work = tmp_path / "work"
+    assert bench_scan.main(["--size-mb", "0.3", "--runs", "1", "--work", str(work)]) == 0
+    out = capsys.readouterr().out
+    assert "vs rg" in out and "--jobs 1" in out and "git work tree" in out
+    tree = work / "tree-0.3mb"
+    assert len(list((tree / "planted").iterdir())) == bench_scan.PLANTED
+    assert any(tree.rglob("*.pyc")) or any(tree.rglob("*.py"))
+    assert (work / "tree-0.3mb-git" / ".git" / "index").exists()
+
+
+@pytest.mark.usefixtures("fake_rg")
+def test_bench_memory_builds_its_data_and_measures_rss(tmp_path: Path, capsys: Any) -> None:
+    work = tmp_path / "work"
+    args = ["--big-mb", "2", "--files", "120", "--runs", "1", "--work", str(work)]
+    assert bench_memory.main(args) == 0
+    out = capsys.readouterr().out
+    assert "peak RSS" in out and "MiB" in out
+    assert (work / "big-2mb.txt").stat().st_size == 2 << 20
+    assert len(list((work / "many-120").rglob("*.py"))) == 120
+
+
+def test_bench_hook_runs_the_hook_clean_and_dirty(tmp_path: Path, capsys: Any) -> None:
+    args = ["--runs", "1", "--warmup", "0", "--work", str(tmp_path)]
+    assert bench_hook.main(args) == 0
+    rows = capsys.readouterr().out.splitlines()
+    clean = next(row for row in rows if row.startswith("hook, 10 clean"))
+    dirty = next(row for row in rows if row.startswith("hook, 1 of 10"))
+    assert clean.split()[-1] == "0" and dirty.split()[-1] == "1"  # exit codes
+
+
+def test_missing_ripgrep_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(sys, "argv", ["bench_scan.py", "--work", str(tmp_path)])
+    assert main_guard(bench_scan.main) == 3
+    assert "rg is required" in capsys.readouterr().err
