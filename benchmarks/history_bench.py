@@ -1,7 +1,7 @@
 """How ``scan --history`` and ``scan --staged`` compare with git's own floor, as ratios in one run.
 
-Builds repositories under ``benchmarks/.work/`` with ``git fast-import`` (deterministic, a few
-tens of seconds): 1,500 text files in 100 directories, from a few hundred bytes to tens of kB
+Builds repositories under ``benchmarks/.work/history/`` with ``git fast-import`` (deterministic,
+a few tens of seconds): 1,500 text files in 100 directories, from a few hundred bytes to tens of kB
 (median ~3 kB), edited a few lines at a time, plus one 16 MiB binary; one token added then
 removed and one in a commit message, so provenance runs too. Then it prints:
 
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Iterator, List, Sequence, Tuple
 
-WORK = Path(__file__).resolve().parent / ".work"
+WORK = Path(__file__).resolve().parent / ".work" / "history"  # .work is shared; ours alone
 BIN = Path(sys.executable).parent
 SCANNER = str(BIN / "copera-secretscan")
 WORDS = [

@@ -40,11 +40,14 @@ def range_revs(rev_range: str) -> List[str]:
 
 
 def scan_revs(
-    revs: Sequence[str], settings: Settings, progress: Optional[Progress] = None
+    revs: Sequence[str],
+    settings: Settings,
+    progress: Optional[Progress] = None,
+    found: Tuple[int, ...] = (),
 ) -> ScanResult:
     """Scan what ``rev-list revs`` reaches and report each (token, path) at its first commit."""
     started = time.perf_counter()
-    found = git.require_version()
+    found = found or git.require_version()
     ruleset = settings.ruleset()
     cwd = os.getcwd()
     scan = ObjectScan()
@@ -60,8 +63,9 @@ def scan_history(
     settings: Settings, rev_range: Optional[str] = None, progress: Optional[Progress] = None
 ) -> ScanResult:
     """``scan --history`` (every ref) or ``scan --git RANGE``."""
+    found = git.require_version()  # before any other git call, so an old git gets one clear line
     revs = range_revs(rev_range) if rev_range else history_revs()
-    return scan_revs(revs, settings, progress)
+    return scan_revs(revs, settings, progress, found)
 
 
 def blob_provenance(
