@@ -69,8 +69,8 @@ def compile_rules(lines: Iterable[str], base: str = "") -> Optional[Rules]:
     for line in lines:
         try:
             pattern = GitIgnoreSpecPattern(_as_git_means(line.rstrip("\r")))
-        except ValueError:  # pathspec's GitIgnorePatternError: git ignores the line too
-            continue
+        except (ValueError, re.error):  # pathspec's GitIgnorePatternError, a range like [z-a]
+            continue  # git skips a line it cannot use, and so do we
         if pattern.include is not None and pattern.regex is not None:
             compiled.append((pattern, _by_name(line, pattern.regex.pattern)))
     if not compiled:
