@@ -39,6 +39,7 @@ CONTEXT = 4096  # bytes of the token's line kept on each side, for display and a
 _LOOKBACK = 3 * CONTEXT  # bytes kept before the next search: the token's line and the one before
 _AFTER = 2  # characters after a body that the template heuristic looks at
 _SNIFF = 514  # bytes needed to tell UTF-16 text from a binary that starts FF FE
+_ESCAPE_BEFORE = re.compile(rb"(?:\\[ntr]|%[0-9A-Fa-f]{2}|\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4})\Z")
 _UTF8_BOM = codecs.BOM_UTF8
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
@@ -217,13 +218,18 @@ def _length_prefix(window: bytes, start: int) -> Optional[int]:
     """None if the byte before ``start`` may precede a token; else the only length it allows.
 
     The boundary rule: a letter, digit or ``_`` before the prefix continues a word
-    (``mcp_pat_``, ``gcp_key_path``), so there is no token. Except in a length-prefixed string,
-    as marshal writes short strings into a ``.pyc`` (and many binary formats do): there the
-    byte is the string's length, which may happen to be a letter's code. So a word byte allows
-    exactly one token: the one whose length is that byte's value (48..122, which an identifier
-    like ``mcp_pat_x`` does not reach).
+    (``mcp_pat_``, ``gcp_key_path``), so there is no token. Two exceptions:
+
+    - an escape that decodes to a non-word character: ``%3Dcp_pat_…`` in a URL-encoded
+      redirect, ``\\ncp_pat_…`` in a JSON string, ``\\u0022cp_pat_…``;
+    - a length-prefixed string, as marshal writes short strings into a ``.pyc`` (and many binary
+      formats do): the byte before is the string's length, which may be a letter's code. So a
+      word byte allows exactly one token: the one whose length is that byte's value (48..122,
+      which text like ``mcp_pat_x`` does not reach).
     """
     if start == 0 or window[start - 1] not in WORD_CHARS:
+        return None
+    if _ESCAPE_BEFORE.search(window, max(0, start - 6), start):
         return None
     return window[start - 1]
 
@@ -277,9 +283,9 @@ class _Cursor:
 
 def _cut_point(window: bytes, cut: int) -> int:
     """``cut`` moved back so that it does not split a UTF-8 sequence (columns stay additive)."""
-    if cut <= 0:
-        return 0
-    for back in range(cut, max(cut - 3, 1) - 1, -1):
+    for back in range(cut, cut - 4, -1):
+        if back <= 0:
+            return 0  # keep everything rather than cut into the first character
         if not 0x80 <= window[back] < 0xC0:
             return back
     return cut  # four continuation bytes in a row: no valid sequence spans the cut

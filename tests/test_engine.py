@@ -64,6 +64,12 @@ def test_a_prefix_after_a_nul_or_non_ascii_byte_is_a_token(before: bytes) -> Non
     assert [f.secret for f in scan(b"x" + before + TOKEN.encode())] == [TOKEN]
 
 
+@pytest.mark.parametrize("escape", ["%3D", "%2f", "\\n", "\\t", "\\r", "\\u0022", "\\x3d"])
+def test_an_escaped_delimiter_before_the_prefix_is_a_boundary(escape: str) -> None:
+    """URL-encoded redirects (`token%3Dcp_…`) and JSON strings (`\\ncp_…`) leak real tokens."""
+    assert [f.secret for f in scan(f"a{escape}{TOKEN}&b\n".encode())] == [TOKEN]
+
+
 @pytest.mark.parametrize(
     "text",
     ["CP_PAT_" + TOKEN[7:], "Cp_pat_" + TOKEN[7:], "cp_pat" + TOKEN[7:], "cp-pat-" + TOKEN[7:]],
