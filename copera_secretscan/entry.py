@@ -20,7 +20,14 @@ ANCHOR = b"cp_"  # rules.Ruleset().anchors() for the built-in rules; a test keep
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 FAST_ARGS = {"--staged", "--quiet", "-q"}
 MAX_BLOBS = 1000  # ids we can write to cat-file's stdin before reading without a feeder thread
-_LEAKY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR", "GIT_PREFIX")
+_LEAKY_ENV = (  # git.py's list, GIT_INDEX_FILE aside
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_PREFIX",
+    "GIT_COMMON_DIR",
+)
 _STAGED_DIFF = "diff --cached --raw -z --no-renames --no-abbrev --no-relative --diff-filter=ACMR"
 _BLOCK = 1 << 20
 

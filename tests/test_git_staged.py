@@ -219,3 +219,9 @@ def test_utf16_staged_file_goes_to_the_full_scanner(
     assert entry.staged_clean_count() is None
     assert entry.main(["scan", "--staged"]) == 1
     assert "w.txt:1:5" in capsys.readouterr().out
+
+
+def test_lean_entry_strips_what_git_py_strips() -> None:
+    from copera_secretscan import git as gitmod
+
+    assert set(entry._LEAKY_ENV) == set(gitmod._LEAKY_ENV) - {"GIT_INDEX_FILE"}
