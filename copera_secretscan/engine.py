@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import codecs
 import functools
-import io
 import re
 from typing import Callable, FrozenSet, Iterator, List, NamedTuple, Optional, Pattern, Tuple
 
@@ -59,6 +58,7 @@ class _Plan(NamedTuple):
     anchor_len: int  # longest anchor
     ruleset: Ruleset
     prefixes: Pattern[bytes]  # any rule prefix, to drop `tcp_`-like anchors cheaply
+    prefix_len: int  # longest prefix
 
 
 _DEFER = _Hit(-1, -1, Rule("", "", "", "", ""))  # "cannot tell yet": wait for more bytes
@@ -68,7 +68,8 @@ def scan_bytes(data: bytes, origin: Origin, ruleset: Ruleset) -> List[Finding]:
     """All findings in ``data``; the common no-candidate case costs one ``find`` per anchor."""
     if not might_contain(data, ruleset):
         return []
-    return list(scan_stream(io.BytesIO(data).read, origin, ruleset))
+    pending = [data]  # one window, no copy: the caller already holds all of it in memory
+    return list(scan_stream(lambda size: pending.pop() if pending else b"", origin, ruleset))
 
 
 def might_contain(data: bytes, ruleset: Ruleset) -> bool:
@@ -135,6 +136,7 @@ def _plan(ruleset: Ruleset) -> _Plan:
         max(len(anchor) for anchor, _ in anchors),
         ruleset,
         re.compile(b"|".join(map(re.escape, prefixes))),
+        len(prefixes[0]),
     )
 
 
@@ -173,6 +175,7 @@ def _candidates(
                 start == 0
                 or window[start - 1] not in WORD_CHARS
                 or plan.prefixes.match(window, start)
+                or start + plan.prefix_len > len(window)  # cannot tell yet: _judge defers
             ):
                 found.append((start, rules))  # else `tcp_…`: no token, and no pyc length either
             start = window.find(anchor, start + 1, end)

@@ -362,3 +362,12 @@ def test_might_contain_is_a_cheap_superset() -> None:
     assert engine.might_contain(b"x cp_ y", Ruleset())
     assert engine.might_contain(codecs.BOM_UTF16_LE + "cp_".encode("utf-16-le"), Ruleset())
     assert not engine.might_contain(b"nothing to see", Ruleset())
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 5, 8, 600])
+def test_a_length_prefixed_token_cut_mid_prefix_by_a_seam_is_found(chunk_size: int) -> None:
+    """The `tcp_` prefilter must not drop an anchor whose prefix is not all in the window yet."""
+    token = make_token("cp_key_", 41, seed=3)  # 48 characters: "0" announces it
+    for pad in range(600, 620):
+        data = b"." * pad + b"0" + token.encode() + b"Zq8.\n"
+        assert [f.secret for f in stream(data, chunk_size)] == [token], pad
