@@ -90,7 +90,7 @@ def walk(
             with os.scandir(here.path) as listing:
                 entries = sorted(listing, key=_BY_NAME)
         except OSError as exc:
-            shown = printable(here.shown.rstrip("/") or ".")
+            shown = here.shown.rstrip("/") or "."
             yield Problem(shown, f"cannot list directory: {exc.strerror or exc}")
             continue
         if here is not start and tree.use_ignore and _is_nested_repo(entries):
@@ -134,7 +134,7 @@ def _visit(
             continue  # never entered, nor a .git file's target
         if entry.is_file(follow_symlinks=False):
             if _wanted_file(tree, here, name, entry.path):
-                yield FileTarget(entry.path, printable(here.shown + name))
+                yield FileTarget(entry.path, here.shown + printable(name))
         elif entry.is_dir(follow_symlinks=False):
             child = _child_dir(tree, here, name, entry.path)
             if child is not None:
@@ -143,6 +143,8 @@ def _visit(
 
 
 def _wanted_file(tree: _Tree, here: _Dir, name: str, path: str) -> bool:
+    if not here.rules and tree.exclude is None and not here.tracked_only:
+        return True  # --no-ignore, or no ignore file anywhere above: nothing to decide
     rel = here.rel + name
     if here.tracked_only:
         wanted = rel in tree.tracked.files
@@ -158,7 +160,7 @@ def _child_dir(tree: _Tree, here: _Dir, name: str, path: str) -> Optional[_Dir]:
     if tree.exclude is not None and tree.exclude(path, True):
         return None
     rel = here.rel + name + "/"
-    child = _Dir(path, rel, here.shown + name + "/", here.rules, here.tracked_only)
+    child = _Dir(path, rel, here.shown + printable(name) + "/", here.rules, here.tracked_only)
     if here.tracked_only or (here.rules and ignore.is_ignored(here.rules, rel[:-1], name, True)):
         # git does not descend into an ignored directory; only files it tracks there count
         return replace(child, tracked_only=True) if rel in tree.tracked.dirs else None
