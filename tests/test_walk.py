@@ -352,3 +352,16 @@ def test_missing_paths_are_problems_not_crashes(tmp_path: Path) -> None:
     found = problems_of(str(tmp_path / "missing"), str(tmp_path / "dangling"))
     messages: Dict[Optional[str], str] = {Path(p.path or "").name: p.message for p in found}
     assert messages == {"missing": "no such file or directory", "dangling": "broken symbolic link"}
+
+
+def test_when_git_cannot_list_tracked_files_the_scan_is_incomplete(repo: Path) -> None:
+    """An ignored file might be tracked (committed): not knowing must not look like "clean"."""
+    write(repo, {".gitignore": "*.log\n", "a.log": "", "b.txt": ""})
+    (repo / ".git" / "index").write_bytes(b"garbage")  # ls-files fails, rev-parse still works
+
+    result = CliRunner().invoke(cli, ["scan", "."])
+
+    assert result.exit_code == 2, result.output
+    assert "git ls-files failed" in result.stderr
+    [problem] = problems_of(".")
+    assert problem.message.startswith("git ls-files failed")
