@@ -12,37 +12,28 @@ is *deferred*: the next round re-examines it with more bytes. Each round then dr
 _LOOKBACK bytes before the next search position. So any ``chunk_size`` >= 1 is correct (small
 ones are slow), each token is decided exactly once, and memory stays bounded.
 
-Lines and columns: ``line`` counts ``\\n``; ``column`` counts characters since the last ``\\n``,
-where a character is a valid UTF-8 sequence or, failing that, one undecodable byte (Python's
-``surrogateescape``). So columns are exact for UTF-8 and for single-byte encodings (latin-1,
-cp1252: one byte, one character, as an editor set to that encoding shows them, unless the
-bytes happen to form valid UTF-8). For multi-byte legacy encodings (Shift-JIS, GBK, EUC-KR)
-each undecodable byte counts, so the column is at least the true one (usually two per
-character); the line is always right. A UTF-8 BOM is skipped; UTF-16 with a BOM is transcoded
-to UTF-8 first, so its lines and columns are those of the decoded text.
+Positions and encodings live in positions.py (lines, columns in characters, context lines)
+and decoding.py (BOMs, UTF-16).
 """
 
 from __future__ import annotations
 
-import codecs
 import functools
 import re
-from typing import Callable, FrozenSet, Iterator, List, NamedTuple, Optional, Pattern, Tuple
+from typing import FrozenSet, Iterator, List, NamedTuple, Optional, Pattern, Tuple
 
+from .decoding import UTF16_BOMS, Reader, open_stream
 from .heuristics import why_not_secret
 from .models import Finding, Origin
+from .positions import CONTEXT, Cursor, context, cut_point, position_after
 from .rules import MAX_BODY, TOKEN_CHARS, WORD_CHARS, Rule, Ruleset, body_end
 
+__all__ = ["CHUNK_SIZE", "CONTEXT", "Reader", "might_contain", "scan_bytes", "scan_stream"]
+
 CHUNK_SIZE = 1 << 20
-CONTEXT = 4096  # bytes of the token's line kept on each side, for display and allow markers
 _LOOKBACK = 3 * CONTEXT  # bytes kept before the next search: the token's line and the one before
 _AFTER = 2  # characters after a body that the template heuristic looks at
-_SNIFF = 514  # bytes needed to tell UTF-16 text from a binary that starts FF FE
 _ESCAPE_BEFORE = re.compile(rb"(?:\\[ntr]|%[0-9A-Fa-f]{2}|\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4})\Z")
-_UTF8_BOM = codecs.BOM_UTF8
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-
-Reader = Callable[[int], bytes]  # read(n): up to n bytes, b"" only at the end
 
 
 class _Hit(NamedTuple):
@@ -74,7 +65,7 @@ def scan_bytes(data: bytes, origin: Origin, ruleset: Ruleset) -> List[Finding]:
 
 def might_contain(data: bytes, ruleset: Ruleset) -> bool:
     """Cheap literal prefilter: could ``data`` hold a token at all?"""
-    if data[:2] in _UTF16_BOMS:
+    if data[:2] in UTF16_BOMS:
         return True
     return any(anchor in data for anchor in ruleset.anchors())
 
@@ -84,8 +75,8 @@ def scan_stream(
 ) -> Iterator[Finding]:
     """Findings from a stream read ``chunk_size`` bytes at a time, in order of position."""
     chunk_size = max(1, chunk_size)
-    read, window = _open(read, chunk_size)
-    plan, cursor, pos = _plan(ruleset), _Cursor(), 0
+    read, window = open_stream(read, chunk_size)
+    plan, cursor, pos = _plan(ruleset), Cursor(), 0
     while True:
         chunk = read(chunk_size)
         eof = not chunk
@@ -94,34 +85,9 @@ def scan_stream(
         yield from _findings(window, hits, cursor, origin)
         if eof:
             return
-        cut = _cut_point(window, pos - _LOOKBACK)
+        cut = cut_point(window, pos - _LOOKBACK)
         cursor.advance(window, cut)
         window, pos = window[cut:], pos - cut
-
-
-def _open(read: Reader, chunk_size: int) -> Tuple[Reader, bytes]:
-    """The reader to scan and its first bytes: UTF-8 BOM dropped, UTF-16 transcoded.
-
-    The first read is at least _SNIFF bytes whatever ``chunk_size`` (and however short the
-    reads are), so that the encoding decision does not depend on how the stream is chunked.
-    """
-    head = _read_at_least(read, max(chunk_size, _SNIFF))
-    if head[:2] in _UTF16_BOMS and _looks_like_utf16(head):
-        return _utf16_as_utf8(read, head), b""
-    if head.startswith(_UTF8_BOM):
-        head = head[len(_UTF8_BOM) :]
-    return read, head
-
-
-def _read_at_least(read: Reader, size: int) -> bytes:
-    """``size`` bytes unless the stream ends first: a pipe may return fewer than asked for."""
-    head = read(size)
-    while head and len(head) < size:
-        more = read(size - len(head))
-        if not more:
-            break
-        head += more
-    return head
 
 
 @functools.lru_cache(maxsize=8)
@@ -141,7 +107,7 @@ def _plan(ruleset: Ruleset) -> _Plan:
 
 
 def _decide(
-    window: bytes, pos: int, eof: bool, plan: _Plan, cursor: _Cursor
+    window: bytes, pos: int, eof: bool, plan: _Plan, cursor: Cursor
 ) -> Tuple[List[_Hit], int]:
     """Tokens starting in ``window[pos:]`` that can be decided now, and where to search next.
 
@@ -265,47 +231,16 @@ def _verdict(body: str, after: str, placeholders: FrozenSet[str]) -> Optional[st
     return why_not_secret(body, after, placeholders)
 
 
-class _Cursor:
-    """Where ``window[0]`` is in the stream, and the end of the last token reported."""
-
-    def __init__(self) -> None:
-        self.offset = 0  # absolute offset of window[0]
-        self.line = 1
-        self.column_chars = 0  # characters between the last newline and window[0]
-        self.last_end = 0  # absolute offset just past the last reported token
-
-    def advance(self, window: bytes, cut: int) -> None:
-        newlines = window.count(b"\n", 0, cut)
-        if newlines:
-            self.line += newlines
-            self.column_chars = _chars(window[window.rindex(b"\n", 0, cut) + 1 : cut])
-        else:
-            self.column_chars += _chars(window[:cut])
-        self.offset += cut
-
-
-def _cut_point(window: bytes, cut: int) -> int:
-    """``cut`` moved back so that it does not split a UTF-8 sequence (columns stay additive)."""
-    for back in range(cut, cut - 4, -1):
-        if back <= 0:
-            return 0  # keep everything rather than cut into the first character
-        if not 0x80 <= window[back] < 0xC0:
-            return back
-    return cut  # four continuation bytes in a row: no valid sequence spans the cut
-
-
-def _findings(
-    window: bytes, hits: List[_Hit], cursor: _Cursor, origin: Origin
-) -> Iterator[Finding]:
+def _findings(window: bytes, hits: List[_Hit], cursor: Cursor, origin: Origin) -> Iterator[Finding]:
     """Findings for ``hits``, counting lines and columns forward from one hit to the next, so
     a megabyte line with many tokens is walked once, not once per token."""
     line, column, counted_to = cursor.line, cursor.column_chars + 1, 0
     for start, end, rule in hits:
-        line, column = _advance(window, counted_to, start, line, column)
+        line, column = position_after(window, counted_to, start, line, column)
         counted_to = start
         secret = window[start:end].decode("utf-8", "replace")
-        end_line, end_column = _advance(window, start, end, line, column)
-        line_text, prev_text = _context(window, start, end)
+        end_line, end_column = position_after(window, start, end, line, column)
+        line_text, prev_text = context(window, start, end)
         yield Finding(
             rule.rule_id,
             origin,
@@ -318,77 +253,3 @@ def _findings(
             line_text,
             prev_text,
         )
-
-
-def _advance(window: bytes, start: int, end: int, line: int, column: int) -> Tuple[int, int]:
-    """(line, column) at ``end``, given them at ``start``; neither splits a UTF-8 sequence."""
-    newline = window.rfind(b"\n", start, end)
-    if newline < 0:
-        return line, column + _chars(window[start:end])
-    return line + window.count(b"\n", start, end), _chars(window[newline + 1 : end]) + 1
-
-
-def _context(window: bytes, start: int, end: int) -> Tuple[str, str]:
-    """The token's line and the line before it, each clipped to CONTEXT bytes around the token.
-
-    Clipped, because a minified line of megabytes with thousands of tokens must not be copied
-    once per token; an allow marker counts only within CONTEXT bytes of the token.
-    """
-    line_start = _line_start(window, start)
-    line_end = window.find(b"\n", end, end + CONTEXT)
-    line_end = min(len(window), end + CONTEXT) if line_end < 0 else line_end
-    prev = ""
-    if line_start > 0 and window[line_start - 1] == 0x0A:
-        prev = _text(window[_line_start(window, line_start - 1) : line_start - 1])
-    return _text(window[line_start:line_end]), prev
-
-
-def _line_start(window: bytes, offset: int) -> int:
-    """Start of the line holding ``offset``, or CONTEXT bytes back if the line is longer."""
-    floor = max(0, offset - CONTEXT)
-    newline = window.rfind(b"\n", floor, offset)
-    return floor if newline < 0 else newline + 1
-
-
-def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", "replace").rstrip("\r")
-
-
-def _chars(raw: bytes) -> int:
-    """Characters in ``raw``: one per valid UTF-8 sequence, one per other byte (module doc)."""
-    return len(raw) if raw.isascii() else len(raw.decode("utf-8", "surrogateescape"))
-
-
-def _looks_like_utf16(head: bytes) -> bool:
-    """A UTF-16 BOM *and* text after it, so a binary that starts FF FE stays binary.
-
-    Latin-script UTF-16 has a NUL in every other byte; CJK or emoji has none, but decodes
-    without a stray surrogate into printable text, which 512 random bytes almost never do.
-    """
-    sample = head[2:_SNIFF]
-    if len(sample) >= 2 and sample.count(0) * 4 >= len(sample):
-        return True
-    try:
-        text = codecs.getincrementaldecoder("utf-16")().decode(head[:_SNIFF])
-    except UnicodeDecodeError:
-        return False
-    return sum(char.isprintable() or char in "\t\r\n" for char in text) * 10 >= len(text) * 9
-
-
-def _utf16_as_utf8(read: Reader, first: bytes) -> Reader:
-    """A reader of the UTF-8 transcoding of a UTF-16 stream (``first`` is its head, BOM on).
-
-    The decoder may hold back an odd byte or half a surrogate pair and return nothing for a
-    non-empty read; returning b"" then would look like the end of the stream, so keep reading.
-    """
-    decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
-    pending = [first]
-
-    def reader(size: int) -> bytes:
-        while True:
-            raw = pending.pop() if pending else read(size)
-            text = decoder.decode(raw, final=not raw)
-            if text or not raw:
-                return text.encode("utf-8", "surrogatepass")
-
-    return reader
