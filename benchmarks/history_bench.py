@@ -83,6 +83,7 @@ def change_sets(commits: int, seed: int) -> Iterator[Tuple[Change, str]]:
 def fast_import(repo: Path, commits: int, group: int, seed: int) -> None:
     """Write the change sets as ``commits`` commits (``group`` change sets per commit)."""
     subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    git(repo, "config", "gc.auto", "0")  # a detached auto-gc would race our repack
     proc = subprocess.Popen(["git", "fast-import", "--quiet"], cwd=repo, stdin=subprocess.PIPE)
     assert proc.stdin is not None
     batch: Change = []
