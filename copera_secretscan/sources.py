@@ -104,11 +104,39 @@ def _explicit(path: str, exclude: Optional[Excluder]) -> Optional[Union[FileTarg
 
 def read_findings(target: FileTarget, ruleset: Ruleset) -> FileScan:
     """Scan one file; any OS error becomes a Problem naming the file."""
+    origin = Origin(target.display)
     try:
-        with open(target.path, "rb") as handle:
-            return _scan_handle(handle, Origin(target.display), ruleset)
+        fd = os.open(target.path, _READ_FLAGS)
+        try:
+            whole = _read_small(fd)
+            if whole is not None:
+                return FileScan(tuple(engine.scan_bytes(whole, origin, ruleset)), None, len(whole))
+            with open(fd, "rb", closefd=False) as handle:  # the same open file: a FIFO once
+                return _scan_handle(handle, origin, ruleset)
+        finally:
+            os.close(fd)
     except OSError as exc:
         return FileScan((), Problem(target.display, _os_reason(exc)), 0)
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _read_small(fd: int) -> Optional[bytes]:
+    """A regular file under one chunk, whole, in a single ``read``; None for anything else.
+
+    Most files of a tree are small, and per file ``os.open``/``fstat``/``read``/``close`` is
+    four system calls where a buffered ``open().read()`` makes seven (isatty, a seek, and a
+    second read to see the end): about half the reading cost of a scan of a source tree.
+    """
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size >= engine.CHUNK_SIZE:
+        return None
+    data = os.read(fd, info.st_size + 1)  # a byte more than fstat said: has the file grown?
+    if len(data) > info.st_size:
+        os.lseek(fd, 0, os.SEEK_SET)  # it has: read it the streaming way from the start
+        return None
+    return data
 
 
 def read_stdin(ruleset: Ruleset) -> FileScan:
