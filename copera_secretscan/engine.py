@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import FrozenSet, Iterator, List, NamedTuple, Optional, Pattern, Tuple
+from typing import Callable, FrozenSet, Iterator, List, NamedTuple, Optional, Pattern, Tuple
 
 from .decoding import UTF16_BOMS, Reader, open_stream
 from .heuristics import why_not_secret
@@ -67,7 +67,22 @@ def might_contain(data: bytes, ruleset: Ruleset) -> bool:
     """Cheap literal prefilter: could ``data`` hold a token at all?"""
     if data[:2] in UTF16_BOMS:
         return True
-    return any(anchor in data for anchor in ruleset.anchors())
+    return _prefilter(ruleset)(data)
+
+
+@functools.lru_cache(maxsize=8)
+def _prefilter(ruleset: Ruleset) -> Callable[[bytes], bool]:
+    """``any(anchor in data)``, prepared once per ruleset.
+
+    With one anchor (the built-in rules: ``cp_``) ``re``'s literal search runs ~25% faster than
+    ``in`` over source code and binaries (benchmarks/bench_scan.py); an alternation of several
+    anchors would be slower than one ``in`` each, so custom anchors keep ``in``.
+    """
+    anchors = tuple(sorted(ruleset.anchors()))
+    if len(anchors) == 1:
+        search = re.compile(re.escape(anchors[0])).search
+        return lambda data: search(data) is not None
+    return lambda data: any(anchor in data for anchor in anchors)
 
 
 def scan_stream(
