@@ -9,12 +9,13 @@ into the commits that introduced them.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import IO, Dict, List, Optional, Tuple
 
-from . import engine, git, scanner
+from . import engine, git, scanner, sources
 from .config import Settings
 from .errors import FatalError
 from .models import Finding, Origin, Problem, ScanResult
@@ -166,6 +167,7 @@ def scan_staged(settings: Settings, progress: Optional[Progress] = None) -> Scan
     git.require_version()
     ruleset = settings.ruleset()
     staged = git.staged_blobs()
+    root = git.toplevel(os.getcwd()) or os.getcwd()
     findings: List[Finding] = []
     problems: List[Problem] = []
     size = 0
@@ -176,7 +178,10 @@ def scan_staged(settings: Settings, progress: Optional[Progress] = None) -> Scan
                 skip_object(stream, header)
                 problems.append(Problem(path, "staged content missing from the repository"))
                 continue
-            findings.extend(scan_blob(stream, header.size, Origin(path), ruleset))
+            # JSON paths are relative to the working directory, as for files on disk, so a
+            # baseline made by `scan` matches `scan --staged` run from a subdirectory too.
+            shown = sources.printable(sources.display_path(os.path.join(root, path)))
+            findings.extend(scan_blob(stream, header.size, Origin(shown), ruleset))
             size += header.size
             if progress is not None:
                 progress(len(staged), size)

@@ -21,6 +21,7 @@ from .gitsources import Message, ObjectScan, read_header, scan_blob, scan_object
 from .models import Finding, History, Origin, ScanResult
 from .rules import Ruleset
 from .scanner import Progress
+from .sources import printable
 
 Key = Tuple[str, str, Optional[str]]  # (rule_id, token, path): reported once in history
 
@@ -96,7 +97,7 @@ def _first(
     commits = len({item[1].commit for item in group})
     present = key[1] in at_head.get(change.path, set())
     history = History(change.author, change.date, commits, present)
-    return replace(finding, origin=Origin(change.path, change.commit), history=history)
+    return replace(finding, origin=Origin(printable(change.path), change.commit), history=history)
 
 
 def head_tokens(paths: set, ruleset: Ruleset, cwd: Optional[str]) -> Dict[str, set]:
