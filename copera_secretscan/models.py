@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Tuple
 
+from .rules import BUILTIN_RULES, Rule
+
 ELLIPSIS = "\u2026"
 REDACT_KEEP = 4  # body characters shown after the prefix: enough to recognise, not to use
 
@@ -88,6 +90,7 @@ class ScanResult:
     seconds: float = 0.0
     suppressed: int = 0  # findings dropped by allow comments or the baseline
     warnings: Tuple[str, ...] = ()  # things worth saying that do not change the exit code
+    rules: Tuple[Rule, ...] = field(default=BUILTIN_RULES, compare=False)  # incl. custom rules
 
 
 def fingerprint(rule_id: str, path: Optional[str], secret: str) -> str:

@@ -81,6 +81,7 @@ def finish(
         seconds=seconds,
         suppressed=suppressed + applied.suppressed,
         warnings=applied.warnings,
+        rules=settings.ruleset().rules,
     )
 
 

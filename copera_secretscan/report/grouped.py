@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Dict, List, Tuple
 
 from ..models import Finding, ScanResult
-from ..rules import BUILTIN_RULES
+from ..rules import BUILTIN_RULES, Rule, rule_by_id
 from . import ReportOptions, shown_secret
 from .text import masked_line, rule_name, style
 
@@ -18,7 +18,7 @@ from .text import masked_line, rule_name, style
 def render(result: ScanResult, options: ReportOptions) -> str:
     out: List[str] = []
     for group in _by_token(result.findings):
-        out.extend(render_token(group, options))
+        out.extend(render_token(group, options, result.rules))
     out.append(history_summary(result, options))
     return "\n".join(out) + "\n"
 
@@ -52,9 +52,11 @@ def _age(finding: Finding) -> Tuple[str, bool, str]:
     return (date, finding.path is None, finding.path or "")
 
 
-def render_token(group: List[Finding], options: ReportOptions) -> List[str]:
+def render_token(
+    group: List[Finding], options: ReportOptions, rules: Tuple[Rule, ...] = BUILTIN_RULES
+) -> List[str]:
     first = group[0]
-    head = f"{shown_secret(first, options)}: {rule_name(first.rule_id)} ({first.rule_id})"
+    head = f"{shown_secret(first, options)}: {rule_name(first.rule_id, rules)} ({first.rule_id})"
     lines = [style(head, "bold", options), f"  first seen: {_when(first)}"]
     commits = sum(f.history.commits for f in group if f.history)
     paths = len({f.path for f in group if f.path})
@@ -64,7 +66,7 @@ def render_token(group: List[Finding], options: ReportOptions) -> List[str]:
     for finding in group:
         lines.append(f"    {_where(finding)}")
         lines.append(f"        {masked_line(finding, options)}")
-    rule = next((r for r in BUILTIN_RULES if r.rule_id == first.rule_id), None)
+    rule = rule_by_id(rules, first.rule_id)
     if rule is not None:
         lines.append(f"     acts as: {rule.acts_as}")
         lines.append(f"     fix now: {rule.revoke}")

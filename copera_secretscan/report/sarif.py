@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import quote
 
 from .. import __version__
 from ..models import Finding, ScanResult
-from ..rules import BUILTIN_RULES, rule_by_id
+from ..rules import BUILTIN_RULES, Rule, rule_by_id
 from . import ReportOptions, shown_secret
 
 SCHEMA_URI = (
@@ -43,15 +43,15 @@ def security_severity(rule_id: str) -> float:
     return SECURITY_SEVERITY.get(rule_id, CUSTOM_SEVERITY)
 
 
-def kind_name(rule_id: str) -> str:
-    """The token kind as a person says it; custom rules have only their id to go by."""
-    rule = rule_by_id(BUILTIN_RULES, rule_id)
+def kind_name(rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> str:
+    """The token kind as a person says it; a custom rule's description, else its id."""
+    rule = rule_by_id(rules, rule_id)
     return rule.name if rule else f"Token matching custom rule {rule_id}"
 
 
-def remediation(rule_id: str) -> List[str]:
+def remediation(rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> List[str]:
     """What to do, in order: revoke first, because anyone who fetched the token already has it."""
-    rule = rule_by_id(BUILTIN_RULES, rule_id)
+    rule = rule_by_id(rules, rule_id)
     revoke = rule.revoke if rule else "Revoke or rotate it with the service that issued it."
     return [
         revoke,
@@ -68,11 +68,11 @@ def _pascal(name: str) -> str:
     return "".join(word[:1].upper() + word[1:] for word in name.replace("-", " ").split())
 
 
-def rule_descriptor(rule_id: str) -> Dict[str, Any]:
-    rule = rule_by_id(BUILTIN_RULES, rule_id)
-    name = kind_name(rule_id)
+def rule_descriptor(rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> Dict[str, Any]:
+    rule = rule_by_id(rules, rule_id)
+    name = kind_name(rule_id, rules)
     acts_as = rule.acts_as if rule else "whatever the issuing service granted it"
-    steps = remediation(rule_id)
+    steps = remediation(rule_id, rules)
     what = f"{name} found in the repository" + (f" ({rule.prefix}…)" if rule else "")
     return {
         "id": rule_id,
@@ -210,7 +210,7 @@ def build_log(result: ScanResult, options: ReportOptions, env: Mapping[str, str]
                 "name": TOOL,
                 "version": __version__,
                 "semanticVersion": __version__,
-                "rules": [rule_descriptor(rule_id) for rule_id in ids],
+                "rules": [rule_descriptor(rule_id, result.rules) for rule_id in ids],
             }
         },
         "invocations": [invocation(result)],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from ..models import Finding, ScanResult, mask_tokens
 from ..rules import BUILTIN_RULES, Rule
@@ -17,12 +17,13 @@ def style(text: str, name: str, options: ReportOptions) -> str:
     return f"\033[{_STYLES[name]}m{text}\033[0m" if options.color else text
 
 
-def _rule(rule_id: str) -> Optional[Rule]:
-    return next((r for r in BUILTIN_RULES if r.rule_id == rule_id), None)
+def _rule(rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> Optional[Rule]:
+    return next((r for r in rules if r.rule_id == rule_id), None)
 
 
-def rule_name(rule_id: str) -> str:
-    rule = _rule(rule_id)
+def rule_name(rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> str:
+    """The kind of token, as a person says it; a custom rule's own description if it has one."""
+    rule = _rule(rule_id, rules)
     return rule.name if rule else f"token matching custom rule {rule_id}"
 
 
@@ -59,9 +60,11 @@ def masked_line(finding: Finding, options: ReportOptions) -> str:
     return ("…" if start else "") + line[start : start + _LINE_WIDTH].strip() + "…"
 
 
-def render_finding(finding: Finding, options: ReportOptions) -> List[str]:
-    rule = _rule(finding.rule_id)
-    head = f"{location(finding)}: {rule_name(finding.rule_id)} ({finding.rule_id})"
+def render_finding(
+    finding: Finding, options: ReportOptions, rules: Tuple[Rule, ...] = BUILTIN_RULES
+) -> List[str]:
+    rule = _rule(finding.rule_id, rules)
+    head = f"{location(finding)}: {rule_name(finding.rule_id, rules)} ({finding.rule_id})"
     lines = [
         style(head, "bold", options),
         f"    token: {style(shown_secret(finding, options), 'red', options)}",
@@ -87,7 +90,7 @@ def summary(result: ScanResult, options: ReportOptions) -> str:
         )
     if not result.findings:
         return style(f"No Copera tokens found ({scanned}).", "green", options)
-    kinds = Counter(rule_name(f.rule_id) for f in result.findings)
+    kinds = Counter(rule_name(f.rule_id, result.rules) for f in result.findings)
     detail = ", ".join(f"{count} {name}" for name, count in sorted(kinds.items()))
     places = len({(f.path, f.commit) for f in result.findings})
     noun = "token" if len(result.findings) == 1 else "tokens"
@@ -108,6 +111,6 @@ def render(result: ScanResult, options: ReportOptions) -> str:
         return grouped.render(result, options)
     out: List[str] = []
     for finding in result.findings:
-        out.extend(render_finding(finding, options))
+        out.extend(render_finding(finding, options, result.rules))
     out.append(summary(result, options))
     return "\n".join(out) + "\n"
