@@ -2,9 +2,7 @@
 
 Figures are ratios against a reference measured in the same run (ripgrep, a bare interpreter),
 because the absolute numbers of a shared 2-core machine drift from minute to minute while the
-ratios of back-to-back runs do not. Peak memory comes from ``os.wait4``, which hands back the
-rusage of exactly the child we waited for (its own peak RSS, and that of the worker processes
-it reaped), so no other process of ours can inflate it.
+ratios of back-to-back runs do not. Memory is sampled from /proc (see ``_MemorySampler``).
 """
 
 from __future__ import annotations
@@ -37,7 +35,7 @@ class MissingTool(Exception):
 @dataclass(frozen=True)
 class Run:
     seconds: float
-    peak_rss: int  # bytes; the largest single process (the child or a worker it reaped)
+    peak_rss: int  # bytes; the largest single process (sampled VmHWM; else wait4's ru_maxrss)
     peak_tree_pss: int  # bytes; sampled sum of PSS over the child and its descendants, 0 if n/a
     returncode: int
 
@@ -78,12 +76,12 @@ def run_once(cmd: Sequence[str], cwd: Optional[Path] = None, sample: bool = Fals
     with open(WORK / "stdout.txt", "wb") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(list(cmd), cwd=cwd, stdout=out, stderr=subprocess.DEVNULL)
-        sampler = _PssSampler(proc.pid) if sample else None
+        sampler = _MemorySampler(proc.pid) if sample else None
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
-    pss = sampler.stop() if sampler is not None else 0
-    return Run(seconds, usage.ru_maxrss * 1024, pss, proc.returncode)
+    hwm, pss = sampler.stop() if sampler is not None else (0, 0)
+    return Run(seconds, hwm or usage.ru_maxrss * 1024, pss, proc.returncode)
 
 
 def measure(
@@ -132,28 +130,32 @@ def main_guard(fn: Callable[[Optional[List[str]]], int]) -> int:
         return 3
 
 
-class _PssSampler:
-    """Polls /proc for the child and its descendants, summing PSS (shared pages split fairly).
+class _MemorySampler:
+    """Polls /proc every 10 ms for the child and its descendants (Linux only).
 
-    Forked workers share most of their pages with the parent; summing RSS would count those
-    pages once per process. PSS divides each shared page among its sharers. Linux only.
+    ``hwm``: the largest VmHWM (high-water RSS) of any one of them. Unlike ``ru_maxrss`` from
+    wait4, it starts afresh at exec, so it does not inherit the RSS of this (large) benchmark
+    process that forked the child. ``pss``: the peak sum of PSS, which splits the pages forked
+    workers share with their parent among them instead of counting them once per process.
     """
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
-        self.peak = 0
+        self.hwm = self.pss = 0
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
         self.thread.start()
 
-    def stop(self) -> int:
+    def stop(self) -> Tuple[int, int]:
         self.done.set()
         self.thread.join()
-        return self.peak
+        return self.hwm, self.pss
 
     def _loop(self) -> None:
-        while not self.done.wait(0.02):
-            self.peak = max(self.peak, sum(_pss(pid) for pid in _tree(self.pid)))
+        while not self.done.wait(0.01):
+            pids = _tree(self.pid)
+            self.hwm = max([self.hwm, *(_status_kib(pid, "VmHWM:") * 1024 for pid in pids)])
+            self.pss = max(self.pss, sum(_pss(pid) for pid in pids))
 
 
 def _tree(root: int) -> List[int]:
@@ -166,6 +168,17 @@ def _tree(root: int) -> List[int]:
         pids.extend(int(child) for child in children)
         i += 1
     return pids
+
+
+def _status_kib(pid: int, key: str) -> int:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith(key):
+            return int(line.split()[1])
+    return 0
 
 
 def _pss(pid: int) -> int:

@@ -30,7 +30,7 @@ def build_files(root: Path, with_token: bool) -> List[str]:
     root.mkdir(parents=True, exist_ok=True)
     names = []
     for i in range(FILES):
-        body = source_text(rng, rng.randint(2_000, 20_000))
+        body = source_text(rng, rng.randint(2_000, 20_000)).replace(b"cp_", b"cq_")  # `tcp_`
         if with_token and i == FILES // 2:
             body += f"\nAPI_TOKEN = '{make_token(rng)}'\n".encode()
         (root / f"module_{i}.py").write_bytes(body)

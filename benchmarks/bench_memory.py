@@ -2,18 +2,20 @@
 
     python benchmarks/bench_memory.py --big-mb 2048 --files 100000
 
-The huge file is generated text (source-like lines, a token every few hundred MB); the scanner
-must stream it in bounded windows, and its time is compared with ``rg --no-mmap -a -F cp_``,
-which also reads it through a buffer. The tree of small files checks that neither the walk nor
-the worker pool holds the whole tree in memory. Peak RSS is that of the largest single process
-(the scanner or one of its workers, from ``os.wait4``); "tree PSS" is the sampled peak of the
-scanner and its workers together, with pages they share counted once.
+The huge file is real source text (this interpreter's stdlib ``.py`` files, repeated, with a
+token every 256 MiB); the scanner must stream it in bounded windows, and its time is compared
+with ``rg --no-mmap -a -F cp_``, which also reads it through a buffer. The tree of small files
+(slices of the same source) checks that neither the walk nor the worker pool holds the whole
+tree in memory. Peak RSS is the high-water mark (VmHWM) of the largest single process, the
+scanner or one of its workers; "tree PSS" is the peak of all of them together, with the pages
+they share counted once. Both are sampled from /proc every 10 ms.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import sysconfig
 from pathlib import Path
 from typing import List, Optional
 
@@ -28,21 +30,36 @@ from _common import (
     require,
     scanner_command,
 )
+from bench_scan import source_files
 
-LINE_WORDS = ("def", "return", "self", "value", "config", "items", "import", "class", "None")
 BLOCK = 4 << 20
 TOKEN_EVERY = 256 << 20
 
 
 def source_text(rng: random.Random, size: int) -> bytes:
-    """Plausible code-like text of ``size`` bytes, with ``_`` and ``c``/``p`` but no tokens."""
-    lines, total = [], 0
-    while total < size:
-        words = " ".join(rng.choice(LINE_WORDS) for _ in range(rng.randint(2, 12)))
-        line = f"    {words}_{rng.randint(0, 9999)} = cache_{rng.randint(0, 99)}  # {total}\n"
-        lines.append(line)
-        total += len(line)
-    return "".join(lines).encode()[:size]
+    """``size`` bytes of real Python source (this interpreter's stdlib), from a random place.
+
+    Made-up text misleads: how fast a literal search runs depends on how often the pattern's
+    letters occur, so the data is the kind of text the scanner meets.
+    """
+    corpus = _corpus()
+    start = rng.randrange(0, len(corpus) - size) if size < len(corpus) else 0
+    return (corpus * (1 + size // len(corpus)))[start : start + size]
+
+
+_CORPUS: List[bytes] = []
+
+
+def _corpus(limit: int = 8 << 20) -> bytes:
+    """The first ``limit`` bytes of the stdlib's ``.py`` files, in a stable order."""
+    if not _CORPUS:
+        parts, total = [], 0
+        for path, _ in source_files(Path(sysconfig.get_paths()["stdlib"])):
+            if path.suffix == ".py" and total < limit:
+                parts.append(path.read_bytes())
+                total += len(parts[-1])
+        _CORPUS.append(b"".join(parts)[:limit])
+    return _CORPUS[0]
 
 
 def build_big_file(path: Path, size_mb: int) -> int:
@@ -95,9 +112,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--work", type=Path, default=WORK, help="where generated data goes")
     args = parser.parse_args(argv)
     rg = require("rg")
-    big = args.work / f"big-{args.big_mb}mb.txt"
+    big = args.work / f"big-{args.big_mb}mb.src"
     planted = build_big_file(big, args.big_mb)
-    many = args.work / f"many-{args.files}"
+    many = args.work / f"many-{args.files}-src"
     build_many_files(many, args.files)
     rows = []
     cases = [

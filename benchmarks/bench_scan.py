@@ -31,6 +31,7 @@ from _common import (
     mib,
     print_table,
     require,
+    run_once,
     scanner_command,
 )
 
@@ -57,7 +58,7 @@ def build_tree(dest: Path, size_mb: float, source: Optional[Path] = None) -> Tup
     files, size = _plant_tokens(dest)
     limit = int(size_mb * 1e6)
     for copy in range(1_000_000):
-        for path, rel in _source_files(source or _stdlib()):
+        for path, rel in source_files(source or _stdlib()):
             if size >= limit:
                 stamp.write_text(f"{files} {size}")
                 return files, size
@@ -72,7 +73,7 @@ def _stdlib() -> Path:
     return Path(sysconfig.get_paths()["stdlib"])
 
 
-def _source_files(root: Path) -> Iterator[Tuple[Path, Path]]:
+def source_files(root: Path) -> Iterator[Tuple[Path, Path]]:
     """Regular files under ``root`` in a stable order, without installed third-party packages."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in ("site-packages", "dist-packages"))
@@ -123,7 +124,7 @@ def benchmark(tree: Path, runs: int, git_tree: Optional[Path]) -> List[List[str]
         results = measure(cmd, runs, cwd=cwd)
         seconds = median_seconds(results)
         reference = reference or seconds
-        peak = max(result.peak_rss for result in results)
+        peak = run_once(cmd, cwd, sample=True).peak_rss  # untimed: sampling costs CPU
         rows.append(
             [
                 name,

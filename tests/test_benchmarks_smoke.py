@@ -50,8 +50,8 @@ def test_bench_memory_builds_its_data_and_measures_rss(tmp_path: Path, capsys: A
     assert bench_memory.main(args) == 0
     out = capsys.readouterr().out
     assert "peak RSS" in out and "MiB" in out
-    assert (work / "big-2mb.txt").stat().st_size == 2 << 20
-    assert len(list((work / "many-120").rglob("*.py"))) == 120
+    assert (work / "big-2mb.src").stat().st_size == 2 << 20
+    assert len(list((work / "many-120-src").rglob("*.py"))) == 120
 
 
 def test_bench_hook_runs_the_hook_clean_and_dirty(tmp_path: Path, capsys: Any) -> None:
