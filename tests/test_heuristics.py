@@ -174,10 +174,15 @@ def test_is_placeholder_takes_a_teams_own_words() -> None:
         ("load_from_keychain_store", True),
         ("handler_v2_config", True),
         ("workspace-integration-settings", True),
+        ("validation_regex_pattern12345", True),
+        ("tokenPrefix2024Handler", True),
+        ("HTTPClientFactory2", True),
         ("ONsbztakkQDuxkuNp", False),  # random letters: rare pairs
         ("YJAYQIsxiAukaannji", False),
         ("Zq8LmN3vXw5Rt2Kp", False),
         ("x9_Q2_z7_K1_p0_b4", False),
+        ("NEFNKE197l76Ritm-Od", False),  # random, three numbers
+        ("yXx041vw2BVVweEDc", False),
     ],
 )
 def test_is_word_like(body: str, expected: bool) -> None:
@@ -226,6 +231,9 @@ NON_SECRETS = [
     "cp_oat_access_token_expires_in",
     "cp_key_integration_api_key_v2",
     "cp_pat_COPERA_PERSONAL_TOKEN",
+    "cp_pat_prefix_length_constant7",
+    "cp_key_rotation_policy_handler_2024",
+    "cp_oat_refreshHandlerV2Config",
     'startsWith("Bearer cp_pat_")',
     'token.startswith("cp_oat_")',
     'if key.startswith(("cp_pat_", "cp_key_", "cp_oat_")):',
