@@ -20,7 +20,7 @@ import sys
 from collections import deque
 from dataclasses import dataclass
 from itertools import chain, islice
-from typing import Any, Deque, Iterable, Iterator, List, Optional, Union
+from typing import Any, Deque, Iterable, Iterator, List, Optional, Tuple, Union
 
 from . import sources
 from .models import Problem
@@ -31,7 +31,7 @@ Item = Union[sources.FileScan, Problem]
 
 START_FILES = 1000  # files scanned in-process before a pool pays for itself (~50 ms of work)
 START_BYTES = 48 << 20  # or this many bytes, whichever comes first
-BATCH = 64  # files per task: large enough to amortise the round trip, small enough to balance
+BATCH = 128  # files per task: large enough to amortise the round trip, small enough to balance
 IN_FLIGHT = 4  # batches queued per worker: keeps every worker busy, bounds memory
 
 
@@ -83,9 +83,9 @@ def _pooled(targets: Iterator[Target], ruleset: Ruleset, plan: Plan) -> Iterator
         for batch in _batches(targets, plan.batch):
             pending.append(pool.apply_async(_scan_batch, (batch,)))
             if len(pending) >= plan.jobs * IN_FLIGHT:
-                yield from pending.popleft().get()
+                yield from _unpacked(pending.popleft().get())
         while pending:
-            yield from pending.popleft().get()
+            yield from _unpacked(pending.popleft().get())
     except BaseException:  # Ctrl-C, a fatal error, or the consumer stopped: stop the workers now
         pool.terminate()
         raise
@@ -94,12 +94,27 @@ def _pooled(targets: Iterator[Target], ruleset: Ruleset, plan: Plan) -> Iterator
         pool.join()
 
 
-def _batches(targets: Iterator[Target], size: int) -> Iterator[List[Target]]:
+# What crosses the process boundary, kept to plain tuples and ints: pickling a frozen dataclass
+# costs ~10x a tuple, and the main process, which pays for half of it, is the one that walks.
+Packed = Union[Tuple[str, str], Problem]  # a FileTarget as (path, display)
+Result = Union[int, sources.FileScan, Problem]  # int: the size of a file with nothing to report
+
+
+def _batches(targets: Iterator[Target], size: int) -> Iterator[List[Packed]]:
     while True:
-        batch = list(islice(targets, size))
+        batch = [_pack(target) for target in islice(targets, size)]
         if not batch:
             return
         yield batch
+
+
+def _pack(target: Target) -> Packed:
+    return target if isinstance(target, Problem) else (target.path, target.display)
+
+
+def _unpacked(results: List[Result]) -> Iterator[Item]:
+    for result in results:
+        yield sources.FileScan((), None, result) if isinstance(result, int) else result
 
 
 def _start_pool(jobs: int, ruleset: Ruleset) -> Any:
@@ -128,10 +143,12 @@ def _init_worker(ruleset: Ruleset) -> None:
     _RULESET = ruleset
 
 
-def _scan_batch(batch: List[Target]) -> List[Item]:
+def _scan_batch(batch: List[Packed]) -> List[Result]:
     assert _RULESET is not None, "worker used before _init_worker"
     ruleset = _RULESET
-    return [
-        target if isinstance(target, Problem) else sources.read_findings(target, ruleset)
-        for target in batch
-    ]
+    return [item if isinstance(item, Problem) else _scan_one(item, ruleset) for item in batch]
+
+
+def _scan_one(packed: Tuple[str, str], ruleset: Ruleset) -> Result:
+    scan = sources.read_findings(sources.FileTarget(*packed), ruleset)
+    return scan.size if not scan.findings and scan.problem is None else scan
