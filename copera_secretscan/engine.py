@@ -22,6 +22,7 @@ import functools
 import re
 from typing import Callable, FrozenSet, Iterator, List, NamedTuple, Optional, Pattern, Tuple
 
+from .boundary import length_prefix, run_end
 from .decoding import UTF16_BOMS, Reader, open_stream
 from .heuristics import why_not_secret
 from .models import Finding, Origin
@@ -33,7 +34,6 @@ __all__ = ["CHUNK_SIZE", "CONTEXT", "Reader", "might_contain", "scan_bytes", "sc
 CHUNK_SIZE = 1 << 20
 _LOOKBACK = 3 * CONTEXT  # bytes kept before the next search: the token's line and the one before
 _AFTER = 2  # characters after a body that the template heuristic looks at
-_ESCAPE_BEFORE = re.compile(rb"(?:\\[ntr]|%[0-9A-Fa-f]{2}|\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4})\Z")
 
 
 class _Hit(NamedTuple):
@@ -134,7 +134,7 @@ def _decide(
     for start, rules in _candidates(window, pos, stop, plan):
         if cursor.offset + start < cursor.last_end:
             continue  # inside a token already reported (`cp_pat_…-cp_key_…`): one finding
-        hit = _judge(window, start, rules, eof, plan.ruleset, cursor.offset == 0)
+        hit = _judge(window, start, rules, eof, plan.ruleset, cursor)
         if hit is _DEFER:
             return hits, start
         if hit is not None:
@@ -180,51 +180,50 @@ def _judge(
     rules: Tuple[Rule, ...],
     eof: bool,
     ruleset: Ruleset,
-    at_file_start: bool,
+    cursor: Cursor,
 ) -> Optional[_Hit]:
     """The token at ``start``, None if there is none, or _DEFER if the window is too short."""
-    if start == 0 and not at_file_start:
+    if start == 0 and cursor.offset:
         return None  # cannot happen while _LOOKBACK > 0; guards the boundary rule anyway
-    length = _length_prefix(window, start)
+    length = length_prefix(window, start)
     for rule in rules:
-        prefix = rule.prefix_bytes
-        if not eof and start + len(prefix) > len(window):
+        body_start = start + len(rule.prefix_bytes)
+        if not eof and body_start > len(window):
             return _DEFER
-        if not window.startswith(prefix, start):
+        if not window.startswith(rule.prefix_bytes, start):
             continue
-        body_start = start + len(prefix)
-        end = body_end(rule, window, body_start, ruleset.timeout)
+        if length is None and _inside_blob(rule, cursor, body_start):
+            continue
+        end = _body_end(window, start, body_start, rule, ruleset, length)
         if not eof and not _settled(window, body_start, end, rule):
             return _DEFER
-        if length is not None:
-            if start + length > end:
-                continue
-            end = start + length
-        elif _ran_past_max_body(window, end, rule):
+        if length is not None and end != start + length:
+            continue
+        if length is None and _ran_past_max_body(window, end, rule):
+            cursor.blob_end = cursor.offset + run_end(window, end, len(window))
             continue
         if _is_token(window, body_start, end, ruleset):
             return _Hit(start, end, rule)
     return None
 
 
-def _length_prefix(window: bytes, start: int) -> Optional[int]:
-    """None if the byte before ``start`` may precede a token; else the only length it allows.
+def _inside_blob(rule: Rule, cursor: Cursor, body_start: int) -> bool:
+    """Inside a run of token characters already known to exceed MAX_BODY (a base64 blob)?
 
-    The boundary rule: a letter, digit or ``_`` before the prefix continues a word
-    (``mcp_pat_``, ``gcp_key_path``), so there is no token. Two exceptions:
-
-    - an escape that decodes to a non-word character: ``%3Dcp_pat_…`` in a URL-encoded
-      redirect, ``\\ncp_pat_…`` in a JSON string, ``\\u0022cp_pat_…``;
-    - a length-prefixed string, as marshal writes short strings into a ``.pyc`` (and many binary
-      formats do): the byte before is the string's length, which may be a letter's code. So a
-      word byte allows exactly one token: the one whose length is that byte's value (48..122,
-      which text like ``mcp_pat_x`` does not reach).
+    Remembering the blob keeps `-cp_pat_-cp_pat_…` linear: each anchor in it would otherwise
+    rescan MAX_BODY bytes.
     """
-    if start == 0 or window[start - 1] not in WORD_CHARS:
-        return None
-    if _ESCAPE_BEFORE.search(window, max(0, start - 6), start):
-        return None
-    return window[start - 1]
+    return rule.body_pattern is None and cursor.offset + body_start + MAX_BODY < cursor.blob_end
+
+
+def _body_end(
+    window: bytes, start: int, body_start: int, rule: Rule, ruleset: Ruleset, length: Optional[int]
+) -> int:
+    """Where the body ends; with a length byte (boundary.length_prefix), never past it."""
+    if length is not None and rule.body_pattern is None:
+        return run_end(window, body_start, start + length)
+    end = body_end(rule, window, body_start, ruleset.timeout)
+    return end if length is None else min(end, start + length)
 
 
 def _settled(window: bytes, body_start: int, end: int, rule: Rule) -> bool:

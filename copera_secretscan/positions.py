@@ -25,6 +25,7 @@ class Cursor:
         self.line = 1
         self.column_chars = 0  # characters between the last newline and window[0]
         self.last_end = 0  # absolute offset just past the last reported token
+        self.blob_end = 0  # absolute offset where the last over-long run of token chars ends
 
     def advance(self, window: bytes, cut: int) -> None:
         newlines = window.count(b"\n", 0, cut)

@@ -371,3 +371,12 @@ def test_a_length_prefixed_token_cut_mid_prefix_by_a_seam_is_found(chunk_size: i
     for pad in range(600, 620):
         data = b"." * pad + b"0" + token.encode() + b"Zq8.\n"
         assert [f.secret for f in stream(data, chunk_size)] == [token], pad
+
+
+def test_anchors_inside_a_blob_are_rejected_and_a_token_after_it_is_found() -> None:
+    """`-cp_pat_` repeated is one run of token characters far over MAX_BODY: nothing in it is
+    a token (and the engine remembers the blob instead of rescanning it per anchor)."""
+    blob = b"-cp_pat_" * 20_000 + b"_cp_key_" * 20_000
+    data = blob + f"\nx = {TOKEN}\n".encode()
+    assert [(f.line, f.secret) for f in scan(data)] == [(2, TOKEN)]
+    assert [(f.line, f.secret) for f in stream(data, 4096)] == [(2, TOKEN)]

@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "copera_secretscan"
-ENGINE = {"engine", "heuristics", "rules", "models", "errors", "positions", "decoding"}
+ENGINE = {"engine", "heuristics", "rules", "models", "errors", "positions", "decoding", "boundary"}
 FORBIDDEN_FOR_ENGINE = {
     "click",
     "subprocess",
