@@ -245,11 +245,12 @@ def test_a_word_byte_before_the_prefix_allows_only_the_token_of_that_length() ->
 
 def test_a_token_at_the_end_of_a_line_of_megabytes_has_an_exact_column() -> None:
     data = ("é" * 1_500_000 + "a" * 2_000_000 + f" {TOKEN}").encode()
-    (finding,) = scan(data)
-    assert (finding.line, finding.column) == (1, 3_500_002)
-    assert finding.end_column == 3_500_002 + len(TOKEN)
-    assert finding.line_text.endswith(TOKEN)
-    assert len(finding.line_text) <= 2 * engine.CONTEXT + len(TOKEN)
+    for found in (scan(data), stream(data, engine.CHUNK_SIZE), stream(data, 100_003)):
+        (finding,) = found
+        assert (finding.line, finding.column) == (1, 3_500_002)
+        assert finding.end_column == 3_500_002 + len(TOKEN)
+        assert finding.line_text.endswith(TOKEN)
+        assert len(finding.line_text) <= 2 * engine.CONTEXT + len(TOKEN)
 
 
 def test_many_tokens_in_one_line_each_have_their_column() -> None:
@@ -380,3 +381,10 @@ def test_anchors_inside_a_blob_are_rejected_and_a_token_after_it_is_found() -> N
     data = blob + f"\nx = {TOKEN}\n".encode()
     assert [(f.line, f.secret) for f in scan(data)] == [(2, TOKEN)]
     assert [(f.line, f.secret) for f in stream(data, 4096)] == [(2, TOKEN)]
+
+
+def test_a_teams_placeholder_words_silence_their_examples() -> None:
+    example = "cp_pat_acmeprod_Zq8LmN3v"  # the word covers half the body
+    assert [f.secret for f in scan(f"{example}\n".encode())] == [example]
+    quiet = Ruleset(placeholders=frozenset({"acmeprod"}))
+    assert scan(f"{example}\n".encode(), quiet) == []
