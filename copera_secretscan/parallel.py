@@ -29,10 +29,10 @@ from .rules import Ruleset
 Target = Union[sources.FileTarget, Problem]
 Item = Union[sources.FileScan, Problem]
 
-START_FILES = 1000  # files scanned in-process before a pool pays for itself (~50 ms of work)
-START_BYTES = 48 << 20  # or this many bytes, whichever comes first
+START_FILES = 500  # files scanned in-process before a pool pays for its start (~15 ms)
+START_BYTES = 24 << 20  # or this many bytes, whichever comes first
 BATCH = 128  # files per task: large enough to amortise the round trip, small enough to balance
-IN_FLIGHT = 4  # batches queued per worker: keeps every worker busy, bounds memory
+IN_FLIGHT = 16  # batches queued per worker: one big file must not idle the others; bounds memory
 
 
 @dataclass(frozen=True)
