@@ -127,10 +127,11 @@ def test_undecodable_path_and_message(
     out, err = capsys.readouterr()
 
     assert code == 1, err
-    assert "caf\ufffd.txt:1:1" in out and "commit message line 1" in out
+    # shown the way git quotes it, and the same as a file on disk with that name
+    assert "caf\\xe9.txt:1:1" in out and "commit message line 1" in out
     assert main(["scan", "--history", "--format", "json"]) == 1
     paths = {f["path"] for f in json.loads(capsys.readouterr().out)["findings"]}
-    assert paths == {None, os.fsdecode(name)}
+    assert paths == {None, "caf\\xe9.txt"}
 
 
 def test_history_without_rev_list_object_filters(
