@@ -1,3 +1,4 @@
 from copera_secretscan.entry import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # spawn-started workers (macOS, Windows) import this module again
+    raise SystemExit(main())

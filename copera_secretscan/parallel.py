@@ -63,21 +63,28 @@ def scan_targets(targets: Iterable[Target], ruleset: Ruleset, plan: Plan) -> Ite
     rest = iter(targets)
     files = size = 0
     for target in rest:
-        if isinstance(target, Problem):
-            yield target
-            continue
-        scan = sources.read_findings(target, ruleset)
-        yield scan
-        files, size = files + 1, size + scan.size
-        if plan.jobs > 1 and (files >= plan.start_files or size >= plan.start_bytes):
-            break
+        item = _here(target, ruleset)
+        yield item
+        if isinstance(item, sources.FileScan):
+            files, size = files + 1, size + item.size
+            if plan.jobs > 1 and (files >= plan.start_files or size >= plan.start_bytes):
+                break
     following = next(rest, None)
-    if following is not None:  # the walk goes on: big enough for a pool
-        yield from _pooled(chain([following], rest), ruleset, plan)
-
-
-def _pooled(targets: Iterator[Target], ruleset: Ruleset, plan: Plan) -> Iterator[Item]:
+    if following is None:
+        return
+    remaining = chain([following], rest)  # the walk goes on: big enough for a pool
     pool = _start_pool(plan.jobs, ruleset)
+    if pool is None:
+        yield from (_here(target, ruleset) for target in remaining)
+    else:
+        yield from _pooled(pool, remaining, plan)
+
+
+def _here(target: Target, ruleset: Ruleset) -> Item:
+    return target if isinstance(target, Problem) else sources.read_findings(target, ruleset)
+
+
+def _pooled(pool: Any, targets: Iterator[Target], plan: Plan) -> Iterator[Item]:
     try:
         pending: Deque[Any] = deque()
         for batch in _batches(targets, plan.batch):
@@ -117,21 +124,31 @@ def _unpacked(results: List[Result]) -> Iterator[Item]:
         yield sources.FileScan((), None, result) if isinstance(result, int) else result
 
 
-def _start_pool(jobs: int, ruleset: Ruleset) -> Any:
+def _start_pool(jobs: int, ruleset: Ruleset) -> Optional[Any]:
     """Workers that inherit SIGINT ignored, so none can die with a traceback on Ctrl-C.
 
     fork is cheap and shares the loaded modules; macOS and Windows get spawn, where fork is
-    unsafe or missing.
+    unsafe or missing. None where processes cannot be started (a sandbox without POSIX
+    semaphores): the scan then goes on in this process, slower but complete.
     """
     import multiprocessing  # deferred: small scans and the hook never start a pool
 
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    context = multiprocessing.get_context(method)
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     try:
-        return context.Pool(jobs, initializer=_init_worker, initargs=(ruleset,))
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: leave signals alone; _init_worker still ignores
+        return _pool(context, jobs, ruleset)
+    try:
+        return _pool(context, jobs, ruleset)
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _pool(context: Any, jobs: int, ruleset: Ruleset) -> Optional[Any]:
+    try:
+        return context.Pool(jobs, initializer=_init_worker, initargs=(ruleset,))
+    except (OSError, ImportError):
+        return None
 
 
 _RULESET: Optional[Ruleset] = None  # set once per worker, so batches do not carry it

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Iterator, List, Tuple
@@ -153,6 +154,31 @@ def test_small_scans_never_start_a_pool(tmp_path: Path, monkeypatch: pytest.Monk
 
     monkeypatch.setattr(parallel, "_start_pool", no_pool)
     assert scan(tmp_path, jobs=4).files == 21
+
+
+@pytest.mark.usefixtures("small_pool")
+def test_without_process_support_the_scan_goes_on_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_tree(tmp_path)
+    alone = scan(tmp_path, jobs=1)
+
+    def no_semaphores(*args: object, **kwargs: object) -> None:
+        raise OSError(38, "Function not implemented")  # what sem_open says in some sandboxes
+
+    monkeypatch.setattr(multiprocessing.context.BaseContext, "Pool", no_semaphores)
+    assert comparable(scan(tmp_path, jobs=2)) == comparable(alone)
+
+
+@pytest.mark.usefixtures("small_pool")
+def test_a_scan_from_a_worker_thread_may_use_the_pool(tmp_path: Path) -> None:
+    """signal.signal works only in the main thread; a library caller may be elsewhere."""
+    make_tree(tmp_path)
+    results: List[ScanResult] = []
+    thread = threading.Thread(target=lambda: results.append(scan(tmp_path, jobs=2)))
+    thread.start()
+    thread.join()
+    assert comparable(results[0]) == comparable(scan(tmp_path, jobs=1))
 
 
 def test_plan_for_auto_uses_the_available_cores() -> None:
