@@ -11,11 +11,13 @@ import errno
 import os
 import stat
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import engine
 from .models import Finding, Origin, Problem
+from .readahead import read_ahead
 from .rules import Ruleset
 
 STDIN = "-"
@@ -112,7 +114,7 @@ def read_findings(target: FileTarget, ruleset: Ruleset) -> FileScan:
             if whole is not None:
                 return FileScan(tuple(engine.scan_bytes(whole, origin, ruleset)), None, len(whole))
             with open(fd, "rb", closefd=False) as handle:  # the same open file: a FIFO once
-                return _scan_handle(handle, origin, ruleset)
+                return _scan_handle(handle, origin, ruleset, ahead=_is_regular(fd))
         finally:
             os.close(fd)
     except OSError as exc:
@@ -146,22 +148,30 @@ def read_stdin(ruleset: Ruleset) -> FileScan:
         return FileScan((), Problem(STDIN, _os_reason(exc)), 0)
 
 
-def _scan_handle(handle: BinaryIO, origin: Origin, ruleset: Ruleset) -> FileScan:
+def _scan_handle(
+    handle: BinaryIO, origin: Origin, ruleset: Ruleset, ahead: bool = False
+) -> FileScan:
     head = handle.read(engine.CHUNK_SIZE)
     if len(head) < engine.CHUNK_SIZE:  # the common case: the whole file in one read
         return FileScan(tuple(engine.scan_bytes(head, origin, ruleset)), None, len(head))
     size = [len(head)]
     pending: List[bytes] = [head]
+    reading = read_ahead(handle.read, engine.CHUNK_SIZE) if ahead else nullcontext(handle.read)
+    with reading as more:
 
-    def read(n: int) -> bytes:
-        if pending:
-            return pending.pop()
-        data = handle.read(n)
-        size[0] += len(data)
-        return data
+        def read(n: int) -> bytes:
+            if pending:
+                return pending.pop()
+            data = more(n)
+            size[0] += len(data)
+            return data
 
-    findings = tuple(engine.scan_stream(read, origin, ruleset))
+        findings = tuple(engine.scan_stream(read, origin, ruleset))
     return FileScan(findings, None, size[0])
+
+
+def _is_regular(fd: int) -> bool:
+    return stat.S_ISREG(os.fstat(fd).st_mode)
 
 
 def _os_reason(exc: OSError) -> str:
