@@ -27,6 +27,11 @@ BODY_CHARS = string.ascii_letters + string.digits
 
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
+# pip compiles bytecode at install time; a session that sets PYTHONDONTWRITEBYTECODE would
+# instead recompile every module of an editable install on every run (~60 ms here), which no
+# user pays. The warm-up run writes the .pyc files.
+ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
 
 class MissingTool(Exception):
     """A reference program is not installed: the ratio would mean nothing without it."""
@@ -75,7 +80,7 @@ def run_once(cmd: Sequence[str], cwd: Optional[Path] = None, sample: bool = Fals
     WORK.mkdir(parents=True, exist_ok=True)
     with open(WORK / "stdout.txt", "wb") as out:
         started = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), cwd=cwd, stdout=out, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(list(cmd), cwd=cwd, stdout=out, stderr=subprocess.DEVNULL, env=ENV)
         sampler = _MemorySampler(proc.pid) if sample else None
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
@@ -84,12 +89,19 @@ def run_once(cmd: Sequence[str], cwd: Optional[Path] = None, sample: bool = Fals
     return Run(seconds, hwm or usage.ru_maxrss * 1024, pss, proc.returncode)
 
 
-def measure(
-    cmd: Sequence[str], runs: int, cwd: Optional[Path] = None, sample: bool = False
-) -> List[Run]:
-    """One untimed warm-up run (page cache, pyc files), then ``runs`` timed runs."""
-    run_once(cmd, cwd)
-    return [run_once(cmd, cwd, sample) for _ in range(runs)]
+Job = Tuple[Sequence[str], Optional[Path]]  # a command and its working directory
+
+
+def measure(jobs: Sequence[Job], runs: int) -> List[List[Run]]:
+    """Each job once untimed (page cache, .pyc files), then ``runs`` rounds of one run each.
+
+    Rounds interleave the commands, so a burst of load from elsewhere on the machine slows a
+    reference and the command compared with it alike instead of skewing their ratio.
+    """
+    for cmd, cwd in jobs:
+        run_once(cmd, cwd)
+    rounds = [[run_once(cmd, cwd) for cmd, cwd in jobs] for _ in range(runs)]
+    return [[round_[i] for round_ in rounds] for i in range(len(jobs))]
 
 
 def median_seconds(runs: Sequence[Run]) -> float:

@@ -28,6 +28,7 @@ from _common import (
     mib,
     print_table,
     require,
+    run_once,
     scanner_command,
 )
 from bench_scan import source_files
@@ -116,22 +117,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     planted = build_big_file(big, args.big_mb)
     many = args.work / f"many-{args.files}-src"
     build_many_files(many, args.files)
-    rows = []
     cases = [
         (f"rg --no-mmap, {args.big_mb} MiB file", [rg, "--no-mmap", "-a", "-F", "cp_", str(big)]),
         (f"scan, {args.big_mb} MiB file", scanner_command("scan", "-q", str(big))),
         (f"rg -uu, {args.files:,} files", [rg, "-a", "-uu", "-F", "cp_", str(many)]),
         (f"scan, {args.files:,} files", scanner_command("scan", "-q", str(many))),
     ]
-    reference = 0.0
-    for i, (name, cmd) in enumerate(cases):
-        results = measure(cmd, args.runs, sample=True)
+    timed = measure([(cmd, None) for _, cmd in cases], args.runs)
+    rows, reference = [], 0.0
+    for i, ((name, cmd), results) in enumerate(zip(cases, timed)):
         seconds = median_seconds(results)
         reference = seconds if i % 2 == 0 else reference
-        peak = max(result.peak_rss for result in results)
-        pss = max(result.peak_tree_pss for result in results)
+        sampled = run_once(cmd, sample=True)  # untimed: sampling /proc costs CPU
         ratio = f"{seconds / reference:.2f}x"
-        rows.append([name, f"{seconds:.3f} s", ratio, mib(peak), mib(pss) if pss else "n/a"])
+        pss = mib(sampled.peak_tree_pss) if sampled.peak_tree_pss else "n/a"
+        rows.append([name, f"{seconds:.3f} s", ratio, mib(sampled.peak_rss), pss])
     title = f"Memory: median of {args.runs} warm runs; {planted} tokens planted in the big file"
     print_table(title, ["command", "median", "vs rg", "peak RSS", "tree PSS"], rows)
     return 0

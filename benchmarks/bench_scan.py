@@ -8,7 +8,8 @@ both tools read the same files) and a few planted tokens (so both tools have mat
 It is built once under ``benchmarks/.work/`` and reused. Variants: the default (auto jobs), one
 process (``--jobs 1``), and the same tree as a git work tree with every file tracked (the walker
 then asks git which files are tracked). Each timing is the median of ``--runs`` runs after one
-untimed warm-up run, so the page cache is warm for every tool alike.
+untimed warm-up run, so the page cache is warm for every tool alike; the runs of the variants
+are interleaved, round by round.
 """
 
 from __future__ import annotations
@@ -120,8 +121,8 @@ def benchmark(tree: Path, runs: int, git_tree: Optional[Path]) -> List[List[str]
         variants.append(("  ... in a git work tree", scanner_command("scan", "-q", "."), git_tree))
     size = _tree_bytes(tree)
     rows, reference = [], 0.0
-    for name, cmd, cwd in variants:
-        results = measure(cmd, runs, cwd=cwd)
+    timed = measure([(cmd, cwd) for _, cmd, cwd in variants], runs)
+    for (name, cmd, cwd), results in zip(variants, timed):
         seconds = median_seconds(results)
         reference = reference or seconds
         peak = run_once(cmd, cwd, sample=True).peak_rss  # untimed: sampling costs CPU
