@@ -29,8 +29,8 @@ from .rules import Ruleset
 Target = Union[sources.FileTarget, Problem]
 Item = Union[sources.FileScan, Problem]
 
-START_FILES = 500  # files scanned in-process before a pool pays for its start (~15 ms)
-START_BYTES = 24 << 20  # or this many bytes, whichever comes first
+START_FILES = 256  # files scanned in-process first: about what starting a pool costs (~10 ms)
+START_BYTES = 8 << 20  # or this many bytes, whichever comes first
 BATCH = 128  # files per task: large enough to amortise the round trip, small enough to balance
 IN_FLIGHT = 16  # batches queued per worker: one big file must not idle the others; bounds memory
 
