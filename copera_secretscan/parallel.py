@@ -6,8 +6,8 @@ over a handful of files must never pay, so every scan starts in-process and hand
 the walk to a pool only once it has seen enough files or bytes to be worth it.
 
 Results come back in walk order (batches are collected oldest first), so ``--jobs 1`` and
-``--jobs N`` report the same problems in the same order, and at most a few batches are in
-flight, so the walk is never queued whole in memory (a tree of 100,000 files stays small).
+``--jobs N`` report the same problems in the same order, and a bounded number of batches of
+paths is in flight, so the walk is never queued whole in memory (100,000 files stay small).
 Workers ignore SIGINT: on Ctrl-C the main process alone raises KeyboardInterrupt and
 terminates them, so the user sees one "interrupted" line and no worker tracebacks.
 """
