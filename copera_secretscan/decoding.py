@@ -18,18 +18,19 @@ UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 Reader = Callable[[int], bytes]  # read(n): up to n bytes, b"" only at the end
 
 
-def open_stream(read: Reader, chunk_size: int) -> Tuple[Reader, bytes]:
-    """The reader to scan and its first bytes: UTF-8 BOM dropped, UTF-16 transcoded.
+def open_stream(read: Reader, chunk_size: int) -> Tuple[Reader, bytes, int]:
+    """The reader to scan, its first bytes, and how many input bytes precede the first one
+    (3 after a UTF-8 BOM; -1 when transcoded, so that no offset maps back to the input).
 
     The first read is at least SNIFF bytes whatever ``chunk_size`` (and however short the
     reads are), so that the encoding decision does not depend on how the stream is chunked.
     """
     head = read_at_least(read, max(chunk_size, SNIFF))
     if head[:2] in UTF16_BOMS and looks_like_utf16(head):
-        return utf16_as_utf8(read, head), b""
+        return utf16_as_utf8(read, head), b"", -1
     if head.startswith(UTF8_BOM):
-        head = head[len(UTF8_BOM) :]
-    return read, head
+        return read, head[len(UTF8_BOM) :], len(UTF8_BOM)
+    return read, head, 0
 
 
 def read_at_least(read: Reader, size: int) -> bytes:

@@ -12,7 +12,7 @@ lets the engine count a stream window by window (see ``cut_point``).
 
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Callable, Optional, Tuple
 
 CONTEXT = 4096  # bytes of the token's line kept on each side, for display and allow markers
 
@@ -26,15 +26,39 @@ class Cursor:
         self.column_chars = 0  # characters between the last newline and window[0]
         self.last_end = 0  # absolute offset just past the last reported token
         self.blob_end = 0  # absolute offset where the last over-long run of token chars ends
+        self.counted = 0  # absolute offset that ``line`` and ``column_chars`` describe
 
-    def advance(self, window: bytes, cut: int) -> None:
-        newlines = window.count(b"\n", 0, cut)
+    def advance(self, window: bytes, cut: int, lazy: bool = False) -> None:
+        """Move past ``window[:cut]``; ``lazy`` leaves its lines uncounted until catch_up."""
+        if not lazy and self.counted == self.offset:
+            self._count(window[:cut])
+        self.offset += cut
+
+    def catch_up(self, reread: Callable[[int, int], bytes]) -> None:
+        """Count the lines that lazy advances skipped, reading them again with ``reread``.
+
+        Counting newlines costs as much as searching for tokens, and almost no window of a
+        large file holds a token, so a seekable input is counted only up to a window that does.
+        """
+        while self.counted < self.offset:
+            piece = reread(self.counted, min(_RECOUNT, self.offset - self.counted))
+            if not piece:
+                return  # the file shrank under us: lines stay as counted so far
+            last = self.counted + len(piece) >= self.offset
+            self._count(piece if last else piece[: cut_point(piece, len(piece) - 1)])
+
+    def _count(self, segment: bytes) -> None:
+        newlines = segment.count(b"\n")
         if newlines:
             self.line += newlines
-            self.column_chars = chars(window[window.rindex(b"\n", 0, cut) + 1 : cut])
+            self.column_chars = chars(segment[segment.rindex(b"\n") + 1 :])
         else:
-            self.column_chars += chars(window[:cut])
-        self.offset += cut
+            self.column_chars += chars(segment)
+        self.counted += len(segment)
+
+
+_RECOUNT = 1 << 20
+Rereader = Optional[Callable[[int, int], bytes]]  # (offset, size) -> the input's bytes there
 
 
 def cut_point(window: bytes, cut: int) -> int:

@@ -114,7 +114,10 @@ def read_findings(target: FileTarget, ruleset: Ruleset) -> FileScan:
             if whole is not None:
                 return FileScan(tuple(engine.scan_bytes(whole, origin, ruleset)), None, len(whole))
             with open(fd, "rb", closefd=False) as handle:  # the same open file: a FIFO once
-                return _scan_handle(handle, origin, ruleset, ahead=_is_regular(fd))
+                regular = _is_regular(fd)
+                seekable = regular and hasattr(os, "pread")  # pread: not on Windows
+                reread = (lambda offset, size: os.pread(fd, size, offset)) if seekable else None
+                return _scan_handle(handle, origin, ruleset, ahead=regular, reread=reread)
         finally:
             os.close(fd)
     except OSError as exc:
@@ -149,7 +152,11 @@ def read_stdin(ruleset: Ruleset) -> FileScan:
 
 
 def _scan_handle(
-    handle: BinaryIO, origin: Origin, ruleset: Ruleset, ahead: bool = False
+    handle: BinaryIO,
+    origin: Origin,
+    ruleset: Ruleset,
+    ahead: bool = False,
+    reread: engine.Rereader = None,
 ) -> FileScan:
     head = handle.read(engine.CHUNK_SIZE)
     if len(head) < engine.CHUNK_SIZE:  # the common case: the whole file in one read
@@ -166,7 +173,7 @@ def _scan_handle(
             size[0] += len(data)
             return data
 
-        findings = tuple(engine.scan_stream(read, origin, ruleset))
+        findings = tuple(engine.scan_stream(read, origin, ruleset, reread=reread))
     return FileScan(findings, None, size[0])
 
 
