@@ -19,10 +19,11 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
+from .locate import BASELINE_FILE
 from .models import Finding
 
 VERSION = 1
-DEFAULT_FILE = ".copera-secretscan-baseline.json"
+DEFAULT_FILE = BASELINE_FILE
 LEAK = "leak"  # a real leak, being rotated
 FALSE_POSITIVE = "false-positive"
 DECISIONS = (LEAK, FALSE_POSITIVE)

@@ -13,7 +13,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import click
 
-from . import __version__, gitsources, history, pushes, scanner
+from . import __version__, scanner
 from .config import Settings, load_settings
 from .errors import FatalError
 from .models import ScanResult
@@ -164,6 +164,8 @@ def git_scan(
         raise click.UsageError(
             "choose one of PATHS, --staged, --git/--history, --commit-msg, --pre-push"
         )
+    from . import gitsources, history, pushes  # a scan of PATHS never pays for these imports
+
     if chosen == ["staged"]:
         return gitsources.scan_staged(settings, progress)
     if chosen == ["commit_msg"]:

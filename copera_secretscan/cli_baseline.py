@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import click
 
-from . import audit, baseline, baselinefile
 from .cli import EXIT_ERROR, PROG, cli, emit, settings_from
 from .config import Settings, describe, load_settings, shown_path
+from .locate import BASELINE_FILE
+
+if TYPE_CHECKING:  # the baseline modules load when a baseline command runs, not at start-up
+    from .baseline import Baseline
 
 
 @cli.command("config")
@@ -40,7 +43,7 @@ def baseline_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             "-o",
             "baseline_file",
             type=click.Path(dir_okay=False),
-            help=f"The baseline file (default: the config's, else {baseline.DEFAULT_FILE}).",
+            help=f"The baseline file (default: the config's, else {BASELINE_FILE}).",
         ),
         click.option(
             "--config",
@@ -58,7 +61,7 @@ def baseline_target(opts: dict, settings: Settings) -> str:
     """``--baseline``, else the config's ``baseline``, else the default name at the root."""
     if opts.get("baseline_file"):
         return str(opts["baseline_file"])
-    return settings.baseline or os.path.join(settings.root, baseline.DEFAULT_FILE)
+    return settings.baseline or os.path.join(settings.root, BASELINE_FILE)
 
 
 @cli.group("baseline")
@@ -78,6 +81,8 @@ def _build_command(name: str, update: bool, summary: str) -> Callable[..., Any]:
     @baseline_options
     @click.pass_context
     def command(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any) -> None:
+        from . import audit, baselinefile
+
         settings = settings_from({**opts, "baseline_file": None})
         target = baseline_target(opts, settings)
         built, result = audit.build(paths or (".",), settings, target, update, not no_ignore)
@@ -114,6 +119,8 @@ def baseline_audit(ctx: click.Context, report: bool, everything: bool, **opts: A
 
     With --report: exit 1 while an entry is marked a real leak still present or has expired.
     """
+    from . import audit, baselinefile
+
     settings = load_settings(opts.get("config_file"), start=os.getcwd())
     target = baseline_target(opts, settings)
     known = baselinefile.load(target)
@@ -125,13 +132,13 @@ def baseline_audit(ctx: click.Context, report: bool, everything: bool, **opts: A
     ctx.exit(0)
 
 
-_ANSWERS = {"r": baseline.LEAK, "f": baseline.FALSE_POSITIVE}
-
-
 def _audit_interactively(
-    known: baseline.Baseline, settings: Settings, target: str, everything: bool
+    known: Baseline, settings: Settings, target: str, everything: bool
 ) -> None:
     """Ask about each entry; every answer is saved at once, so quitting loses nothing."""
+    from . import audit, baseline, baselinefile
+
+    answers = {"r": baseline.LEAK, "f": baseline.FALSE_POSITIVE}
     todo = audit.to_audit(known, everything)
     found = audit.locate_all(known, settings) if todo else {}
     for index, entry in enumerate(todo, 1):
@@ -143,11 +150,11 @@ def _audit_interactively(
         )
         if answer == "q":
             break
-        if answer in _ANSWERS:
+        if answer in answers:
             reason = click.prompt(
                 "Reason (optional)", default=entry.reason or "", show_default=False
             )
-            known = baseline.with_decision(known, entry.digest, _ANSWERS[answer], reason.strip())
+            known = baseline.with_decision(known, entry.digest, answers[answer], reason.strip())
             baselinefile.save(known, target)
         click.echo("")
     click.echo(f"{shown_path(target)}: {baselinefile.entries_summary(known.entries)}.")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 import threading
 from contextlib import contextmanager
 from typing import (
@@ -170,6 +169,8 @@ def spawn(
     args: Sequence[str], cwd: Optional[str] = None, stdin: Any = subprocess.DEVNULL
 ) -> Running:
     """Start a long-running git whose stdout we stream."""
+    import tempfile  # deferred: only streaming git commands need it (~7 ms of start-up)
+
     errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _finish, after git exits)
     env = git_env(keep_index=True)
     env["GIT_NO_LAZY_FETCH"] = "1"  # a partial clone's missing blobs are an error, not a download

@@ -11,6 +11,7 @@ import os
 CONFIG_FILE = ".copera-secretscan.toml"
 PYPROJECT = "pyproject.toml"
 PYPROJECT_SECTION = b"[tool.copera-secretscan]"
+BASELINE_FILE = ".copera-secretscan-baseline.json"
 
 
 def find_config(start: str) -> str | None:

@@ -6,7 +6,6 @@ code moves; it includes the path so that the same token pasted into a new file i
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Tuple
@@ -95,6 +94,8 @@ class ScanResult:
 
 def fingerprint(rule_id: str, path: Optional[str], secret: str) -> str:
     """A stable id for (rule, path, token): no line number, and the token only as a hash."""
+    import hashlib  # deferred: only reports with fingerprints need it (~4 ms of start-up)
+
     material = "\0".join((rule_id, path or "", secret)).encode("utf-8", "surrogateescape")
     return hashlib.sha256(material).hexdigest()[:32]
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import time
 from itertools import chain
-from typing import Callable, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Iterable, List, Optional, Sequence, Tuple
 
-from . import baseline, baselinefile, parallel, sources
+from . import parallel, sources
 from .allowlist import drop_inline_allowed
 from .config import Settings
 from .models import Finding, Problem, ScanResult
+
+if TYPE_CHECKING:  # the baseline modules load only when a baseline is in use (start-up time)
+    from .baseline import Applied, Scope
 
 Progress = Callable[[int, int], None]  # (files done, bytes done)
 
@@ -52,7 +55,11 @@ def scan_paths(
             problems.append(item.problem)
         if progress is not None:
             progress(files, size)
-    scope = baseline.scope_of(paths, settings.root)
+    scope = None
+    if settings.baseline is not None:
+        from .baseline import scope_of
+
+        scope = scope_of(paths, settings.root)
     seconds = time.perf_counter() - started
     return finish(findings, problems, settings, files, size, seconds, scope=scope)
 
@@ -64,7 +71,7 @@ def finish(
     files: int,
     size: int,
     seconds: float,
-    scope: Optional[baseline.Scope] = None,
+    scope: Optional[Scope] = None,
 ) -> ScanResult:
     """Apply allow comments and order everything, so every source reports the same way.
 
@@ -72,15 +79,19 @@ def finish(
     """
     problems = tuple(problems)
     kept, suppressed = drop_inline_allowed(findings, settings.allow_markers)
-    applied = _apply_baseline(kept, problems, settings, scope)
+    if settings.baseline is None:
+        standing, dropped, warnings = tuple(kept), 0, tuple[str, ...]()
+    else:
+        applied = _apply_baseline(kept, problems, settings, scope)
+        standing, dropped, warnings = applied.kept, applied.suppressed, applied.warnings
     return ScanResult(
-        findings=tuple(sorted(applied.kept, key=Finding.sort_key)),
+        findings=tuple(sorted(standing, key=Finding.sort_key)),
         problems=tuple(problems),
         files=files,
         bytes=size,
         seconds=seconds,
-        suppressed=suppressed + applied.suppressed,
-        warnings=applied.warnings,
+        suppressed=suppressed + dropped,
+        warnings=warnings,
         rules=settings.ruleset().rules,
     )
 
@@ -89,11 +100,12 @@ def _apply_baseline(
     findings: List[Finding],
     problems: Tuple[Problem, ...],
     settings: Settings,
-    scope: Optional[baseline.Scope],
-) -> baseline.Applied:
+    scope: Optional[Scope],
+) -> Applied:
     """The baseline (read once per run) applied; files that could not be read are not stale."""
-    if settings.baseline is None:
-        return baseline.Applied(tuple(findings), 0, ())
+    from . import baseline, baselinefile
+
+    assert settings.baseline is not None
     known = baselinefile.load(settings.baseline)
     unread = [problem.path for problem in problems]
     return baseline.apply(known, findings, settings.root, scope, unread)
