@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
 from typing import Any, Dict, NoReturn, Optional, Sequence
 
+from .atomic import write_atomically
 from .baseline import DECISIONS, VERSION, Baseline, Entry
 from .errors import FatalError
 
@@ -129,18 +129,8 @@ def _entry_dict(entry: Entry) -> Dict[str, str]:
 
 
 def save(baseline: Baseline, path: str) -> None:
-    """Write the whole file or nothing: a temporary sibling renamed into place."""
-    text = dumps(baseline)
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise FatalError(f"{path}: cannot write baseline: {exc.strerror or exc}") from exc
+    """Write the whole file or nothing, so a crash never leaves half a baseline."""
+    write_atomically(path, dumps(baseline), "baseline")
 
 
 def count(entries: Sequence[Entry]) -> str:

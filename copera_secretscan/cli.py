@@ -14,6 +14,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 import click
 
 from . import __version__, scanner
+from .atomic import write_atomically
 from .config import Settings, load_settings
 from .errors import FatalError
 from .models import ScanResult
@@ -262,20 +263,6 @@ def exit_code(result: ScanResult, opts: dict) -> int:
     if opts.get("exit_zero") and code == 1:
         return EXIT_ERROR if result.problems else 0
     return code
-
-
-def write_atomically(path: str, text: str) -> None:
-    """Write a whole file or nothing: a temporary sibling renamed into place."""
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise FatalError(f"{path}: cannot write: {exc.strerror or exc}") from exc
 
 
 def main(argv: Optional[List[str]] = None) -> int:
