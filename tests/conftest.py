@@ -117,3 +117,17 @@ def pre_commit(cwd: Path, home: Path, *args: str) -> subprocess.CompletedProcess
         text=True,
         check=False,
     )
+
+
+def git_hooked(repo: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """git with the hooks pre-commit installed running for real (sharing the env cache)."""
+    env = dict(os.environ, PRE_COMMIT_HOME=str(home), PRE_COMMIT_COLOR="never")
+    return subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True)
+
+
+def install_hooks(repo: Path, home: Path, config: str) -> None:
+    """Commit ``config`` as .pre-commit-config.yaml and ``pre-commit install`` it."""
+    (repo / ".pre-commit-config.yaml").write_text(config)
+    commit_all(repo, "adopt copera-secretscan")
+    result = pre_commit(repo, home, "install")
+    assert result.returncode == 0, result.stdout + result.stderr

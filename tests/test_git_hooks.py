@@ -3,7 +3,6 @@ how ``--pre-push`` turns what git or pre-commit says into revisions to scan."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Dict
 import pytest
 
 from copera_secretscan import pushes
-from tests.conftest import commit_all, git, pre_commit
+from tests.conftest import commit_all, git, git_hooked, install_hooks
 from tests.tokens import make_token
 
 CONFIG = """\
@@ -27,9 +26,7 @@ repos:
 ZERO = "0" * 40
 
 
-def run_git(repo: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PRE_COMMIT_HOME=str(home), PRE_COMMIT_COLOR="never")
-    return subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True)
+run_git = git_hooked
 
 
 def add_remote(repo: Path) -> Path:
@@ -42,11 +39,8 @@ def add_remote(repo: Path) -> Path:
 @pytest.fixture
 def hooked(repo: Path, hook_repo: tuple, pre_commit_home: Path) -> Path:
     path, sha = hook_repo
-    (repo / ".pre-commit-config.yaml").write_text(CONFIG.format(path=path, sha=sha))
     (repo / "README.md").write_text("hello\n")
-    commit_all(repo, "initial")
-    result = pre_commit(repo, pre_commit_home, "install")
-    assert result.returncode == 0, result.stdout + result.stderr
+    install_hooks(repo, pre_commit_home, CONFIG.format(path=path, sha=sha))
     add_remote(repo)
     return repo
 

@@ -7,7 +7,6 @@ new token that the hook blocks alone. Run with ``-s`` to see the transcript
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import List
 import pytest
 
 from copera_secretscan.cli import main
-from tests.conftest import commit_all, git, pre_commit
+from tests.conftest import commit_all, git, git_hooked, install_hooks, pre_commit
 from tests.tokens import make_token
 
 BASELINE = ".copera-secretscan-baseline.json"
@@ -46,10 +45,7 @@ def planted_tokens() -> List[str]:
 
 
 def git_commit(repo: Path, home: Path, message: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PRE_COMMIT_HOME=str(home), PRE_COMMIT_COLOR="never")
-    return subprocess.run(
-        ["git", "commit", "-m", message], cwd=repo, env=env, capture_output=True, text=True
-    )
+    return git_hooked(repo, home, "commit", "-m", message)
 
 
 @pytest.fixture
@@ -69,12 +65,7 @@ def adopted(
     assert main(["baseline", "create"]) == 0
     capsys.readouterr()
     path, sha = hook_repo
-    (repo / ".pre-commit-config.yaml").write_text(
-        CONFIG.format(path=path, sha=sha, baseline=BASELINE)
-    )
-    commit_all(repo, "adopt copera-secretscan with a baseline")
-    result = pre_commit(repo, pre_commit_home, "install")
-    assert result.returncode == 0, result.stdout + result.stderr
+    install_hooks(repo, pre_commit_home, CONFIG.format(path=path, sha=sha, baseline=BASELINE))
     return repo
 
 

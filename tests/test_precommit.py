@@ -7,14 +7,13 @@ that the hook is correct in every mode pre-commit runs it: ``git commit``,
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import commit_all, git, pre_commit
+from tests.conftest import git, git_hooked, install_hooks, pre_commit
 from tests.tokens import make_token
 
 CONFIG = """\
@@ -29,19 +28,13 @@ repos:
 @pytest.fixture
 def hooked_repo(repo: Path, hook_repo: tuple[str, str], pre_commit_home: Path) -> Path:
     path, sha = hook_repo
-    (repo / ".pre-commit-config.yaml").write_text(CONFIG.format(path=path, sha=sha))
     (repo / "README.md").write_text("hello\n")
-    commit_all(repo, "initial")
-    result = pre_commit(repo, pre_commit_home, "install")
-    assert result.returncode == 0, result.stdout + result.stderr
+    install_hooks(repo, pre_commit_home, CONFIG.format(path=path, sha=sha))
     return repo
 
 
 def git_commit(repo: Path, home: Path, message: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PRE_COMMIT_HOME=str(home), PRE_COMMIT_COLOR="never")
-    return subprocess.run(
-        ["git", "commit", "-m", message], cwd=repo, env=env, capture_output=True, text=True
-    )
+    return git_hooked(repo, home, "commit", "-m", message)
 
 
 def test_commit_adding_a_token_is_blocked(hooked_repo: Path, pre_commit_home: Path) -> None:
