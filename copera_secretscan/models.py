@@ -119,10 +119,32 @@ def mask_tokens(text: str, prefixes: Iterable[str]) -> str:
     if not ordered:
         return text
     alternatives = "|".join(re.escape(prefix) for prefix in ordered)
-    pattern = re.compile(r"(?<![A-Za-z0-9_])(?:" + alternatives + r")[A-Za-z0-9_-]+")
+    # No boundary check: the engine also reports tokens after an escape (`\ncp_…`, `%3Dcp_…`)
+    # or a .pyc length byte, and masking `mcp_pat_…` too is harmless. `+/=` cover base64 bodies
+    # of custom rules.
+    pattern = re.compile(r"(?:" + alternatives + r")[A-Za-z0-9_+/=-]+")
 
     def hide(match: re.Match[str]) -> str:
         token = match.group(0)
         return redact(token, next(p for p in ordered if token.startswith(p)))
 
     return pattern.sub(hide, text)
+
+
+def printable(path: str) -> str:
+    """``path`` as one line of valid Unicode, the way git quotes odd names (``\\n``, ``\\xff``).
+
+    ``os`` returns undecodable bytes as lone surrogates, which crash every writer (text, JSON,
+    SARIF) when encoded, and a newline in a name would split a one-line error in two. Only the
+    display form is escaped; the file is opened by its real path.
+    """
+    if path.isprintable():  # nearly every path: one C-level check
+        return path
+    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text.translate(_CONTROL_ESCAPES)
+
+
+_CONTROL_ESCAPES = {
+    **{code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)},
+    **{ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"},
+}

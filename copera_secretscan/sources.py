@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import engine
-from .models import Finding, Origin, Problem
+from .models import Finding, Origin, Problem, printable
 from .readahead import read_ahead
 from .rules import Ruleset
 
@@ -47,25 +47,6 @@ def display_path(path: str, cwd: Optional[str] = None) -> str:
     if rel.startswith(os.pardir):
         rel = absolute
     return printable(rel.replace(os.sep, "/"))
-
-
-def printable(path: str) -> str:
-    """``path`` as one line of valid Unicode, the way git quotes odd names (``\\n``, ``\\xff``).
-
-    ``os`` returns undecodable bytes as lone surrogates, which crash every writer (text, JSON,
-    SARIF) when encoded, and a newline in a name would split a one-line error in two. Only the
-    display form is escaped; the file is opened by its real path.
-    """
-    if path.isprintable():  # nearly every path: one C-level check
-        return path
-    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return text.translate(_CONTROL_ESCAPES)
-
-
-_CONTROL_ESCAPES = {
-    **{code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)},
-    **{ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"},
-}
 
 
 def iter_targets(

@@ -65,7 +65,7 @@ def render_token(
     )
     for finding in group:
         lines.append(f"    {_where(finding)}")
-        lines.append(f"        {masked_line(finding, options)}")
+        lines.append(f"        {masked_line(finding, options, rules)}")
     rule = rule_by_id(rules, first.rule_id)
     if rule is not None:
         lines.append(f"     acts as: {rule.acts_as}")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
-from ..models import Finding, ScanResult, mask_tokens
-from ..rules import BUILTIN_RULES, Rule
+from ..models import Finding, ScanResult, mask_tokens, printable
+from ..rules import BUILTIN_RULES, Rule, rule_by_id
 from . import ReportOptions, shown_secret
 
 _STYLES = {"bold": "1", "red": "31", "yellow": "33", "dim": "2", "green": "32"}
@@ -17,42 +17,30 @@ def style(text: str, name: str, options: ReportOptions) -> str:
     return f"\033[{_STYLES[name]}m{text}\033[0m" if options.color else text
 
 
-def _rule(rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> Optional[Rule]:
-    return next((r for r in rules if r.rule_id == rule_id), None)
-
-
 def rule_name(rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> str:
     """The kind of token, as a person says it; a custom rule's own description if it has one."""
-    rule = _rule(rule_id, rules)
+    rule = rule_by_id(rules, rule_id)
     return rule.name if rule else f"token matching custom rule {rule_id}"
-
-
-def safe_path(path: str) -> str:
-    """``path`` on one line of valid text: git may give names with newlines or non-UTF-8 bytes."""
-    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return text.translate(_CONTROL_ESCAPES)
-
-
-_CONTROL_ESCAPES = {
-    **{code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)},
-    **{ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"},
-}
 
 
 def location(finding: Finding) -> str:
     where = (
-        f"{safe_path(finding.path)}:{finding.line}:{finding.column}"
+        f"{printable(finding.path)}:{finding.line}:{finding.column}"
         if finding.path
         else (f"commit message:{finding.line}:{finding.column}")
     )
     return f"{where} (commit {finding.commit[:12]})" if finding.commit else where
 
 
-def masked_line(finding: Finding, options: ReportOptions) -> str:
-    """The token's line with the token redacted, trimmed to a readable width around it."""
+def masked_line(
+    finding: Finding, options: ReportOptions, rules: Tuple[Rule, ...] = BUILTIN_RULES
+) -> str:
+    """The token's line with every token on it redacted (this one, others found or accepted,
+    custom rules' too), trimmed to a readable width around this one."""
     line = finding.line_text
     if not options.show_secrets:
-        line = mask_tokens(line, [finding.prefix, *(rule.prefix for rule in BUILTIN_RULES)])
+        line = line.replace(finding.secret, finding.redacted)
+        line = mask_tokens(line, [finding.prefix, *(rule.prefix for rule in rules)])
     at = line.find(shown_secret(finding, options))
     if len(line) <= _LINE_WIDTH:
         return line.strip()
@@ -63,12 +51,12 @@ def masked_line(finding: Finding, options: ReportOptions) -> str:
 def render_finding(
     finding: Finding, options: ReportOptions, rules: Tuple[Rule, ...] = BUILTIN_RULES
 ) -> List[str]:
-    rule = _rule(finding.rule_id, rules)
+    rule = rule_by_id(rules, finding.rule_id)
     head = f"{location(finding)}: {rule_name(finding.rule_id, rules)} ({finding.rule_id})"
     lines = [
         style(head, "bold", options),
         f"    token: {style(shown_secret(finding, options), 'red', options)}",
-        f"     line: {masked_line(finding, options)}",
+        f"     line: {masked_line(finding, options, rules)}",
     ]
     if rule is not None:
         lines.append(f"  acts as: {rule.acts_as}")
