@@ -7,9 +7,10 @@ line in :data:`WRITERS`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict
+from typing import Callable, Dict, Tuple
 
 from ..models import Finding, ScanResult
+from ..rules import BUILTIN_RULES, Rule, rule_by_id
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,12 @@ class ReportOptions:
 
 
 Writer = Callable[[ScanResult, ReportOptions], str]
+
+
+def kind_name(rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> str:
+    """The token kind as a person says it: the rule's name (a custom rule's description)."""
+    rule = rule_by_id(rules, rule_id)
+    return rule.name if rule else f"Token matching custom rule {rule_id}"
 
 
 def shown_secret(finding: Finding, options: ReportOptions) -> str:

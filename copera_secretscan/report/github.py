@@ -12,8 +12,7 @@ from typing import List, Optional, Tuple
 
 from ..models import Finding, Problem, ScanResult
 from ..rules import BUILTIN_RULES, rule_by_id
-from . import ReportOptions, shown_secret
-from .sarif import kind_name
+from . import ReportOptions, kind_name, shown_secret
 from .text import summary
 
 STDIN = "-"

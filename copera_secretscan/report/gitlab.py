@@ -24,8 +24,8 @@ from typing import Any, Dict, List, Mapping, Optional
 from .. import __version__
 from ..models import Finding, ScanResult
 from ..rules import BUILTIN_RULES, rule_by_id
-from . import ReportOptions, shown_secret
-from .sarif import kind_name, remediation, rule_ids, security_severity
+from . import ReportOptions, kind_name, shown_secret
+from .sarif import remediation, rule_ids, security_severity
 
 SCHEMA_VERSION = "15.2.1"
 SCHEMA_URL = (

@@ -11,8 +11,8 @@ from typing import Dict, List, Tuple
 
 from ..models import Finding, ScanResult
 from ..rules import BUILTIN_RULES, Rule, rule_by_id
-from . import ReportOptions, shown_secret
-from .text import masked_line, rule_name, style
+from . import ReportOptions, kind_name, shown_secret
+from .text import masked_line, style
 
 
 def render(result: ScanResult, options: ReportOptions) -> str:
@@ -56,7 +56,7 @@ def render_token(
     group: List[Finding], options: ReportOptions, rules: Tuple[Rule, ...] = BUILTIN_RULES
 ) -> List[str]:
     first = group[0]
-    head = f"{shown_secret(first, options)}: {rule_name(first.rule_id, rules)} ({first.rule_id})"
+    head = f"{shown_secret(first, options)}: {kind_name(first.rule_id, rules)} ({first.rule_id})"
     lines = [style(head, "bold", options), f"  first seen: {_when(first)}"]
     commits = sum(f.history.commits for f in group if f.history)
     paths = len({f.path for f in group if f.path})

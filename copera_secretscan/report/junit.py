@@ -21,8 +21,7 @@ from typing import Dict, List, Optional, Tuple
 from .. import __version__
 from ..models import Finding, Problem, ScanResult
 from ..rules import BUILTIN_RULES, rule_by_id
-from . import ReportOptions, shown_secret
-from .sarif import kind_name
+from . import ReportOptions, kind_name, shown_secret
 from .text import summary
 
 SUITE = "copera-secretscan"

@@ -24,7 +24,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..models import Finding, ScanResult
 from ..rules import BUILTIN_RULES, Rule, rule_by_id
-from . import ReportOptions, shown_secret
+from . import ReportOptions, kind_name, shown_secret
 
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -41,12 +41,6 @@ COMMIT_MESSAGE_DIR = "commit-message"
 
 def security_severity(rule_id: str) -> float:
     return SECURITY_SEVERITY.get(rule_id, CUSTOM_SEVERITY)
-
-
-def kind_name(rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> str:
-    """The token kind as a person says it; a custom rule's description, else its id."""
-    rule = rule_by_id(rules, rule_id)
-    return rule.name if rule else f"Token matching custom rule {rule_id}"
 
 
 def remediation(rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> List[str]:

@@ -7,7 +7,7 @@ from typing import List, Tuple
 
 from ..models import Finding, ScanResult, mask_tokens, printable
 from ..rules import BUILTIN_RULES, Rule, rule_by_id
-from . import ReportOptions, shown_secret
+from . import ReportOptions, kind_name, shown_secret
 
 _STYLES = {"bold": "1", "red": "31", "yellow": "33", "dim": "2", "green": "32"}
 _LINE_WIDTH = 120  # characters of the offending line shown around the token
@@ -15,12 +15,6 @@ _LINE_WIDTH = 120  # characters of the offending line shown around the token
 
 def style(text: str, name: str, options: ReportOptions) -> str:
     return f"\033[{_STYLES[name]}m{text}\033[0m" if options.color else text
-
-
-def rule_name(rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> str:
-    """The kind of token, as a person says it; a custom rule's own description if it has one."""
-    rule = rule_by_id(rules, rule_id)
-    return rule.name if rule else f"token matching custom rule {rule_id}"
 
 
 def location(finding: Finding) -> str:
@@ -52,7 +46,7 @@ def render_finding(
     finding: Finding, options: ReportOptions, rules: Tuple[Rule, ...] = BUILTIN_RULES
 ) -> List[str]:
     rule = rule_by_id(rules, finding.rule_id)
-    head = f"{location(finding)}: {rule_name(finding.rule_id, rules)} ({finding.rule_id})"
+    head = f"{location(finding)}: {kind_name(finding.rule_id, rules)} ({finding.rule_id})"
     lines = [
         style(head, "bold", options),
         f"    token: {style(shown_secret(finding, options), 'red', options)}",
@@ -78,7 +72,7 @@ def summary(result: ScanResult, options: ReportOptions) -> str:
         )
     if not result.findings:
         return style(f"No Copera tokens found ({scanned}).", "green", options)
-    kinds = Counter(rule_name(f.rule_id, result.rules) for f in result.findings)
+    kinds = Counter(kind_name(f.rule_id, result.rules) for f in result.findings)
     detail = ", ".join(f"{count} {name}" for name, count in sorted(kinds.items()))
     places = len({(f.path, f.commit) for f in result.findings})
     noun = "token" if len(result.findings) == 1 else "tokens"
