@@ -24,8 +24,6 @@ DEFAULT_TIMEOUT = 1.0  # seconds one custom body pattern may spend on one candid
 
 _BODY = re.compile(rb"[A-Za-z0-9_-]{0,%d}" % MAX_BODY)
 
-REVOKE_URL_HINT = "Copera → Workspace Settings → Integrations"
-
 
 @dataclass(frozen=True)
 class Rule:
