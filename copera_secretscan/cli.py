@@ -228,7 +228,7 @@ def settings_from(opts: dict) -> Settings:
 def emit(result: ScanResult, opts: dict) -> None:
     """Problems to stderr (always), then the report to stdout or ``--output``."""
     for problem in result.problems:
-        click.echo(f"{PROG}: error: {problem.path or '-'}: {problem.message}", err=True)
+        click.echo(f"{PROG}: error: {problem}", err=True)
     for warning in result.warnings:
         click.echo(f"{PROG}: warning: {warning}", err=True)
     output = opts.get("output")

@@ -28,14 +28,19 @@ class Origin:
 class History:
     """Where a token found in git first appeared and how far it spread (history and range scans).
 
-    ``commits`` counts the commits that wrote the token at this path; ``present_at_head`` is
-    None for commit messages, which have no HEAD version.
+    ``commits`` counts the commits that wrote the token at this path; ``token_commits`` the
+    distinct commits (and tags) that carry the token anywhere, so one commit that put it in a
+    file and in its message counts once. ``present_at_head`` is None for commit messages, which
+    have no HEAD version (and when HEAD could not be read). ``tag`` names the annotated tag
+    whose message holds the token.
     """
 
     author: str
     date: str  # author date of the first commit, ISO 8601
     commits: int
     present_at_head: Optional[bool]
+    token_commits: int = 0  # 0: not counted
+    tag: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,10 @@ class Problem:
 
     path: Optional[str]
     message: str
+
+    def __str__(self) -> str:
+        """``path: message``, the one-line form every output uses (``-`` for standard input)."""
+        return f"{self.path or '-'}: {self.message}"
 
 
 @dataclass(frozen=True)

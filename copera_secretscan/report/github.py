@@ -68,7 +68,7 @@ def annotation(finding: Finding, options: ReportOptions) -> str:
 
 def problem_annotation(problem: Problem) -> str:
     title = "copera-secretscan: scan incomplete"
-    text = f"{problem.path or '-'}: {problem.message}"
+    text = str(problem)
     where = problem.path if problem.path != STDIN else None
     return command("error", text, [("file", where), ("title", title)])
 

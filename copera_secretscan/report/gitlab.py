@@ -108,9 +108,7 @@ def scan_section(result: ScanResult, now: datetime) -> Dict[str, Any]:
     me = {"id": TOOL, "name": TOOL, "version": __version__, "vendor": {"name": TOOL}}
     end = now.astimezone(timezone.utc)
     start = end - timedelta(seconds=max(result.seconds, 0.0))
-    messages: List[Dict[str, str]] = [
-        {"level": "warn", "value": f"{p.path or '-'}: {p.message}"} for p in result.problems
-    ]
+    messages: List[Dict[str, str]] = [{"level": "warn", "value": str(p)} for p in result.problems]
     messages += [{"level": "info", "value": w} for w in result.warnings]
     return {
         "analyzer": me,

@@ -83,7 +83,7 @@ def error_case(problem: Problem) -> ET.Element:
     name = one_line(problem.path) if problem.path else "scan"
     case = ET.Element("testcase", name=name, classname=SUITE, time="0")
     error = ET.SubElement(case, "error", message=xml_text(problem.message), type="scan-error")
-    error.text = xml_text(f"{problem.path or '-'}: {problem.message} (the scan is incomplete)")
+    error.text = xml_text(f"{problem} (the scan is incomplete)")
     return case
 
 
@@ -130,7 +130,7 @@ def suite(result: ScanResult, options: ReportOptions, now: datetime) -> ET.Eleme
     out = ET.SubElement(element, "system-out")
     out.text = xml_text(summary(result, ReportOptions(show_secrets=options.show_secrets)))
     err = ET.SubElement(element, "system-err")
-    err.text = xml_text("".join(f"{p.path or '-'}: {p.message}\n" for p in result.problems))
+    err.text = xml_text("".join(f"{p}\n" for p in result.problems))
     return element
 
 

@@ -172,7 +172,7 @@ def invocation(result: ScanResult) -> Dict[str, Any]:
     notes = [
         {
             "level": "error",
-            "message": {"text": f"{problem.path or '-'}: {problem.message}"},
+            "message": {"text": str(problem)},
         }
         for problem in result.problems
     ]
