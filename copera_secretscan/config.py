@@ -100,10 +100,13 @@ def load_settings(config_file: Optional[str] = None, start: str = ".") -> Settin
     path = config_file or find_config(root)
     if path is None:
         return Settings(root=root, origins=dict.fromkeys(KEYS, DEFAULT))
-    from . import configfile  # deferred: TOML is parsed only when a config file exists
+    from . import configfile  # deferred: TOML is parsed only when a config file may exist
 
     shown = shown_path(path)  # messages name the file as the user would type it
-    values = configfile.parse(configfile.read_table(shown), shown)
+    table = configfile.read_table(shown)
+    if table is None and config_file is None:  # a pyproject that only mentions us
+        return Settings(root=root, origins=dict.fromkeys(KEYS, DEFAULT))
+    values = configfile.parse(table or {}, shown)
     if "baseline" in values:
         values["baseline"] = shown_path(values["baseline"])
     origins = {key: shown if key in values else DEFAULT for key in KEYS}

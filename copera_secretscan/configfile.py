@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .errors import FatalError
 from .rules import BUILTIN_RULES, MAX_BODY, Rule, compile_body_pattern
@@ -26,24 +26,36 @@ _PROBE_CHARS = 12  # at most 12 + 132 probes, a few milliseconds for a sane patt
 _CUSTOM_REVOKE = "Revoke it with whoever issued it, then remove it from git history."
 
 
-def read_table(path: str) -> Dict[str, Any]:
-    """Our table from ``path``: the whole file, or ``[tool.copera-secretscan]`` of a pyproject."""
+def read_table(path: str) -> Optional[Dict[str, Any]]:
+    """Our table from ``path``: the whole file, or ``tool.copera-secretscan`` of a pyproject.
+
+    None when a pyproject has no such table (it may only name us, say in a dependency list):
+    :func:`~.locate.find_config` cannot parse TOML, so this is where "maybe" becomes yes or no.
+    """
+    doc = _document(path)
+    if os.path.basename(path) != "pyproject.toml":
+        return doc
+    tool = doc.get("tool", {})
+    if not isinstance(tool, dict):  # tool = "x", or [[tool]]: not a table to look into
+        raise FatalError(f"{path}: tool: expected a table, got {kind(tool)}")
+    table = tool.get("copera-secretscan")
+    if table is not None and not isinstance(table, dict):
+        raise FatalError(f"{path}: tool.copera-secretscan: expected a table, got {kind(table)}")
+    return table
+
+
+def _document(path: str) -> Dict[str, Any]:
     toml = _toml()
     try:
         with open(path, "rb") as handle:
-            doc = toml.loads(handle.read().decode("utf-8"))
+            doc: Dict[str, Any] = toml.loads(handle.read().decode("utf-8"))
     except OSError as exc:
         raise FatalError(f"{path}: cannot read config: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise FatalError(f"{path}: config is not UTF-8 text") from exc
     except toml.TOMLDecodeError as exc:
         raise FatalError(f"{path}: invalid TOML: {exc}") from exc
-    if os.path.basename(path) != "pyproject.toml":
-        return doc
-    table = doc.get("tool", {}).get("copera-secretscan", {})
-    if not isinstance(table, dict):
-        raise FatalError(f"{path}: tool.copera-secretscan: expected a table, got {kind(table)}")
-    return table
+    return doc
 
 
 def _toml() -> Any:
@@ -85,10 +97,13 @@ def _patterns(value: Any, where: str, base: str) -> Tuple[str, ...]:
     patterns = _strings(value, where, base)
     import pathspec  # deferred: only configs with excludes need it
 
-    try:
-        pathspec.GitIgnoreSpec.from_lines(patterns)
-    except (ValueError, TypeError) as exc:
-        raise FatalError(f"{where}: invalid gitignore-style pattern: {exc}") from exc
+    for pattern in patterns:  # one at a time, so the message names the pattern at fault
+        try:
+            pathspec.GitIgnoreSpec.from_lines([pattern])
+        except (ValueError, TypeError, re.error) as exc:  # "[z-a]" fails in re, not pathspec
+            raise FatalError(
+                f"{where}: invalid gitignore-style pattern {pattern!r}: {exc}"
+            ) from exc
     return patterns
 
 

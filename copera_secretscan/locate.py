@@ -1,7 +1,10 @@
-"""Where a configuration file would be, answered with nothing but ``os``.
+"""Where a configuration file may be, answered with nothing but ``os``.
 
 The pre-commit hook's fast path calls this before deciding whether it may skip loading the full
-scanner, so it must stay free of third-party and heavy standard-library imports.
+scanner, so it must stay free of third-party and heavy standard-library imports. It cannot
+parse TOML, so for ``pyproject.toml`` it answers "maybe": :mod:`.configfile` parses the file
+and decides whether our table is really there, and the fast paths treat "maybe" as "run the
+full scanner". A "no" here must be certain, or a config would be silently ignored.
 """
 
 from __future__ import annotations
@@ -10,20 +13,31 @@ import os
 
 CONFIG_FILE = ".copera-secretscan.toml"
 PYPROJECT = "pyproject.toml"
-PYPROJECT_SECTION = b"[tool.copera-secretscan]"
+PYPROJECT_NAME = b"copera-secretscan"
+# A TOML key can also be spelled with escapes ("\u0063opera-secretscan"): any escape that can
+# stand for a letter makes the answer "maybe" too. \x is TOML 1.1, which newer tomllibs read.
+_ESCAPES = (b"\\u", b"\\U", b"\\x")
 BASELINE_FILE = ".copera-secretscan-baseline.json"
 
 
 def find_config(start: str) -> str | None:
-    """``.copera-secretscan.toml`` in ``start``, else ``pyproject.toml`` if it has our table."""
+    """``.copera-secretscan.toml`` in ``start``, else ``pyproject.toml`` if it may have our table.
+
+    ``[tool.copera-secretscan]``, ``[tool."copera-secretscan"]``, ``[tool]`` with a
+    ``copera-secretscan`` key and dotted keys are all the same table, so no byte pattern short
+    of a parser decides it; the name (or an escape) appearing anywhere is enough for "maybe".
+    """
     candidate = os.path.join(start, CONFIG_FILE)
     if os.path.isfile(candidate):
         return candidate
     pyproject = os.path.join(start, PYPROJECT)
+    if not os.path.isfile(pyproject):
+        return None
     try:
         with open(pyproject, "rb") as handle:
-            if PYPROJECT_SECTION in handle.read():
-                return pyproject
+            data = handle.read()
     except OSError:
-        pass
+        return pyproject  # unreadable: the config loader reports it rather than we skip it
+    if PYPROJECT_NAME in data or any(escape in data for escape in _ESCAPES):
+        return pyproject
     return None

@@ -180,6 +180,10 @@ ERRORS = [
         "rules[0].body: invalid body pattern '([a-z]': missing ) at position 6",
     ),
     ("min_length = 20\nexclude = [\n", "invalid TOML: "),
+    (
+        'exclude = ["ok/", "[z-a]"]',
+        "exclude: invalid gitignore-style pattern '[z-a]': bad character range z-a",
+    ),
 ]
 
 
@@ -218,6 +222,53 @@ def test_pyproject_table_of_the_wrong_type(repo: Path, capsys: pytest.CaptureFix
         "copera-secretscan: error: pyproject.toml: tool.copera-secretscan: expected a table, "
         "got a string\n",
     )
+
+
+ACME_RULE = 'rules = [{ id = "acme", prefix = "acme_live_" }]'
+PYPROJECT_SPELLINGS = [
+    f'[project]\nname = "x"\n\n[tool."copera-secretscan"]\n{ACME_RULE}\n',
+    f"[tool.'copera-secretscan']\n{ACME_RULE}\n",
+    f"tool.copera-secretscan = {{ {ACME_RULE} }}\n",
+    f"[tool]\ncopera-secretscan = {{ {ACME_RULE} }}\n",
+    f'[tool]\n"copera-secretscan".{ACME_RULE}\n',
+    f'[ tool . "copera\\u002Dsecretscan" ]\n{ACME_RULE}\n',
+]
+
+
+@pytest.mark.parametrize("text", PYPROJECT_SPELLINGS)
+def test_every_toml_spelling_of_the_pyproject_table_is_read(
+    repo: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    """Each is the same TOML table: missing one drops the user's rules and passes their tokens."""
+    (repo / "pyproject.toml").write_text(text)
+    (repo / "a.env").write_text("ACME=acme_live_Xq7Lp2Rt9Vw4Zk8Mn3Bj\n")
+    assert findings(capsys) == ["a.env:acme"]
+    assert load_settings(start=str(repo)).origin("rules") == "pyproject.toml"
+
+
+def test_pyproject_that_only_names_us_has_no_config(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n[project.optional-dependencies]\n'
+        'dev = ["copera-secretscan>=0.1"]\n[tool.ruff]\nline-length = 99\n'
+    )
+    settings = load_settings(start=str(repo))
+    assert (settings.config_file, settings.origin("min_length")) == (None, "default")
+    assert run(capsys, "scan") == (0, "No Copera tokens found (1 file scanned).\n", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "got"),
+    [('tool = "x"\n', "a string"), ('[[tool]]\nx = "copera-secretscan"\n', "an array")],
+)
+def test_pyproject_tool_that_is_not_a_table(
+    repo: Path, capsys: pytest.CaptureFixture[str], text: str, got: str
+) -> None:
+    (repo / "pyproject.toml").write_text(f"# copera-secretscan\n{text}")
+    error = f"copera-secretscan: error: pyproject.toml: tool: expected a table, got {got}\n"
+    assert run(capsys, "scan") == (2, "", error)
+    assert run(capsys, "scan", "--config", "pyproject.toml") == (2, "", error)
 
 
 def test_missing_config_file(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
