@@ -16,8 +16,8 @@ import os
 import subprocess
 import sys
 
-ANCHOR = b"cp_"  # rules.Ruleset().anchors() for the built-in rules; a test keeps them equal
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+from .fastpath import config_may_apply, stream_clean
+
 FAST_ARGS = {"--staged", "--quiet", "-q"}
 MAX_BLOBS = 1000  # ids we can write to cat-file's stdin before reading without a feeder thread
 _LEAKY_ENV = (  # git.py's list, GIT_INDEX_FILE aside
@@ -29,11 +29,19 @@ _LEAKY_ENV = (  # git.py's list, GIT_INDEX_FILE aside
     "GIT_COMMON_DIR",
 )
 _STAGED_DIFF = "diff --cached --raw -z --no-renames --no-abbrev --no-relative --diff-filter=ACMR"
-_BLOCK = 1 << 20
+EXIT_INTERRUPTED = 130  # cli.EXIT_INTERRUPTED, without importing click to learn it
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else list(argv)
+    """Ctrl-C is one line and 130 here too: the full CLI may still be importing when it lands."""
+    try:
+        return _run(sys.argv[1:] if argv is None else list(argv))
+    except KeyboardInterrupt:
+        print("copera-secretscan: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(args: list[str]) -> int:
     if _fast_eligible(args):
         count = staged_clean_count()
         if count is not None:
@@ -48,9 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 def _fast_eligible(args: list[str]) -> bool:
     if args[:1] != ["scan"] or "--staged" not in args or not set(args[1:]) <= FAST_ARGS:
         return False
-    from .locate import find_config
-
-    return find_config(os.getcwd()) is None
+    return not config_may_apply(os.getcwd())
 
 
 def _git_env() -> dict[str, str]:
@@ -117,10 +123,4 @@ def _blob_clean(proc: subprocess.Popen[bytes]) -> bool:
     header = stream.readline().split()
     if len(header) != 3 or header[1] != b"blob" or not header[2].isdigit():
         return False
-    left, tail, first = int(header[2]), b"", True
-    while left:
-        block = stream.read(min(left, _BLOCK))
-        if not block or (first and block[:2] in UTF16_BOMS) or ANCHOR in tail + block:
-            return False
-        left, tail, first = left - len(block), block[-(len(ANCHOR) - 1) :], False
-    return stream.read(1) == b"\n"
+    return stream_clean(stream.read, int(header[2])) and stream.read(1) == b"\n"

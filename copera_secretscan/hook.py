@@ -13,14 +13,22 @@ from __future__ import annotations
 import os
 import sys
 
-ANCHORS = (b"cp_",)  # rules.Ruleset().anchors() for the built-in rules; a test keeps them equal
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+from .fastpath import config_may_apply, stream_clean
+
 FAST_OPTIONS = {"--baseline": 1, "--quiet": 0, "-q": 0}  # options that cannot change a clean result
-_BLOCK = 1 << 20
+EXIT_INTERRUPTED = 130  # cli.EXIT_INTERRUPTED, without importing click to learn it
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else list(argv)
+    """Ctrl-C is one line and 130 here too: the full CLI may still be importing when it lands."""
+    try:
+        return _run(sys.argv[1:] if argv is None else list(argv))
+    except KeyboardInterrupt:
+        print("copera-secretscan: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(args: list[str]) -> int:
     files = fast_path_files(args)
     if files is not None and all(_clean(path) for path in files):
         if "--quiet" not in args and "-q" not in args:
@@ -34,9 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def fast_path_files(args: list[str]) -> list[str] | None:
     """The file names, if nothing in ``args`` or the repository calls for the full scanner."""
-    from .locate import find_config
-
-    if find_config(os.getcwd()) is not None:
+    if config_may_apply(os.getcwd()):
         return None
     files, i = [], 0
     while i < len(args):
@@ -62,17 +68,6 @@ def _clean(path: str) -> bool:
         return False
     try:
         with open(path, "rb") as handle:
-            tail = b""
-            head = handle.read(_BLOCK)
-            if head[:2] in UTF16_BOMS:
-                return False
-            block = head
-            while block:
-                window = tail + block
-                if any(anchor in window for anchor in ANCHORS):
-                    return False
-                tail = window[-2:]
-                block = handle.read(_BLOCK)
+            return stream_clean(handle.read)
     except OSError:
         return False
-    return True

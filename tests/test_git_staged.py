@@ -11,7 +11,7 @@ from typing import Tuple
 
 import pytest
 
-from copera_secretscan import entry
+from copera_secretscan import entry, fastpath
 from copera_secretscan.cli import main
 from copera_secretscan.rules import Ruleset
 from tests.conftest import commit_all, git
@@ -208,7 +208,8 @@ def test_lean_entry_imports_no_click(repo: Path) -> None:
 
 
 def test_lean_anchor_is_the_ruleset_anchor() -> None:
-    assert set(Ruleset().anchors()) == {entry.ANCHOR}
+    assert set(Ruleset().anchors()) == {fastpath.ANCHOR}
+    assert entry.stream_clean is fastpath.stream_clean  # the lean entry searches for that anchor
 
 
 def test_utf16_staged_file_goes_to_the_full_scanner(
@@ -226,3 +227,41 @@ def test_lean_entry_strips_what_git_py_strips() -> None:
     from copera_secretscan import git as gitmod
 
     assert set(entry._LEAKY_ENV) == set(gitmod._LEAKY_ENV) - {"GIT_INDEX_FILE"}
+
+
+ACME = 'rules = [{ id = "acme", prefix = "acme_live_" }]\n'
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [(".copera-secretscan.toml", ACME), ("pyproject.toml", f'[tool."copera-secretscan"]\n{ACME}')],
+)
+def test_lean_entry_reads_the_root_config_from_a_subdirectory(
+    repo: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    text: str,
+) -> None:
+    """The full CLI reads the config at the root; the lean path must not pass its tokens."""
+    (repo / name).write_text(text)
+    (repo / "src").mkdir()
+    (repo / "src" / "a.env").write_text("ACME=acme_live_Xq7Lp2Rt9Vw4Zk8Mn3Bj\n")
+    git(repo, "add", ".")
+    monkeypatch.chdir(repo / "src")
+    assert not entry._fast_eligible(["scan", "--staged"])
+    assert entry.main(["scan", "--staged"]) == 1
+    assert "acme" in capsys.readouterr().out
+
+
+def test_lean_entry_interrupted_while_handing_over_is_one_line_and_130(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], token: str
+) -> None:
+    def interrupted(argv: list) -> int:
+        raise KeyboardInterrupt
+
+    (repo / "a.py").write_text(f"x = '{token}'\n")
+    git(repo, "add", "a.py")
+    monkeypatch.setattr("copera_secretscan.cli.main", interrupted)
+    assert entry.main(["scan", "--staged"]) == 130
+    assert capsys.readouterr() == ("", "copera-secretscan: interrupted\n")

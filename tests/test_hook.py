@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from copera_secretscan import hook
+from copera_secretscan import fastpath, hook
 from copera_secretscan.cli import main as cli_main
 from copera_secretscan.rules import Ruleset
 from tests.tokens import make_token
 
 
 def test_fast_path_anchors_are_the_engines() -> None:
-    assert set(hook.ANCHORS) == set(Ruleset().anchors())
+    assert set(Ruleset().anchors()) == {fastpath.ANCHOR}
+    assert hook.stream_clean is fastpath.stream_clean  # the hook searches for that very anchor
 
 
 @pytest.fixture
@@ -116,3 +117,42 @@ def test_missing_baseline_is_reported_even_when_files_are_clean(
     assert "absent.json" in capsys.readouterr().err
     (tmp_path / "present.json").write_text("{}")
     assert hook.fast_path_files(["--baseline", "present.json", *files]) == files
+
+
+ACME = 'rules = [{ id = "acme", prefix = "acme_live_" }]\n'
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (".copera-secretscan.toml", ACME),
+        ("pyproject.toml", f"[tool.'copera-secretscan']\n{ACME}"),
+        ("pyproject.toml", f"[tool]\ncopera-secretscan = {{ {ACME.strip()} }}\n"),
+    ],
+)
+def test_hook_reads_the_root_config_from_a_subdirectory(
+    repo: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    text: str,
+) -> None:
+    """As the full CLI does: from ``src/`` the root's custom rules still apply."""
+    (repo / name).write_text(text)
+    (repo / "src").mkdir()
+    (repo / "src" / "a.env").write_text("ACME=acme_live_Xq7Lp2Rt9Vw4Zk8Mn3Bj\n")
+    monkeypatch.chdir(repo / "src")
+    assert hook.fast_path_files(["a.env"]) is None
+    assert hook.main(["a.env"]) == 1
+    assert "acme" in capsys.readouterr().out
+
+
+def test_hook_interrupted_while_handing_over_is_one_line_and_130(
+    files: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(argv: list[str]) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("copera_secretscan.cli.main", interrupted)
+    assert hook.main(["--format", "json", *files]) == 130
+    assert capsys.readouterr() == ("", "copera-secretscan: interrupted\n")

@@ -1,0 +1,71 @@
+"""What the two fast paths (``hook.py``, ``entry.py``) share, with nothing but ``os`` imported.
+
+Both answer "can this commit hold no token?" without loading the full scanner, and both must
+answer it the same way: the same anchor, the same refusal of UTF-16 (whose tokens are not ASCII
+bytes), the same search across read blocks, and the same config lookup as the full CLI (which
+reads the config at the repository root, not in the working directory). Anything unsure is
+"no": the caller then runs the full scanner, which is always right.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .locate import find_config
+
+TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
+if TYPE_CHECKING:
+    from typing import Callable
+
+ANCHOR = b"cp_"  # rules.Ruleset().anchors() for the built-in rules; tests keep them equal
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # decoding.UTF16_BOMS, spelled without codecs
+BLOCK = 1 << 20
+
+
+def stream_clean(read: Callable[[int], bytes], size: int = -1) -> bool:
+    """True when ``size`` bytes (-1: up to the end) from ``read`` hold no anchor and no BOM.
+
+    A short stream (fewer than ``size`` bytes) is not clean: something went wrong and the full
+    scanner should say what. The last bytes of each block are kept so an anchor split across
+    two reads is still seen.
+    """
+    tail, first, left = b"", True, size
+    while left:
+        block = read(BLOCK if left < 0 else min(left, BLOCK))
+        if not block:
+            return left < 0
+        if (first and block[:2] in UTF16_BOMS) or ANCHOR in tail + block:
+            return False
+        tail, first = (tail + block)[1 - len(ANCHOR) :], False
+        left = left - len(block) if left > 0 else left
+    return True
+
+
+def work_tree_root(start: str) -> str | None:
+    """The first directory from ``start`` up holding ``.git`` (a directory or a worktree file)."""
+    here = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(here, ".git")):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def config_may_apply(start: str) -> bool:
+    """Whether the full CLI might read a config when run from ``start``.
+
+    The CLI reads the config at ``git rev-parse --show-toplevel``, else in ``start``. Every
+    directory from ``start`` up to the nearest ``.git`` is checked, so a git that stops its own
+    search earlier (a ceiling directory, say) still cannot make us miss the one it reads.
+    """
+    here = os.path.abspath(start)
+    root = work_tree_root(here) or here
+    while True:
+        if find_config(here) is not None:
+            return True
+        parent = os.path.dirname(here)
+        if here == root or parent == here:
+            return False
+        here = parent
