@@ -15,7 +15,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import baselinefile, engine, scanner
 from .baseline import FALSE_POSITIVE, LEAK, Baseline, Entry, merged, scope_of
-from .config import Settings
+from .config import Settings, shown_path
+from .errors import FatalError
 from .models import Finding, Origin, ScanResult
 
 CONTEXT_LINES = 2  # lines shown above and below the token
@@ -26,7 +27,12 @@ EXIT_ATTENTION = 1  # an entry is a real leak still present, or has expired
 
 
 def build(
-    paths: Sequence[str], settings: Settings, target: str, update: bool, use_ignore: bool = True
+    paths: Sequence[str],
+    settings: Settings,
+    target: str,
+    update: bool,
+    use_ignore: bool = True,
+    force: bool = False,
 ) -> Tuple[Baseline, ScanResult]:
     """Scan ``paths`` (the baseline not applied) and the baseline ``target`` should now hold.
 
@@ -34,10 +40,27 @@ def build(
     unchanged tree rewrites the same bytes and never throws audit work away. ``update`` reads
     the file strictly and also keeps entries for paths outside what was scanned.
     """
-    old = baselinefile.load(target) if update else baselinefile.load_if_valid(target)
+    old = previous(target, update, force)
     result = scanner.scan_paths(paths, replace(settings, baseline=None), use_ignore=use_ignore)
     scope = scope_of([p for p in paths if p != "-"], settings.root) if update else None
     return merged(old, result.findings, settings.root, scope), result
+
+
+def previous(target: str, update: bool, force: bool) -> Optional[Baseline]:
+    """The baseline already at ``target`` to carry over, None when there is none to keep.
+
+    A file that exists but does not load (merge-conflict markers, a bad hand edit) holds
+    decisions, reasons and the salt that a silent rewrite would lose, so ``create`` refuses it
+    too unless ``force`` says that loss is intended; ``update`` always refuses it.
+    """
+    if not update and (force or not os.path.lexists(target)):
+        return baselinefile.load_if_valid(target)
+    try:
+        return baselinefile.load(shown_path(target))  # the message names it as the user would
+    except FatalError as exc:
+        if update:
+            raise
+        raise FatalError(f"{exc}; not replaced (fix it, or use --force to start over)") from exc
 
 
 @dataclass(frozen=True)

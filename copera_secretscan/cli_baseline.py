@@ -74,7 +74,6 @@ def baseline_group() -> None:
 
 
 def _build_command(name: str, update: bool, summary: str) -> Callable[..., Any]:
-    @baseline_group.command(name, help=summary)
     @click.argument("paths", nargs=-1, type=click.Path())
     @click.option("--no-ignore", is_flag=True, help="Also scan files that git would ignore.")
     @click.option("--min-length", type=click.IntRange(1, 4096), default=None)
@@ -85,7 +84,9 @@ def _build_command(name: str, update: bool, summary: str) -> Callable[..., Any]:
 
         settings = settings_from({**opts, "baseline_file": None})
         target = baseline_target(opts, settings)
-        built, result = audit.build(paths or (".",), settings, target, update, not no_ignore)
+        built, result = audit.build(
+            paths or (".",), settings, target, update, not no_ignore, bool(opts.get("force"))
+        )
         emit(replace(result, findings=()), {**opts, "fmt": "text", "quiet": True, **_PLAIN})
         if result.problems:  # a partial baseline would drop entries of files it could not read
             shown = shown_path(target)
@@ -95,7 +96,13 @@ def _build_command(name: str, update: bool, summary: str) -> Callable[..., Any]:
         click.echo(f"Wrote {shown_path(target)}: {baselinefile.count(built.entries)}.")
         ctx.exit(0)
 
-    return command
+    if not update:  # update never replaces a file it cannot read: there is nothing to force
+        command = click.option(
+            "--force",
+            is_flag=True,
+            help="Replace an existing baseline even if it cannot be read (its decisions are lost).",
+        )(command)
+    return baseline_group.command(name, help=summary)(command)
 
 
 _PLAIN = {"show_secrets": False, "color": False, "output": None}

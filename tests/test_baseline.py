@@ -223,14 +223,35 @@ def test_create_keeps_decisions_of_tokens_still_found(
     assert json.loads((adopted / BASELINE).read_bytes()) == json.loads(before)
 
 
-def test_create_recovers_from_a_corrupt_file_and_update_refuses_it(
+def test_create_and_update_refuse_a_corrupt_file_and_create_force_replaces_it(
     adopted: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (adopted / BASELINE).write_text("{not json")
     code, _, err = run(capsys, "baseline", "update")
     assert code == 2 and "corrupt baseline" in err
-    assert run(capsys, "baseline", "create")[0] == 0
+    code, out, err = run(capsys, "baseline", "create")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"copera-secretscan: error: {BASELINE}: corrupt baseline: invalid JSON")
+    assert err.endswith("; not replaced (fix it, or use --force to start over)\n")
+    assert err.count("\n") == 1
+    assert (adopted / BASELINE).read_text() == "{not json"
+    assert run(capsys, "baseline", "create", "--force")[0] == 0
     assert len(read(adopted / BASELINE)["entries"]) == 4
+
+
+def test_create_keeps_a_conflicted_baseline_for_the_user_to_resolve(
+    adopted: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A merge conflict in the baseline holds both sides' decisions: never silently drop them."""
+    _decide(adopted / BASELINE, "docs.md", decision="false-positive", reason="docs")
+    lines = (adopted / BASELINE).read_text().splitlines(keepends=True)
+    conflicted = "".join(["<<<<<<< HEAD\n", *lines, "=======\n", *lines, ">>>>>>> other\n"])
+    (adopted / BASELINE).write_text(conflicted)
+    code, _, err = run(capsys, "baseline", "create")
+    assert code == 2 and f"{BASELINE}: corrupt baseline" in err
+    assert (adopted / BASELINE).read_text() == conflicted
+    assert "--force" in run(capsys, "baseline", "create", "--help")[1]
+    assert "--force" not in run(capsys, "baseline", "update", "--help")[1]
 
 
 def test_incomplete_scan_writes_nothing(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
