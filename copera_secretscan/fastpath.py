@@ -10,8 +10,9 @@ reads the config at the repository root, not in the working directory). Anything
 from __future__ import annotations
 
 import os
+import sys
 
-from .locate import find_config
+from .locate import PYPROJECT, find_config
 
 TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
 if TYPE_CHECKING:
@@ -63,9 +64,29 @@ def config_may_apply(start: str) -> bool:
     here = os.path.abspath(start)
     root = work_tree_root(here) or here
     while True:
-        if find_config(here) is not None:
+        found = find_config(here)
+        if found is not None and (not found.endswith(PYPROJECT) or _has_our_table(found)):
             return True
         parent = os.path.dirname(here)
         if here == root or parent == here:
             return False
         here = parent
+
+
+def _has_our_table(pyproject: str) -> bool:
+    """Whether a pyproject that names us really has ``[tool.copera-secretscan]``.
+
+    Many do not: our own package name, a dev dependency, a console script. Parsing costs a few
+    milliseconds, far less than the full scanner that a "maybe" would load; any doubt (a parse
+    error, a strange ``tool``) is a "yes", and the full scanner then says what is wrong.
+    """
+    if sys.version_info >= (3, 11):
+        import tomllib as toml
+    else:  # the tomli backport is a dependency there
+        import tomli as toml
+    try:
+        with open(pyproject, "rb") as handle:
+            tool = toml.loads(handle.read().decode("utf-8")).get("tool", {})
+    except (OSError, ValueError):  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
+        return True
+    return not isinstance(tool, dict) or "copera-secretscan" in tool

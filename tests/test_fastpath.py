@@ -63,3 +63,20 @@ def test_pyproject_is_a_candidate_whenever_it_may_hold_our_table(
     (tmp_path / "pyproject.toml").write_text(text)
     expected = str(tmp_path / "pyproject.toml") if maybe else None
     assert find_config(str(tmp_path)) == expected
+
+
+def test_a_pyproject_that_only_names_us_keeps_the_fast_path(tmp_path: Path) -> None:
+    """Our own package name, a dev dependency, a console script: not a config."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "copera-secretscan"\n'
+        '[project.scripts]\ncopera-secretscan = "copera_secretscan.cli:main"\n'
+        '[tool.poetry.dev-dependencies]\ncopera-secretscan = "^0.1"\n'
+    )
+    assert fastpath.config_may_apply(str(tmp_path)) is False
+
+
+def test_a_pyproject_with_our_table_or_broken_toml_takes_the_full_scanner(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool."copera-secretscan"]\nmin_length = 20\n')
+    assert fastpath.config_may_apply(str(tmp_path)) is True
+    (tmp_path / "pyproject.toml").write_text("[tool]\ncopera-secretscan = {{ broken\n")
+    assert fastpath.config_may_apply(str(tmp_path)) is True
