@@ -1,4 +1,5 @@
-"""The only module that runs git. Small functions over NUL-separated output.
+"""The only module that runs git. Small functions over NUL-separated output; ``gitobjects``
+streams objects through the gits that :func:`spawn` starts.
 
 Every call isolates git from the caller's environment: a hook runs with ``GIT_INDEX_FILE``,
 ``GIT_DIR`` and friends set for the *user's* repository (pre-commit issue #300 taught this), and
@@ -9,20 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
-from contextlib import contextmanager
-from typing import (
-    IO,
-    Any,
-    Collection,
-    Dict,
-    Iterator,
-    List,
-    NamedTuple,
-    Optional,
-    Sequence,
-    Tuple,
-)
+from typing import IO, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from .errors import FatalError
 
@@ -68,9 +56,23 @@ def run(
     except FileNotFoundError as exc:
         raise FatalError("git is not installed or not on PATH") from exc
     if check and proc.returncode != 0:
-        reason = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise FatalError(f"git {args[0]} failed: {reason[-1] if reason else proc.returncode}")
+        raise FatalError(f"git {args[0]} failed: {reason(proc.stderr, proc.returncode)}")
     return proc.stdout
+
+
+def reason(stderr: bytes, code: int) -> str:
+    """git's own complaint: its first ``fatal:`` or ``error:`` line, else its first line.
+
+    The last line is often a usage hint (``'git <command> [<revision>...] -- [<file>...]'``
+    after "ambiguous argument"), which names no problem at all.
+    """
+    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines()]
+    lines = [line for line in lines if line]
+    for line in lines:
+        for prefix in ("fatal:", "error:"):
+            if line.startswith(prefix):
+                return line[len(prefix) :].strip()
+    return lines[0] if lines else f"exit status {code}"
 
 
 def zsplit(out: bytes) -> List[str]:
@@ -109,12 +111,6 @@ def excludes_file(root: Optional[str] = None) -> Optional[str]:
     return os.path.join(xdg, "git", "ignore")
 
 
-def git_dir(root: str) -> str:
-    """The repository's git directory (``.git`` may be a file in worktrees and submodules)."""
-    out = run(["rev-parse", "--absolute-git-dir"], cwd=root)
-    return out.decode("utf-8", "surrogateescape").strip()
-
-
 def version() -> tuple:
     """git's version as a tuple of ints; fatal when git is missing."""
     out = run(["version"]).decode("ascii", "replace")
@@ -122,27 +118,10 @@ def version() -> tuple:
     return tuple(int(d) for d in digits if d.isdigit())
 
 
-# --- git objects: the staged index, ranges and history (issue 3) ---------------------------------
+# --- the index, revisions and long-running gits for ``gitobjects`` ------------------------------
 
-EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # `git hash-object -t tree /dev/null`
-BATCH_FORMAT = "%(objectname) %(objecttype) %(objectsize)"
-_NAMED_BATCH = BATCH_FORMAT + " %(rest)"  # rest = rev-list's path; it would split names at spaces
 GITLINK = "160000"  # a submodule's commit in the index: content lives in another repository
 _STAGED_DIFF = "diff --cached --raw -z --no-renames --no-abbrev --no-relative --diff-filter=ACMR"
-_CHANGES_LOG = (
-    "log --raw -m --root --no-renames --no-abbrev -z --reverse --topo-order --no-show-signature"
-    " --no-relative --no-ext-diff --format=%x01%H%x00%an%x00%aI"
-)
-
-
-class Change(NamedTuple):
-    """One path a commit set to a blob, as ``git log --raw`` reports it."""
-
-    commit: str
-    author: str
-    date: str  # author date, ISO 8601
-    blob: str
-    path: str
 
 
 def require_version(minimum: Tuple[int, ...] = MIN_GIT) -> Tuple[int, ...]:
@@ -160,109 +139,12 @@ def _dotted(numbers: Tuple[int, ...]) -> str:
     return ".".join(str(n) for n in numbers)
 
 
-class Running(NamedTuple):
-    proc: subprocess.Popen[bytes]
-    errors: IO[bytes]  # stderr, in a file: a pipe could fill up and stall git mid-stream
-
-
-def spawn(
-    args: Sequence[str], cwd: Optional[str] = None, stdin: Any = subprocess.DEVNULL
-) -> Running:
-    """Start a long-running git whose stdout we stream."""
-    import tempfile  # deferred: only streaming git commands need it (~7 ms of start-up)
-
-    errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _finish, after git exits)
-    env = git_env(keep_index=True)
-    env["GIT_NO_LAZY_FETCH"] = "1"  # a partial clone's missing blobs are an error, not a download
-    try:
-        proc = subprocess.Popen(
-            ["git", *args],
-            cwd=cwd,
-            env=env,
-            stdin=stdin,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            bufsize=1 << 20,
-        )
-    except FileNotFoundError as exc:
-        errors.close()
-        raise FatalError("git is not installed or not on PATH") from exc
-    return Running(proc, errors)
-
-
-def _finish(running: Running, what: str, failed: bool) -> None:
-    """Reap a git; a non-zero exit after a complete read is fatal, with git's last line."""
-    if failed:
-        running.proc.kill()
-    code = running.proc.wait()
-    running.errors.seek(0)
-    lines = running.errors.read().decode("utf-8", "replace").strip().splitlines()
-    running.errors.close()
-    if code != 0 and not failed:
-        raise FatalError(f"git {what} failed: {lines[-1] if lines else code}")
-
-
-def object_passes(found: Tuple[int, ...]) -> List[List[str]]:
-    """``rev-list`` filters that together list every commit, annotated tag and blob once.
-
-    From git 2.32 two passes keep trees (whose bytes are never a leak) out of the pipe: commits
-    and tags first (``tree:0`` walks no trees), then blobs alone. Older gits get one unfiltered
-    pass and the reader skips the trees.
-    """
-    if found < (2, 32):
-        return [[]]
-    return [["--filter=tree:0"], ["--filter=object:type=blob", "--filter-provided-objects"]]
-
-
-@contextmanager
-def object_stream(
-    revs: Sequence[str], filters: Sequence[str] = (), cwd: Optional[str] = None
-) -> Iterator[IO[bytes]]:
-    """``rev-list --objects REVS | cat-file --batch``: reachable objects, each once, with paths.
-
-    One pipe between two gits, no Python in between, so the walk and the reads overlap; each
-    blob header ends with the path rev-list first saw it at. Objects a partial clone lacks come
-    through as ``?<id>`` (reported missing) instead of being downloaded.
-    """
-    listing = spawn(["rev-list", "--objects", "--missing=print", *filters, *revs], cwd)
-    batch = spawn(["cat-file", f"--batch={_NAMED_BATCH}"], cwd, stdin=listing.proc.stdout)
-    assert listing.proc.stdout is not None and batch.proc.stdout is not None
-    listing.proc.stdout.close()  # cat-file alone reads it, so rev-list sees EPIPE if it dies
-    failed = True
-    try:
-        yield batch.proc.stdout
-        failed = False
-    finally:
-        batch.proc.stdout.close()
-        _finish(batch, "cat-file", failed)
-        _finish(listing, "rev-list", failed)
-
-
-@contextmanager
-def cat_objects(names: Sequence[str], cwd: Optional[str] = None) -> Iterator[IO[bytes]]:
-    """``cat-file --batch`` over ``names``, fed from a thread so neither pipe can deadlock."""
-    running = spawn(["cat-file", f"--batch={BATCH_FORMAT}"], cwd, stdin=subprocess.PIPE)
-    stdin, stdout = running.proc.stdin, running.proc.stdout
-    assert stdin is not None and stdout is not None
-    feeder = threading.Thread(target=_feed, args=(stdin, names), daemon=True)
-    feeder.start()
-    failed = True
-    try:
-        yield stdout
-        failed = False
-    finally:
-        stdout.close()
-        _finish(running, "cat-file", failed)
-        feeder.join()
-
-
-def _feed(stdin: IO[bytes], names: Sequence[str]) -> None:
-    try:
-        for name in names:
-            stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
-        stdin.close()
-    except OSError:  # cat-file went away; the reader reports why
-        pass
+def revision(value: str, what: str = "revision") -> str:
+    """``value`` as a revision for git, never as an option: a ``-`` in front would change what
+    git does, not what it reads."""
+    if not value.strip() or value.startswith("-"):
+        raise FatalError(f"not a {what}: {value!r}")
+    return value
 
 
 def staged_blobs(cwd: Optional[str] = None) -> List[Tuple[str, str]]:
@@ -271,7 +153,13 @@ def staged_blobs(cwd: Optional[str] = None) -> List[Tuple[str, str]]:
     ``diff --cached`` needs no HEAD (before the first commit it compares with the empty tree);
     ``--no-renames`` turns a rename into an add, so the new path is scanned; gitlinks are left out.
     """
-    out = run(_STAGED_DIFF.split(), cwd=cwd, keep_index=True)
+    try:
+        out = run(_STAGED_DIFF.split(), cwd=cwd, keep_index=True)
+    except FatalError:
+        # outside a repository `git diff` turns into `--no-index` and only complains about
+        # `--cached`; rev-parse names the real problem ("not a git repository")
+        run(["rev-parse", "--git-dir"], cwd=cwd)
+        raise
     fields = out.split(b"\0")
     pairs = []
     for meta, path in zip(fields[0::2], fields[1::2]):
@@ -279,6 +167,24 @@ def staged_blobs(cwd: Optional[str] = None) -> List[Tuple[str, str]]:
         if len(parts) >= 4 and parts[1] != GITLINK.encode():
             pairs.append((parts[3].decode("ascii"), path.decode("utf-8", "surrogateescape")))
     return pairs
+
+
+def head_blobs(cwd: Optional[str] = None) -> Dict[str, str]:
+    """path -> blob id for every file at HEAD (root-relative); empty when there is no HEAD.
+
+    ``ls-tree -z`` keeps a path with a newline whole, where naming ``HEAD:<path>`` to
+    ``cat-file --batch``, which reads one name a line, would split it and shift every answer.
+    """
+    if not commit_exists("HEAD", cwd):
+        return {}
+    out = run(["ls-tree", "-r", "-z", "--full-tree", "HEAD"], cwd=cwd)
+    blobs = {}
+    for entry in zsplit(out):
+        meta, _, path = entry.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == "blob":
+            blobs[path] = parts[2]
+    return blobs
 
 
 def stash_commits(cwd: Optional[str] = None) -> List[str]:
@@ -294,47 +200,47 @@ def commit_exists(rev: str, cwd: Optional[str] = None) -> bool:
     return bool(out.strip())
 
 
-def changes(
-    revs: Sequence[str], blobs: Collection[str], cwd: Optional[str] = None
-) -> Iterator[Change]:
-    """Each (commit, path) that wrote one of ``blobs``, oldest first (parents before children).
+class Running(NamedTuple):
+    proc: subprocess.Popen[bytes]
+    errors: IO[bytes]  # stderr, in a file: a pipe could fill up and stall git mid-stream
 
-    ``-m`` diffs a merge against each parent, so a token a merge resolution introduced is seen;
-    the log is streamed, and ``--find-object`` narrows it when the blob list is short enough
-    for a command line.
-    """
-    narrow = [f"--find-object={blob}" for blob in blobs] if len(blobs) <= 500 else []
-    running = spawn([*_CHANGES_LOG.split(), *narrow, *revs, "--"], cwd)
-    stdout = running.proc.stdout
-    assert stdout is not None
-    failed = True
+
+def spawn(
+    args: Sequence[str],
+    cwd: Optional[str] = None,
+    stdin: Optional[IO[bytes]] = None,
+    fed: bool = False,
+) -> Running:
+    """Start a long-running git whose stdout we stream; its stdin is ``stdin``, a pipe we
+    write to (``fed``), or nothing."""
+    import tempfile  # deferred: only streaming git commands need it (~7 ms of start-up)
+
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by finish, after git exits)
+    env = git_env(keep_index=True)
+    env["GIT_NO_LAZY_FETCH"] = "1"  # a partial clone's missing blobs are an error, not a download
     try:
-        yield from _parse_changes(stdout, blobs)
-        failed = False
-    finally:
-        stdout.close()
-        _finish(running, "log", failed)
+        proc = subprocess.Popen(
+            ["git", *args],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.PIPE if fed else (stdin or subprocess.DEVNULL),
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            bufsize=1 << 20,
+        )
+    except FileNotFoundError as exc:
+        errors.close()
+        raise FatalError("git is not installed or not on PATH") from exc
+    return Running(proc, errors)
 
 
-def _parse_changes(stream: IO[bytes], blobs: Collection[str]) -> Iterator[Change]:
-    pending = b""
-    while True:
-        block = stream.read(1 << 20)
-        records = (pending + block).split(b"\x01")
-        pending = records.pop() if block else b""
-        for record in records:
-            yield from _record_changes(record, blobs)
-        if not block:
-            return
-
-
-def _record_changes(record: bytes, blobs: Collection[str]) -> Iterator[Change]:
-    fields = record.split(b"\0")
-    if len(fields) < 3:
-        return
-    commit, author, date = (f.decode("utf-8", "replace") for f in fields[:3])
-    for meta, path in zip(fields[3::2], fields[4::2]):
-        parts = meta.split()
-        blob = parts[3].decode("ascii") if len(parts) >= 5 else ""
-        if blob in blobs:
-            yield Change(commit, author, date, blob, path.decode("utf-8", "surrogateescape"))
+def finish(running: Running, what: str, failed: bool) -> None:
+    """Reap a git; a non-zero exit after a complete read is fatal, with git's own reason."""
+    if failed:
+        running.proc.kill()
+    code = running.proc.wait()
+    running.errors.seek(0)
+    stderr = running.errors.read()
+    running.errors.close()
+    if code != 0 and not failed:
+        raise FatalError(f"git {what} failed: {reason(stderr, code)}")

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import IO, Dict, List, Optional, Tuple
+from typing import IO, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from . import engine, git, scanner, sources
+from . import engine, git, gitobjects, scanner, sources
 from .config import Settings
 from .errors import FatalError
 from .models import Finding, Origin, Problem, ScanResult
@@ -45,6 +45,8 @@ class Message:
     author: str
     date: str  # ISO 8601
     time: int  # seconds since the epoch
+    oid: str = ""  # the commit or tag object that carries the message
+    tag: Optional[str] = None  # the tag's name, for a tag message
 
 
 @dataclass
@@ -106,6 +108,28 @@ def _expect(ok: bool, origin: Origin) -> None:
         raise FatalError(f"git cat-file output ended early in {origin.path or 'an object'}")
 
 
+def salvage(exc: FatalError, found_any: bool) -> Problem:
+    """A git failure once tokens were found becomes a Problem, so they are still reported (exit 1
+    and every error printed, CONTRACTS.md). Before that it stays fatal: one line, exit 2."""
+    if not found_any:
+        raise exc
+    return Problem(None, str(exc))
+
+
+def read_blobs(
+    blobs: Sequence[Tuple[str, Origin]], ruleset: Ruleset, cwd: Optional[str] = None
+) -> Iterator[Tuple[Optional[int], List[Finding]]]:
+    """(size, findings) for each (blob id, origin), in order; size None when git lacks it."""
+    with gitobjects.cat_blobs([oid for oid, _ in blobs], cwd) as stream:
+        for _, origin in blobs:
+            header = read_header(stream)
+            if header is None or header.kind != "blob":
+                skip_object(stream, header)
+                yield None, []
+                continue
+            yield header.size, scan_blob(stream, header.size, origin, ruleset)
+
+
 def scan_object_stream(
     stream: IO[bytes],
     ruleset: Ruleset,
@@ -142,8 +166,11 @@ def scan_message(header: Header, data: bytes, ruleset: Ruleset) -> List[Tuple[Me
     if not engine.might_contain(body, ruleset):
         return []
     fields = dict(line.partition(b" ")[::2] for line in reversed(head.split(b"\n")))
-    target = fields.get(b"object", b"").decode("ascii") if header.kind == "tag" else header.oid
-    message = _message(target or header.oid, fields.get(b"author") or fields.get(b"tagger") or b"")
+    message = _message(header.oid, fields.get(b"author") or fields.get(b"tagger") or b"")
+    if header.kind == "tag":  # report it at the tagged object, but as the tag's own message
+        target = fields.get(b"object", b"").decode("ascii") or header.oid
+        name = fields.get(b"tag", b"").decode("utf-8", "replace") or header.oid
+        message = replace(message, commit=target, tag=name)
     found = engine.scan_bytes(body, Origin(None, message.commit), ruleset)
     return [(message, finding) for finding in found]
 
@@ -153,12 +180,12 @@ def _message(commit: str, ident: bytes) -> Message:
     name, _, rest = ident.decode("utf-8", "replace").partition(" <")
     stamp = rest.rpartition("> ")[2].split()
     if len(stamp) != 2 or not stamp[0].isdigit():
-        return Message(commit, name, "", 0)
+        return Message(commit, name, "", 0, commit)
     sign = -1 if stamp[1].startswith("-") else 1
     hours, minutes = int(stamp[1][1:3] or 0), int(stamp[1][3:5] or 0)
     zone = timezone(sign * timedelta(hours=hours, minutes=minutes))
     date = datetime.fromtimestamp(int(stamp[0]), zone).isoformat()
-    return Message(commit, name, date, int(stamp[0]))
+    return Message(commit, name, date, int(stamp[0]), commit)
 
 
 def scan_staged(settings: Settings, progress: Optional[Progress] = None) -> ScanResult:
@@ -168,23 +195,25 @@ def scan_staged(settings: Settings, progress: Optional[Progress] = None) -> Scan
     ruleset = settings.ruleset()
     staged = git.staged_blobs()
     root = git.toplevel(os.getcwd()) or os.getcwd()
+    # JSON paths are relative to the working directory, as for files on disk, so a baseline
+    # made by `scan` matches `scan --staged` run from a subdirectory too.
+    blobs = [
+        (blob, Origin(sources.display_path(os.path.join(root, path)))) for blob, path in staged
+    ]
     findings: List[Finding] = []
     problems: List[Problem] = []
     size = 0
-    with git.cat_objects([blob for blob, _ in staged]) as stream:
-        for _, path in staged:
-            header = read_header(stream)
-            if header is None or header.kind != "blob":
-                skip_object(stream, header)
+    try:
+        for (_, path), (blob_size, found) in zip(staged, read_blobs(blobs, ruleset)):
+            if blob_size is None:
                 problems.append(Problem(path, "staged content missing from the repository"))
                 continue
-            # JSON paths are relative to the working directory, as for files on disk, so a
-            # baseline made by `scan` matches `scan --staged` run from a subdirectory too.
-            shown = sources.printable(sources.display_path(os.path.join(root, path)))
-            findings.extend(scan_blob(stream, header.size, Origin(shown), ruleset))
-            size += header.size
+            findings.extend(found)
+            size += blob_size
             if progress is not None:
                 progress(len(staged), size)
+    except FatalError as exc:
+        problems.append(salvage(exc, bool(findings)))
     elapsed = time.perf_counter() - started
     return scanner.finish(findings, problems, settings, len(staged), size, elapsed)
 

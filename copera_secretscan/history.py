@@ -12,18 +12,18 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import replace
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from . import git, scanner
+from . import git, gitobjects, scanner
 from .config import Settings
 from .errors import FatalError
-from .gitsources import Message, ObjectScan, read_header, scan_blob, scan_object_stream, skip_object
-from .models import Finding, History, Origin, ScanResult
+from .gitsources import Message, ObjectScan, read_blobs, salvage, scan_object_stream
+from .models import Finding, History, Origin, ScanResult, printable
 from .rules import Ruleset
 from .scanner import Progress
-from .sources import printable
 
-Key = Tuple[str, str, Optional[str]]  # (rule_id, token, path): reported once in history
+Key = Tuple[str, str, str]  # (rule_id, token, path): reported once in history
+Carriers = Dict[Tuple[str, str], Set[str]]  # (rule_id, token) -> every commit or tag holding it
 
 
 def history_revs(cwd: Optional[str] = None) -> List[str]:
@@ -33,11 +33,8 @@ def history_revs(cwd: Optional[str] = None) -> List[str]:
 
 
 def range_revs(rev_range: str) -> List[str]:
-    """``A..B``, ``A...B`` or a single revision, passed to git as they are, but never as an
-    option: a range that starts with ``-`` would change what git does, not what it reads."""
-    if not rev_range.strip() or rev_range.startswith("-"):
-        raise FatalError(f"not a revision range: {rev_range!r}")
-    return [rev_range]
+    """``A..B``, ``A...B`` or a single revision, passed to git as they are."""
+    return [git.revision(rev_range, "revision range")]
 
 
 def scan_revs(
@@ -52,10 +49,16 @@ def scan_revs(
     ruleset = settings.ruleset()
     cwd = os.getcwd()
     scan = ObjectScan()
-    for filters in git.object_passes(found):
-        with git.object_stream(revs, filters, cwd) as stream:
-            scan_object_stream(stream, ruleset, progress, scan)
-    findings = blob_provenance(scan, revs, ruleset, cwd) + message_provenance(scan.messages)
+    try:
+        for filters in gitobjects.object_passes(found):
+            with gitobjects.object_stream(revs, filters, cwd) as stream:
+                scan_object_stream(stream, ruleset, progress, scan)
+    except FatalError as exc:  # a bad range or no repository fails before anything is found
+        scan.problems.append(salvage(exc, bool(scan.blobs or scan.messages)))
+    carriers: Carriers = {}
+    findings = blob_provenance(scan, revs, ruleset, cwd, carriers)
+    findings += message_provenance(scan.messages, carriers)
+    findings = [_spread(finding, carriers) for finding in findings]
     elapsed = time.perf_counter() - started
     return scanner.finish(findings, scan.problems, settings, scan.files, scan.bytes, elapsed)
 
@@ -70,19 +73,24 @@ def scan_history(
 
 
 def blob_provenance(
-    scan: ObjectScan, revs: Sequence[str], ruleset: Ruleset, cwd: Optional[str]
+    scan: ObjectScan, revs: Sequence[str], ruleset: Ruleset, cwd: Optional[str], carriers: Carriers
 ) -> List[Finding]:
     """One finding per (rule, token, path), placed at the oldest commit that wrote it there."""
     if not scan.blobs:
         return []
-    groups: Dict[Key, List[Tuple[int, git.Change, Finding]]] = {}
+    groups: Dict[Key, List[Tuple[int, gitobjects.Change, Finding]]] = {}
     seen = set()
-    for order, change in enumerate(git.changes(revs, scan.blobs, cwd)):
-        seen.add(change.blob)
-        for finding in scan.blobs[change.blob]:
-            key = (finding.rule_id, finding.secret, change.path)
-            groups.setdefault(key, []).append((order, change, finding))
-    at_head = head_tokens({key[2] for key in groups}, ruleset, cwd)
+    try:
+        for order, change in enumerate(gitobjects.changes(revs, scan.blobs, cwd)):
+            seen.add(change.blob)
+            for finding in scan.blobs[change.blob]:
+                key = (finding.rule_id, finding.secret, change.path)
+                groups.setdefault(key, []).append((order, change, finding))
+                carriers.setdefault(key[:2], set()).add(change.commit)
+        at_head: Optional[Dict[str, Set[str]]] = head_tokens({k[2] for k in groups}, ruleset, cwd)
+    except FatalError as exc:  # tokens were found: report them, and say what is unknown
+        scan.problems.append(salvage(exc, True))
+        at_head = None
     results = [_first(key, group, at_head) for key, group in groups.items()]
     # a blob no commit wrote (a tag pointing straight at a blob or tree): report it as found
     for blob in scan.blobs.keys() - seen:
@@ -91,39 +99,53 @@ def blob_provenance(
 
 
 def _first(
-    key: Key, group: List[Tuple[int, git.Change, Finding]], at_head: Dict[str, set]
+    key: Key,
+    group: List[Tuple[int, gitobjects.Change, Finding]],
+    at_head: Optional[Dict[str, Set[str]]],
 ) -> Finding:
     _, change, finding = min(group, key=lambda item: item[0])
     commits = len({item[1].commit for item in group})
-    present = key[1] in at_head.get(change.path, set())
+    present = None if at_head is None else key[1] in at_head.get(change.path, set())
     history = History(change.author, change.date, commits, present)
     return replace(finding, origin=Origin(printable(change.path), change.commit), history=history)
 
 
-def head_tokens(paths: set, ruleset: Ruleset, cwd: Optional[str]) -> Dict[str, set]:
-    """The tokens each of ``paths`` holds at HEAD (read again: a range may not include HEAD)."""
-    ordered = sorted(paths)
-    tokens: Dict[str, set] = {}
-    with git.cat_objects([f"HEAD:{path}" for path in ordered], cwd) as stream:
-        for path in ordered:
-            header = read_header(stream)
-            if header is None or header.kind != "blob":
-                skip_object(stream, header)  # gone at HEAD, now a directory, or no HEAD at all
-                continue
-            found = scan_blob(stream, header.size, Origin(path), ruleset)
+def head_tokens(paths: Set[str], ruleset: Ruleset, cwd: Optional[str]) -> Dict[str, Set[str]]:
+    """The tokens each of ``paths`` holds at HEAD (read again: a range may not include HEAD).
+
+    A path gone at HEAD, now a directory, or a repository without HEAD has no entry.
+    """
+    at_head = git.head_blobs(cwd)
+    wanted = sorted(path for path in paths if path in at_head)
+    blobs = [(at_head[path], Origin(path)) for path in wanted]
+    tokens: Dict[str, Set[str]] = {}
+    for path, (size, found) in zip(wanted, read_blobs(blobs, ruleset, cwd)):
+        if size is not None:
             tokens[path] = {finding.secret for finding in found}
     return tokens
 
 
-def message_provenance(messages: List[Tuple[Message, Finding]]) -> List[Finding]:
+def message_provenance(
+    messages: List[Tuple[Message, Finding]], carriers: Carriers
+) -> List[Finding]:
     """One finding per token in messages, at the oldest commit (or tag) that carries it."""
     groups: Dict[Tuple[str, str], List[Tuple[Message, Finding]]] = {}
     for message, finding in messages:
         groups.setdefault((finding.rule_id, finding.secret), []).append((message, finding))
+        carriers.setdefault((finding.rule_id, finding.secret), set()).add(message.oid)
     results = []
     for group in groups.values():
         message, finding = min(group, key=lambda item: (item[0].time, item[0].commit))
-        commits = len({item[0].commit for item in group})
-        history = History(message.author, message.date, commits, None)
+        commits = len({item[0].oid for item in group})
+        history = History(message.author, message.date, commits, None, tag=message.tag)
         results.append(replace(finding, history=history))
     return results
+
+
+def _spread(finding: Finding, carriers: Carriers) -> Finding:
+    """Add how many distinct commits (or tags) carry the token anywhere: one commit that put it
+    in two files and its message is one commit to rewrite, not three."""
+    if finding.history is None:
+        return finding
+    spread = len(carriers.get((finding.rule_id, finding.secret), ()))
+    return replace(finding, history=replace(finding.history, token_commits=spread))

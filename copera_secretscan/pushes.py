@@ -28,12 +28,6 @@ def is_zero(sha: str) -> bool:
     return bool(sha) and set(sha) == {"0"}
 
 
-def _rev(value: str) -> str:
-    if not value or value.startswith("-"):
-        raise FatalError(f"not a revision: {value!r}")
-    return value
-
-
 def revs_from_env(env: Mapping[str, str]) -> Optional[List[str]]:
     """Revisions from pre-commit's variables; None when pre-commit did not set them."""
     to_ref, from_ref = env.get("PRE_COMMIT_TO_REF"), env.get("PRE_COMMIT_FROM_REF")
@@ -41,11 +35,11 @@ def revs_from_env(env: Mapping[str, str]) -> Optional[List[str]]:
         if is_zero(to_ref):
             return []
         if not from_ref or is_zero(from_ref) or not git.commit_exists(from_ref):
-            return [_rev(to_ref), *NOT_PUSHED]
-        return [_rev(to_ref), "--not", _rev(from_ref)]
+            return [git.revision(to_ref), *NOT_PUSHED]
+        return [git.revision(to_ref), "--not", git.revision(from_ref)]
     local = env.get("PRE_COMMIT_LOCAL_BRANCH")
     if local and env.get("PRE_COMMIT_REMOTE_NAME"):
-        return [_rev(local), *NOT_PUSHED]  # a new branch that starts at a root commit
+        return [git.revision(local), *NOT_PUSHED]  # a new branch that starts at a root commit
     return None
 
 
@@ -57,11 +51,11 @@ def revs_from_lines(lines: List[str]) -> List[str]:
     for local_sha, remote_sha in _pairs(lines):
         if is_zero(local_sha):
             continue  # deleting a remote branch sends no objects
-        tips.append(_rev(local_sha))
+        tips.append(git.revision(local_sha))
         if is_zero(remote_sha) or not git.commit_exists(remote_sha):
             new_branch = True
         else:
-            known.append(_rev(remote_sha))
+            known.append(git.revision(remote_sha))
     if not tips:
         return []
     return [*tips, "--not", *known, *(["--remotes"] if new_branch else [])]

@@ -140,6 +140,34 @@ def test_token_in_an_annotated_tag_message(repo: Path, scan_json: Scan, token: s
     assert code == 1
     [finding] = report["findings"]
     assert (finding["path"], finding["commit"], finding["line"]) == (None, tagged, 3)
+    assert finding["tag"] == "v2"  # the message is the tag's, not the tagged commit's
+
+
+def test_tag_message_is_labelled_as_the_tag_in_text(
+    repo: Path, capsys: pytest.CaptureFixture[str], token: str
+) -> None:
+    (repo / "a.txt").write_text("a\n")
+    tagged = commit_all(repo, "initial")
+    git(repo, "tag", "-a", "v2", "-m", f"Release 2\n\ndeployed with {token}")
+
+    assert main(["scan", "--history"]) == 1
+    out = capsys.readouterr().out
+
+    assert f"tag v2 message line 3, column 15 (on commit {tagged[:12]})" in out
+    assert "commit message" not in out
+
+
+def test_one_commit_with_a_token_in_a_file_and_its_message_is_one_commit(
+    repo: Path, capsys: pytest.CaptureFixture[str], token: str
+) -> None:
+    (repo / "a.env").write_text(f"T={token}\n")
+    (repo / "b.env").write_text(f"T={token}\n")
+    commit_all(repo, f"add config\n\nwith {token}")
+
+    assert main(["scan", "--history"]) == 1
+    out = capsys.readouterr().out
+
+    assert "spread: 1 commit, 2 paths; still at HEAD" in out
 
 
 def test_token_only_in_a_commit_message(repo: Path, scan_json: Scan, token: str) -> None:

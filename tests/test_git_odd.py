@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from copera_secretscan import engine
+from copera_secretscan import engine, gitobjects
 from copera_secretscan import git as gitmod
 from copera_secretscan.cli import main
 from tests.conftest import commit_all, git
@@ -142,7 +142,7 @@ def test_history_without_rev_list_object_filters(
     (repo / "d" / "k.txt").write_text(f"{token}\n")
     first = commit_all(repo, f"message {token}")
     monkeypatch.setattr(gitmod, "version", lambda: (2, 30, 1))
-    assert gitmod.object_passes(gitmod.version()) == [[]]
+    assert gitobjects.object_passes(gitmod.version()) == [[]]
 
     code, report, _ = history_json(capsys)
 

@@ -60,4 +60,4 @@ def test_only_the_cli_imports_click() -> None:
 
 def test_only_git_module_runs_subprocesses() -> None:
     users = {name for name, imported in modules().items() if "subprocess" in imported}
-    assert users <= {"git", "entry", "parallel"}, users
+    assert users <= {"git", "entry", "parallel"}, users  # gitobjects streams via git.spawn

@@ -58,7 +58,7 @@ def render_token(
     first = group[0]
     head = f"{shown_secret(first, options)}: {kind_name(first.rule_id, rules)} ({first.rule_id})"
     lines = [style(head, "bold", options), f"  first seen: {_when(first)}"]
-    commits = sum(f.history.commits for f in group if f.history)
+    commits = _spread(group)
     paths = len({f.path for f in group if f.path})
     lines.append(
         f"      spread: {_count(commits, 'commit')}, {_count(paths, 'path')}; {_head(group)}"
@@ -73,17 +73,32 @@ def render_token(
     return [*lines, ""]
 
 
+def _spread(group: List[Finding]) -> int:
+    """Distinct commits carrying the token: adding up each path's count would count one commit
+    that wrote it into two places (a file and its message) twice."""
+    distinct = [f.history.token_commits for f in group if f.history and f.history.token_commits]
+    return max(distinct) if distinct else sum(f.history.commits for f in group if f.history)
+
+
 def _when(finding: Finding) -> str:
     commit = finding.commit[:12] if finding.commit else "(no commit)"
     if finding.history is None:
         return commit
-    return f"commit {commit} by {_safe(finding.history.author)}, {finding.history.date[:10]}"
+    if finding.history.tag is not None:
+        commit = f"tag {_safe(finding.history.tag)} on commit {commit}"
+    else:
+        commit = f"commit {commit}"
+    return f"{commit} by {_safe(finding.history.author)}, {finding.history.date[:10]}"
 
 
 def _where(finding: Finding) -> str:
     commit = f"commit {finding.commit[:12]}" if finding.commit else "no commit"
+    place = f"line {finding.line}, column {finding.column}"
+    tag = finding.history.tag if finding.history else None
+    if tag is not None:  # the tag's own message, not the message of the commit it points at
+        return f"tag {_safe(tag)} message {place} (on {commit})"
     if finding.path is None:
-        return f"commit message line {finding.line}, column {finding.column} ({commit})"
+        return f"commit message {place} ({commit})"
     return f"{_safe(finding.path)}:{finding.line}:{finding.column} ({commit})"
 
 
@@ -91,7 +106,12 @@ def _head(group: List[Finding]) -> str:
     states = {f.history.present_at_head for f in group if f.history}
     if True in states:
         return "still at HEAD"
-    return "gone from HEAD, still in history" if False in states else "in commit messages"
+    if False in states:
+        return "gone from HEAD, still in history"
+    if any(f.path for f in group):
+        return "HEAD not checked"  # git failed before HEAD was read; the errors say why
+    kinds = {"tag" if f.history and f.history.tag else "commit" for f in group}
+    return f"in {' and '.join(sorted(kinds))} messages"
 
 
 def _count(n: int, noun: str) -> str:

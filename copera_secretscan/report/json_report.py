@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import Any, Dict
 
 from ..models import Finding, ScanResult
 from . import ReportOptions, shown_secret
 
 VERSION = 1
+_HISTORY_KEYS = ("author", "date", "commits", "present_at_head")
 
 
 def finding_dict(finding: Finding, options: ReportOptions) -> Dict[str, Any]:
     entry = _core_dict(finding, options)
-    if finding.history is not None:  # git history: first author and date, commits, still at HEAD
-        entry.update(asdict(finding.history))
+    history = finding.history
+    if history is not None:  # git history: first author and date, commits, still at HEAD
+        entry.update({key: getattr(history, key) for key in _HISTORY_KEYS})
+        if history.tag is not None:  # a tag message: `commit` is the commit the tag points at
+            entry["tag"] = history.tag
     return entry
 
 
