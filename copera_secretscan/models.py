@@ -85,8 +85,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        """``path: message``, the one-line form every output uses (``-`` for standard input)."""
-        return f"{self.path or '-'}: {self.message}"
+        """``path: message``, the one-line form every output uses; a git failure has no path."""
+        return self.message if self.path is None else f"{self.path}: {self.message}"
 
 
 @dataclass(frozen=True)
