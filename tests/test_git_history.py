@@ -342,3 +342,18 @@ def test_git_modes_exclude_each_other_and_paths(
     for args in (["--staged", "--history"], ["--staged", "."], ["--pre-push", "--git", "HEAD"]):
         assert main(["scan", *args]) == 2
     assert capsys.readouterr().err.count("choose one of PATHS") == 3
+
+
+@pytest.mark.parametrize("fmt", ["github", "sarif", "junit", "gitlab"])
+def test_tag_message_is_labelled_as_the_tag_in_ci_reports(
+    fmt: str, repo: Path, capsys: pytest.CaptureFixture[str], token: str
+) -> None:
+    (repo / "a.txt").write_text("a\n")
+    commit_all(repo, "initial")
+    git(repo, "tag", "-a", "v2", "-m", f"Release 2\n\ndeployed with {token}")
+
+    assert main(["scan", "--history", "-f", fmt]) == 1
+    out = capsys.readouterr().out
+
+    assert "tag v2 message" in out
+    assert "commit message" not in out

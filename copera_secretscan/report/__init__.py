@@ -29,6 +29,12 @@ def kind_name(rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> str:
     return rule.name if rule else f"Token matching custom rule {rule_id}"
 
 
+def message_kind(finding: Finding) -> str:
+    """What holds a finding without a path: a commit message, or an annotated tag's message."""
+    tag = finding.history.tag if finding.history is not None else None
+    return f"tag {tag} message" if tag else "commit message"
+
+
 def shown_secret(finding: Finding, options: ReportOptions) -> str:
     """The token as a report may print it: redacted unless the user asked for it whole."""
     return finding.secret if options.show_secrets else finding.redacted

@@ -12,7 +12,7 @@ from typing import List, Optional, Tuple
 
 from ..models import Finding, Problem, ScanResult
 from ..rules import BUILTIN_RULES, rule_by_id
-from . import ReportOptions, kind_name, shown_secret
+from . import ReportOptions, kind_name, message_kind, shown_secret
 from .text import summary
 
 STDIN = "-"
@@ -41,7 +41,7 @@ def command(name: str, message: str, properties: List[Tuple[str, Optional[object
 
 def finding_message(finding: Finding, options: ReportOptions) -> str:
     rule = rule_by_id(BUILTIN_RULES, finding.rule_id)
-    where = " in this commit message" if finding.path is None else ""
+    where = f" in this {message_kind(finding)}" if finding.path is None else ""
     if finding.commit:
         where += f" (introduced in commit {finding.commit})"
     text = f"{kind_name(finding.rule_id)} {shown_secret(finding, options)}{where}"

@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from .. import __version__
 from ..models import Finding, ScanResult
 from ..rules import BUILTIN_RULES, rule_by_id
-from . import ReportOptions, kind_name, shown_secret
+from . import ReportOptions, kind_name, message_kind, shown_secret
 from .sarif import remediation, rule_ids, security_severity
 
 SCHEMA_VERSION = "15.2.1"
@@ -49,7 +49,7 @@ def identifier(rule_id: str) -> Dict[str, str]:
 
 def description(finding: Finding) -> str:
     rule = rule_by_id(BUILTIN_RULES, finding.rule_id)
-    where = "in a commit message" if finding.path is None else f"in `{finding.path}`"
+    where = f"in a {message_kind(finding)}" if finding.path is None else f"in `{finding.path}`"
     if finding.commit:
         where += f" (introduced in commit {finding.commit})"
     acts = f" It acts as {rule.acts_as}." if rule else ""

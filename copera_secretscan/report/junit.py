@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Tuple
 from .. import __version__
 from ..models import Finding, Problem, ScanResult
 from ..rules import BUILTIN_RULES, rule_by_id
-from . import ReportOptions, kind_name, shown_secret
+from . import ReportOptions, kind_name, message_kind, shown_secret
 from .text import summary
 
 SUITE = "copera-secretscan"
@@ -41,7 +41,7 @@ def one_line(text: str) -> str:
 
 def case_name(finding: Finding) -> str:
     if finding.path is None:
-        return f"commit message {finding.commit or ''}".strip()
+        return f"{message_kind(finding)} {finding.commit or ''}".strip()
     return one_line(finding.path)
 
 

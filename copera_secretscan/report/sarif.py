@@ -24,7 +24,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..models import Finding, ScanResult
 from ..rules import BUILTIN_RULES, Rule, rule_by_id
-from . import ReportOptions, kind_name, shown_secret
+from . import ReportOptions, kind_name, message_kind, shown_secret
 
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -138,7 +138,7 @@ def location(finding: Finding) -> Dict[str, Any]:
 
 
 def message(finding: Finding, options: ReportOptions) -> str:
-    where = " in a commit message" if finding.path is None else ""
+    where = f" in a {message_kind(finding)}" if finding.path is None else ""
     if finding.commit:
         where += f" (introduced in commit {finding.commit})"
     return (
