@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
-from .fastpath import config_may_apply, stream_clean
+from .fastpath import config_may_apply, guarded, say_clean, stream_clean
 
 FAST_ARGS = {"--staged", "--quiet", "-q"}
 MAX_BLOBS = 1000  # ids we can write to cat-file's stdin before reading without a feeder thread
@@ -29,24 +28,17 @@ _LEAKY_ENV = (  # git.py's list, GIT_INDEX_FILE aside
     "GIT_COMMON_DIR",
 )
 _STAGED_DIFF = "diff --cached --raw -z --no-renames --no-abbrev --no-relative --diff-filter=ACMR"
-EXIT_INTERRUPTED = 130  # cli.EXIT_INTERRUPTED, without importing click to learn it
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Ctrl-C is one line and 130 here too: the full CLI may still be importing when it lands."""
-    try:
-        return _run(sys.argv[1:] if argv is None else list(argv))
-    except KeyboardInterrupt:
-        print("copera-secretscan: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    return guarded(_run, argv)
 
 
 def _run(args: list[str]) -> int:
     if _fast_eligible(args):
         count = staged_clean_count()
         if count is not None:
-            if "--quiet" not in args and "-q" not in args:
-                print(f"No Copera tokens found ({count} file{'' if count == 1 else 's'} scanned).")
+            say_clean(args, count)
             return 0
     from .cli import main as cli_main
 

@@ -21,6 +21,22 @@ if TYPE_CHECKING:
 ANCHOR = b"cp_"  # rules.Ruleset().anchors() for the built-in rules; tests keep them equal
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # decoding.UTF16_BOMS, spelled without codecs
 BLOCK = 1 << 20
+EXIT_INTERRUPTED = 130  # cli.EXIT_INTERRUPTED, without importing click to learn it
+
+
+def guarded(run: Callable[[list[str]], int], argv: list[str] | None) -> int:
+    """Ctrl-C is one line and 130 here too: the full CLI may still be importing when it lands."""
+    try:
+        return run(sys.argv[1:] if argv is None else list(argv))
+    except KeyboardInterrupt:
+        print("copera-secretscan: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def say_clean(args: list[str], files: int) -> None:
+    """The line the text report prints for a clean scan, unless ``--quiet``."""
+    if "--quiet" not in args and "-q" not in args:
+        print(f"No Copera tokens found ({files} file{'' if files == 1 else 's'} scanned).")
 
 
 def stream_clean(read: Callable[[int], bytes], size: int = -1) -> bool:

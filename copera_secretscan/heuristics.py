@@ -4,7 +4,7 @@ A hook that cries wolf gets uninstalled, and a Copera token has a literal prefix
 so the remaining noise is documentation and code *about* tokens: placeholders
 (``cp_pat_your_token_here``), masks (``cp_key_xxxxxxxxxxxxxxxx``), sequences
 (``cp_pat_1234567890abcdef``), template variables (``cp_pat_COPERA_TOKEN``) and identifiers
-(``cp_pat_validation_regex_pattern``). Real bodies are random, and each predicate is chosen so
+(``cp_pat_regex_pattern_name``). Real bodies are random, and each predicate is chosen so
 that a random body almost never trips it.
 
 Measured false-negative rate (``measure_false_negatives`` in tests/test_heuristics.py, which

@@ -11,29 +11,20 @@ option, a directory, an unreadable file — hands the very same argument list to
 from __future__ import annotations
 
 import os
-import sys
 
-from .fastpath import config_may_apply, stream_clean
+from .fastpath import config_may_apply, guarded, say_clean, stream_clean
 
 FAST_OPTIONS = {"--baseline": 1, "--quiet": 0, "-q": 0}  # options that cannot change a clean result
-EXIT_INTERRUPTED = 130  # cli.EXIT_INTERRUPTED, without importing click to learn it
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Ctrl-C is one line and 130 here too: the full CLI may still be importing when it lands."""
-    try:
-        return _run(sys.argv[1:] if argv is None else list(argv))
-    except KeyboardInterrupt:
-        print("copera-secretscan: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    return guarded(_run, argv)
 
 
 def _run(args: list[str]) -> int:
     files = fast_path_files(args)
     if files is not None and all(_clean(path) for path in files):
-        if "--quiet" not in args and "-q" not in args:
-            noun = "file" if len(files) == 1 else "files"
-            print(f"No Copera tokens found ({len(files)} {noun} scanned).")
+        say_clean(args, len(files))
         return 0
     from .cli import main as cli_main
 
