@@ -44,6 +44,21 @@ def parse_reports(
     return tuple(reports)
 
 
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="Read settings from FILE instead of the repository's config.",
+)
+
+
+def stacked(options: List[Callable[..., Any]], fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Apply click option decorators in the order listed (as if written above ``fn``)."""
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by every command that prints a scan report."""
     options = [
@@ -73,12 +88,7 @@ def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             help="Force colour on or off (default: on a terminal, unless NO_COLOR).",
         ),
-        click.option(
-            "--config",
-            "config_file",
-            type=click.Path(dir_okay=False),
-            help="Read settings from FILE instead of the repository's config.",
-        ),
+        CONFIG_OPTION,
         click.option(
             "--min-length",
             type=click.IntRange(1, 4096),
@@ -107,9 +117,7 @@ def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             "an error or incomplete scan still exits 2.",
         ),
     ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return stacked(options, fn)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -144,9 +152,7 @@ def git_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--pre-push", is_flag=True, help="Scan what a push sends (pre-push hook)."),
     ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return stacked(options, fn)
 
 
 GIT_MODES = ("staged", "git_range", "history", "commit_msg", "pre_push")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import click
 
-from .cli import EXIT_ERROR, PROG, cli, emit, settings_from
+from .cli import CONFIG_OPTION, EXIT_ERROR, PROG, cli, emit, settings_from, stacked
 from .config import Settings, describe, load_settings, shown_path
 from .locate import BASELINE_FILE
 
@@ -22,12 +22,7 @@ if TYPE_CHECKING:  # the baseline modules load when a baseline command runs, not
 
 
 @cli.command("config")
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False),
-    help="Read settings from FILE instead of the repository's config.",
-)
+@CONFIG_OPTION
 @click.pass_context
 def config_cmd(ctx: click.Context, config_file: Optional[str]) -> None:
     """Print the effective configuration and where each value came from."""
@@ -45,16 +40,9 @@ def baseline_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Path(dir_okay=False),
             help=f"The baseline file (default: the config's, else {BASELINE_FILE}).",
         ),
-        click.option(
-            "--config",
-            "config_file",
-            type=click.Path(dir_okay=False),
-            help="Read settings from FILE instead of the repository's config.",
-        ),
+        CONFIG_OPTION,
     ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return stacked(options, fn)
 
 
 def baseline_target(opts: dict, settings: Settings) -> str:
