@@ -112,8 +112,8 @@ def test_through_the_cli_an_unallowed_token_next_to_allowed_ones_exits_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "a.env").write_text(
-        f"A={TOKEN} # copera-secretscan: allow\r\nB={OTHER}\r\n", newline=""
+    (tmp_path / "a.env").write_bytes(  # bytes: write_text(newline=) is Python 3.10+
+        f"A={TOKEN} # copera-secretscan: allow\r\nB={OTHER}\r\n".encode()
     )
     assert cli.main(["scan", "--no-color", "a.env"]) == 1
     out = capsys.readouterr().out

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
-from click.testing import CliRunner
 
 from copera_secretscan.cli import cli, main
+from tests.conftest import cli_runner
 from tests.tokens import make_token
 
 BASELINE = ".copera-secretscan-baseline.json"
@@ -41,7 +41,7 @@ def adopted(repo: Path, tokens: List[str]) -> Path:
 
 
 def audit(*args: str, input: str) -> Any:
-    return CliRunner().invoke(cli, ["baseline", "audit", *args], input=input)
+    return cli_runner().invoke(cli, ["baseline", "audit", *args], input=input)
 
 
 def test_audit_records_decisions_and_reasons(adopted: Path, tokens: List[str]) -> None:

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from copera_secretscan import sources
 from copera_secretscan.cli import cli
 from copera_secretscan.rules import Ruleset
+from tests.conftest import cli_runner
 from tests.tokens import make_token
 
 PROG = "copera-secretscan"
@@ -28,7 +29,7 @@ CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2
 
 
 def scan(*args: str) -> Result:
-    return CliRunner().invoke(cli, ["scan", *args])
+    return cli_runner().invoke(cli, ["scan", *args])
 
 
 def report(*args: str) -> Dict[str, Any]:

@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from copera_secretscan import __version__
 from copera_secretscan.cli import cli, main
 from copera_secretscan.terminal import use_color
+from tests.conftest import cli_runner
 from tests.tokens import make_token
 
 
@@ -40,7 +40,7 @@ def leaky(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def test_clean_scan_exits_0_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a.txt").write_text("nothing\n")
-    result = CliRunner().invoke(cli, ["scan"])
+    result = cli_runner().invoke(cli, ["scan"])
     assert result.exit_code == 0
     assert result.output == "No Copera tokens found (1 file scanned).\n"
 
@@ -48,12 +48,12 @@ def test_clean_scan_exits_0_with_one_line(tmp_path: Path, monkeypatch: pytest.Mo
 def test_quiet_clean_scan_prints_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a.txt").write_text("nothing\n")
-    result = CliRunner().invoke(cli, ["scan", "--quiet"])
+    result = cli_runner().invoke(cli, ["scan", "--quiet"])
     assert (result.exit_code, result.output) == (0, "")
 
 
 def test_finding_exits_1_redacted_with_location_and_advice(leaky: str) -> None:
-    result = CliRunner().invoke(cli, ["scan"])
+    result = cli_runner().invoke(cli, ["scan"])
     assert result.exit_code == 1
     assert "app.env:2:14: Copera Personal Access Token (copera-pat)" in result.output
     assert leaky not in result.output
@@ -63,7 +63,7 @@ def test_finding_exits_1_redacted_with_location_and_advice(leaky: str) -> None:
 
 
 def test_show_secrets_reveals_the_token(leaky: str) -> None:
-    result = CliRunner().invoke(cli, ["scan", "--show-secrets"])
+    result = cli_runner().invoke(cli, ["scan", "--show-secrets"])
     assert result.exit_code == 1
     assert leaky in result.output
 
@@ -101,7 +101,7 @@ def test_stdin_is_scanned_with_dash() -> None:
 
 
 def test_json_report_shape(leaky: str) -> None:
-    result = CliRunner().invoke(cli, ["scan", "--format", "json"])
+    result = cli_runner().invoke(cli, ["scan", "--format", "json"])
     report = json.loads(result.output)
     assert result.exit_code == 1
     assert report["version"] == 1
@@ -123,7 +123,7 @@ def test_json_report_shape(leaky: str) -> None:
 
 
 def test_output_file_gets_the_report_and_stdout_stays_empty(leaky: str, tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["scan", "-f", "json", "-o", "report.json", "app.env"])
+    result = cli_runner().invoke(cli, ["scan", "-f", "json", "-o", "report.json", "app.env"])
     assert result.exit_code == 1
     assert result.output == ""
     assert json.loads((tmp_path / "report.json").read_text())["findings"][0]["line"] == 2
@@ -136,8 +136,8 @@ def test_color_only_when_asked_or_on_a_terminal(
         def isatty(self) -> bool:
             return True
 
-    assert "\033[" in CliRunner().invoke(cli, ["scan", "--color"]).output
-    assert "\033[" not in CliRunner().invoke(cli, ["scan"]).output  # not a terminal
+    assert "\033[" in cli_runner().invoke(cli, ["scan", "--color"]).output
+    assert "\033[" not in cli_runner().invoke(cli, ["scan"]).output  # not a terminal
     assert use_color(Tty()) is True  # type: ignore[arg-type]
     monkeypatch.setenv("NO_COLOR", "1")
     assert use_color(Tty()) is False  # type: ignore[arg-type]
@@ -188,7 +188,7 @@ def test_a_second_token_on_the_line_is_masked_too(
     monkeypatch.chdir(tmp_path)
     first, second = make_token("cp_pat_", 32, seed=41), make_token("cp_key_", 32, seed=42)
     (tmp_path / "two.env").write_text(f"A={first} B={second} C=cp_oat_shortish\n")
-    result = CliRunner().invoke(cli, ["scan"])
+    result = cli_runner().invoke(cli, ["scan"])
     assert result.exit_code == 1
     assert first not in result.output
     assert second not in result.output

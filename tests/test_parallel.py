@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Iterator, List, Tuple
 
 import pytest
-from click.testing import CliRunner
 
 from copera_secretscan import parallel, scanner, sources
 from copera_secretscan.cli import cli
 from copera_secretscan.config import Settings
 from copera_secretscan.models import ScanResult
+from tests.conftest import cli_runner
 from tests.tokens import make_token
 
 
@@ -112,7 +112,7 @@ def test_cli_jobs_option_and_exit_2_for_an_unreadable_file(
 
     monkeypatch.setattr(sources, "iter_targets", with_vanished)
     monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
+    runner = cli_runner()
     for jobs in ("1", "2"):
         result = runner.invoke(cli, ["scan", "--jobs", jobs, "."])
         assert result.exit_code == 2, result.output

@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple
 
 import pytest
-from click.testing import CliRunner
 
 from copera_secretscan import ignore
 from copera_secretscan.cli import cli
 from copera_secretscan.models import Problem
 from copera_secretscan.sources import FileTarget, iter_targets
-from tests.conftest import commit_all, git
+from tests.conftest import cli_runner, commit_all, git
 from tests.tokens import make_token
 
 
@@ -203,7 +202,7 @@ def test_git_directory_is_never_entered_even_when_it_holds_a_token(repo: Path) -
     commit_all(repo)
     (repo / ".git" / "leak.txt").write_text(f"T={token}\n")
     for args in (["scan", "."], ["scan", "--no-ignore", "."]):
-        result = CliRunner().invoke(cli, [*args, "-f", "json"])
+        result = cli_runner().invoke(cli, [*args, "-f", "json"])
         assert result.exit_code == 0, result.output
     assert not any(".git/" in p for p in walked(".", use_ignore=False))
 
@@ -227,8 +226,8 @@ def test_a_file_named_explicitly_is_scanned_even_if_ignored(repo: Path) -> None:
 
     assert walked(".") == [".gitignore"]
     assert walked("prod.env") == ["prod.env"]
-    clean = CliRunner().invoke(cli, ["scan", "."])
-    named = CliRunner().invoke(cli, ["scan", "prod.env", "-f", "json"])
+    clean = cli_runner().invoke(cli, ["scan", "."])
+    named = cli_runner().invoke(cli, ["scan", "prod.env", "-f", "json"])
     assert clean.exit_code == 0, clean.output
     assert named.exit_code == 1 and '"path": "prod.env"' in named.stdout
 
@@ -359,7 +358,7 @@ def test_when_git_cannot_list_tracked_files_the_scan_is_incomplete(repo: Path) -
     write(repo, {".gitignore": "*.log\n", "a.log": "", "b.txt": ""})
     (repo / ".git" / "index").write_bytes(b"garbage")  # ls-files fails, rev-parse still works
 
-    result = CliRunner().invoke(cli, ["scan", "."])
+    result = cli_runner().invoke(cli, ["scan", "."])
 
     assert result.exit_code == 2, result.output
     assert "git ls-files failed" in result.stderr
