@@ -91,11 +91,12 @@ def read_findings(target: FileTarget, ruleset: Ruleset) -> FileScan:
     try:
         fd = os.open(target.path, _READ_FLAGS)
         try:
-            whole = _read_small(fd)
+            info = os.fstat(fd)
+            whole = _read_small(fd, info)
             if whole is not None:
                 return FileScan(tuple(engine.scan_bytes(whole, origin, ruleset)), None, len(whole))
             with open(fd, "rb", closefd=False) as handle:  # the same open file: a FIFO once
-                regular = _is_regular(fd)
+                regular = stat.S_ISREG(info.st_mode)
                 seekable = regular and hasattr(os, "pread")  # pread: not on Windows
                 reread = (lambda offset, size: os.pread(fd, size, offset)) if seekable else None
                 return _scan_handle(handle, origin, ruleset, ahead=regular, reread=reread)
@@ -108,14 +109,13 @@ def read_findings(target: FileTarget, ruleset: Ruleset) -> FileScan:
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
-def _read_small(fd: int) -> Optional[bytes]:
+def _read_small(fd: int, info: os.stat_result) -> Optional[bytes]:
     """A regular file under one chunk, whole, in a single ``read``; None for anything else.
 
     Most files of a tree are small, and per file ``os.open``/``fstat``/``read``/``close`` is
     four system calls where a buffered ``open().read()`` makes seven (isatty, a seek, and a
     second read to see the end): about half the reading cost of a scan of a source tree.
     """
-    info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode) or info.st_size >= engine.CHUNK_SIZE:
         return None
     data = os.read(fd, info.st_size + 1)  # a byte more than fstat said: has the file grown?
@@ -156,10 +156,6 @@ def _scan_handle(
 
         findings = tuple(engine.scan_stream(read, origin, ruleset, reread=reread))
     return FileScan(findings, None, size[0])
-
-
-def _is_regular(fd: int) -> bool:
-    return stat.S_ISREG(os.fstat(fd).st_mode)
 
 
 def _os_reason(exc: OSError) -> str:

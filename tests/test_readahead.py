@@ -11,6 +11,7 @@ import pytest
 
 from copera_secretscan import engine, sources
 from copera_secretscan.config import Settings
+from copera_secretscan.models import Origin
 from copera_secretscan.readahead import read_ahead
 from tests.tokens import make_token
 
@@ -52,9 +53,7 @@ def test_leaving_early_stops_the_thread() -> None:
     assert threading.active_count() == before
 
 
-def test_a_large_file_is_scanned_the_same_with_read_ahead(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_large_file_is_scanned_the_same_with_read_ahead(tmp_path: Path) -> None:
     token = make_token("cp_oat_", 40, seed=3)
     line = b"x = 'padding padding padding'\n"
     body = line * (engine.CHUNK_SIZE // len(line))  # one chunk of lines, then a token, twice
@@ -63,8 +62,8 @@ def test_a_large_file_is_scanned_the_same_with_read_ahead(
     target = sources.FileTarget(str(path), "big.txt")
     ruleset = Settings().ruleset()
     ahead = sources.read_findings(target, ruleset)
-    monkeypatch.setattr(sources, "_is_regular", lambda fd: False)
-    plain = sources.read_findings(target, ruleset)
+    with path.open("rb") as handle:  # the same file as a plain stream: no thread, no re-reads
+        plain = sources._scan_handle(handle, Origin("big.txt"), ruleset)
     assert ahead == plain
     assert [(f.line, f.column) for f in ahead.findings] == [
         (body.count(b"\n") + 1, 6),
