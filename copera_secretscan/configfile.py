@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .errors import FatalError
+from .locate import toml_module
 from .rules import BUILTIN_RULES, MAX_BODY, Rule, compile_body_pattern
 
 _RULE_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}\Z")
@@ -45,7 +45,7 @@ def read_table(path: str) -> Optional[Dict[str, Any]]:
 
 
 def _document(path: str) -> Dict[str, Any]:
-    toml = _toml()
+    toml: Any = toml_module()
     try:
         with open(path, "rb") as handle:
             doc: Dict[str, Any] = toml.loads(handle.read().decode("utf-8"))
@@ -56,16 +56,6 @@ def _document(path: str) -> Dict[str, Any]:
     except toml.TOMLDecodeError as exc:
         raise FatalError(f"{path}: invalid TOML: {exc}") from exc
     return doc
-
-
-def _toml() -> Any:
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        return tomllib
-    import tomli  # the backport; a dependency on Python < 3.11 only
-
-    return tomli
 
 
 def parse(table: Dict[str, Any], path: str) -> Dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .locate import PYPROJECT, find_config
+from .locate import PYPROJECT, find_config, toml_module
 
 TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
 if TYPE_CHECKING:
@@ -96,13 +96,9 @@ def _has_our_table(pyproject: str) -> bool:
     milliseconds, far less than the full scanner that a "maybe" would load; any doubt (a parse
     error, a strange ``tool``) is a "yes", and the full scanner then says what is wrong.
     """
-    if sys.version_info >= (3, 11):
-        import tomllib as toml
-    else:  # the tomli backport is a dependency there
-        import tomli as toml
     try:
         with open(pyproject, "rb") as handle:
-            tool = toml.loads(handle.read().decode("utf-8")).get("tool", {})
+            tool = toml_module().loads(handle.read().decode("utf-8")).get("tool", {})
     except (OSError, ValueError):  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
         return True
     return not isinstance(tool, dict) or "copera-secretscan" in tool

@@ -10,6 +10,8 @@ full scanner". A "no" here must be certain, or a config would be silently ignore
 from __future__ import annotations
 
 import os
+import sys
+from types import ModuleType
 
 CONFIG_FILE = ".copera-secretscan.toml"
 PYPROJECT = "pyproject.toml"
@@ -18,6 +20,17 @@ PYPROJECT_NAME = b"copera-secretscan"
 # stand for a letter makes the answer "maybe" too. \x is TOML 1.1, which newer tomllibs read.
 _ESCAPES = (b"\\u", b"\\U", b"\\x")
 BASELINE_FILE = ".copera-secretscan-baseline.json"
+
+
+def toml_module() -> ModuleType:
+    """``tomllib``, or its backport ``tomli`` (a dependency on Python < 3.11 only)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
+    import tomli
+
+    return tomli
 
 
 def find_config(start: str) -> str | None:
