@@ -78,19 +78,19 @@ def finish(
     ``scope`` (what was scanned) lets the baseline call an entry stale; None means "unknown".
     """
     problems = tuple(problems)
-    kept, suppressed = drop_inline_allowed(findings, settings.allow_markers)
-    if settings.baseline is None:
-        standing, dropped, warnings = tuple(kept), 0, tuple[str, ...]()
-    else:
-        applied = _apply_baseline(kept, problems, settings, scope)
-        standing, dropped, warnings = applied.kept, applied.suppressed, applied.warnings
+    standing, suppressed = drop_inline_allowed(findings, settings.allow_markers)
+    warnings: Tuple[str, ...] = ()
+    if settings.baseline is not None:
+        applied = _apply_baseline(standing, problems, settings, scope)
+        standing, warnings = list(applied.kept), applied.warnings
+        suppressed += applied.suppressed
     return ScanResult(
         findings=tuple(sorted(standing, key=Finding.sort_key)),
-        problems=tuple(problems),
+        problems=problems,
         files=files,
         bytes=size,
         seconds=seconds,
-        suppressed=suppressed + dropped,
+        suppressed=suppressed,
         warnings=warnings,
         rules=settings.ruleset().rules,
     )
