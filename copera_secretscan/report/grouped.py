@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Dict, List, Tuple
 
-from ..models import Finding, ScanResult
+from ..models import Finding, ScanResult, printable
 from ..rules import BUILTIN_RULES, Rule, rule_by_id
 from . import ReportOptions, kind_name, shown_secret
-from .text import masked_line, style
+from .text import advice, masked_line, style
 
 
 def render(result: ScanResult, options: ReportOptions) -> str:
@@ -66,11 +66,7 @@ def render_token(
     for finding in group:
         lines.append(f"    {_where(finding)}")
         lines.append(f"        {masked_line(finding, options, rules)}")
-    rule = rule_by_id(rules, first.rule_id)
-    if rule is not None:
-        lines.append(f"     acts as: {rule.acts_as}")
-        lines.append(f"     fix now: {rule.revoke}")
-    return [*lines, ""]
+    return [*lines, *advice(rule_by_id(rules, first.rule_id), indent=" " * 5), ""]
 
 
 def _spread(group: List[Finding]) -> int:
@@ -85,10 +81,10 @@ def _when(finding: Finding) -> str:
     if finding.history is None:
         return commit
     if finding.history.tag is not None:
-        commit = f"tag {_safe(finding.history.tag)} on commit {commit}"
+        commit = f"tag {printable(finding.history.tag)} on commit {commit}"
     else:
         commit = f"commit {commit}"
-    return f"{commit} by {_safe(finding.history.author)}, {finding.history.date[:10]}"
+    return f"{commit} by {printable(finding.history.author)}, {finding.history.date[:10]}"
 
 
 def _where(finding: Finding) -> str:
@@ -96,10 +92,10 @@ def _where(finding: Finding) -> str:
     place = f"line {finding.line}, column {finding.column}"
     tag = finding.history.tag if finding.history else None
     if tag is not None:  # the tag's own message, not the message of the commit it points at
-        return f"tag {_safe(tag)} message {place} (on {commit})"
+        return f"tag {printable(tag)} message {place} (on {commit})"
     if finding.path is None:
         return f"commit message {place} ({commit})"
-    return f"{_safe(finding.path)}:{finding.line}:{finding.column} ({commit})"
+    return f"{printable(finding.path)}:{finding.line}:{finding.column} ({commit})"
 
 
 def _head(group: List[Finding]) -> str:
@@ -116,8 +112,3 @@ def _head(group: List[Finding]) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
-
-def _safe(path: str) -> str:
-    """A path with undecodable bytes (kept as surrogates) printed without crashing the terminal."""
-    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

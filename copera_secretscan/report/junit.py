@@ -22,7 +22,7 @@ from .. import __version__
 from ..models import Finding, Problem, ScanResult
 from ..rules import BUILTIN_RULES, rule_by_id
 from . import ReportOptions, kind_name, message_kind, shown_secret
-from .text import summary
+from .text import advice, summary
 
 SUITE = "copera-secretscan"
 _ILLEGAL_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -59,9 +59,7 @@ def finding_lines(finding: Finding, options: ReportOptions) -> List[str]:
     kind = f"{kind_name(finding.rule_id)} ({finding.rule_id})"
     head = f"{where}: {kind} {shown_secret(finding, options)}"
     lines = [head + (f" in commit {finding.commit}" if finding.commit else "")]
-    if rule is not None:
-        lines += [f"  acts as: {rule.acts_as}", f"  fix now: {rule.revoke}"]
-    return lines
+    return lines + advice(rule)
 
 
 def failure_case(name: str, findings: List[Finding], options: ReportOptions) -> ET.Element:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 from ..models import Finding, ScanResult, mask_tokens, printable
 from ..rules import BUILTIN_RULES, Rule, rule_by_id
@@ -52,10 +52,14 @@ def render_finding(
         f"    token: {style(shown_secret(finding, options), 'red', options)}",
         f"     line: {masked_line(finding, options, rules)}",
     ]
-    if rule is not None:
-        lines.append(f"  acts as: {rule.acts_as}")
-        lines.append(f"  fix now: {rule.revoke}")
-    return [*lines, ""]
+    return [*lines, *advice(rule), ""]
+
+
+def advice(rule: Optional[Rule], indent: str = "  ") -> List[str]:
+    """Who the token acts as and what to do now: the lines every human-facing report ends with."""
+    if rule is None:
+        return []
+    return [f"{indent}acts as: {rule.acts_as}", f"{indent}fix now: {rule.revoke}"]
 
 
 def summary(result: ScanResult, options: ReportOptions) -> str:
