@@ -5,7 +5,8 @@ import on every commit, and click alone costs more than the interpreter start. T
 answer — no staged blob contains the three bytes every Copera token starts with — needs only
 ``os``, ``sys`` and ``subprocess``: list the staged blobs, read them in one ``cat-file`` batch,
 search for the anchor. This is the one module besides ``git.py`` that runs git, because
-importing ``git.py`` would bring ``typing`` and friends along. Anything else (a candidate, a
+importing ``git.py`` would bring ``typing`` and friends along; both start git with
+:func:`.gitenv.git_env`. Anything else (a candidate, a
 config file, another option, any git error) goes to the full CLI, which prints and exits the
 same way, so the fast path can only ever say what the full scan would say.
 """
@@ -16,18 +17,10 @@ import os
 import subprocess
 
 from .fastpath import config_may_apply, guarded, say_clean, stream_clean
+from .gitenv import STAGED_DIFF, git_env
 
 FAST_ARGS = {"--staged", "--quiet", "-q"}
 MAX_BLOBS = 1000  # ids we can write to cat-file's stdin before reading without a feeder thread
-_LEAKY_ENV = (  # git.py's list, GIT_INDEX_FILE aside
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_PREFIX",
-    "GIT_COMMON_DIR",
-)
-_STAGED_DIFF = "diff --cached --raw -z --no-renames --no-abbrev --no-relative --diff-filter=ACMR"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,21 +44,12 @@ def _fast_eligible(args: list[str]) -> bool:
     return not config_may_apply(os.getcwd())
 
 
-def _git_env() -> dict[str, str]:
-    """As ``git.git_env(keep_index=True)``: the index git is committing, nothing redirected."""
-    env = {k: v for k, v in os.environ.items() if k not in _LEAKY_ENV}
-    if "GIT_INDEX_FILE" in env:
-        env["GIT_INDEX_FILE"] = os.path.abspath(env["GIT_INDEX_FILE"])
-    env["LC_ALL"] = "C"
-    return env
-
-
 def staged_clean_count() -> int | None:
     """How many staged files were read, when none can hold a token; None means "look closer"."""
-    env = _git_env()
+    env = git_env(keep_index=True)
     try:
         diff = subprocess.run(
-            ["git", *_STAGED_DIFF.split()], env=env, capture_output=True, stdin=subprocess.DEVNULL
+            ["git", *STAGED_DIFF.split()], env=env, capture_output=True, stdin=subprocess.DEVNULL
         )
     except OSError:
         return None

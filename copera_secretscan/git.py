@@ -1,9 +1,7 @@
 """The only module that runs git. Small functions over NUL-separated output; ``gitobjects``
 streams objects through the gits that :func:`spawn` starts.
 
-Every call isolates git from the caller's environment: a hook runs with ``GIT_INDEX_FILE``,
-``GIT_DIR`` and friends set for the *user's* repository (pre-commit issue #300 taught this), and
-we must not let them point our queries elsewhere unless we mean to.
+Every call isolates git from the caller's environment (:func:`.gitenv.git_env`).
 """
 
 from __future__ import annotations
@@ -13,31 +11,9 @@ import subprocess
 from typing import IO, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from .errors import FatalError
+from .gitenv import STAGED_DIFF, git_env
 
 MIN_GIT = (2, 30)
-_LEAKY_ENV = (
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_PREFIX",
-    "GIT_COMMON_DIR",
-)
-
-
-def git_env(keep_index: bool = False) -> Dict[str, str]:
-    """The environment for git: the caller's, minus variables that would redirect it.
-
-    ``keep_index`` keeps ``GIT_INDEX_FILE``: during ``git commit -a`` or ``git commit FILE`` the
-    hook must read the temporary index git is about to commit, not ``.git/index``.
-    """
-    env = {k: v for k, v in os.environ.items() if k not in _LEAKY_ENV}
-    if keep_index and "GIT_INDEX_FILE" in os.environ:
-        env["GIT_INDEX_FILE"] = os.path.abspath(os.environ["GIT_INDEX_FILE"])
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    env["LC_ALL"] = "C"
-    return env
 
 
 def run(
@@ -121,7 +97,6 @@ def version() -> tuple:
 # --- the index, revisions and long-running gits for ``gitobjects`` ------------------------------
 
 GITLINK = "160000"  # a submodule's commit in the index: content lives in another repository
-_STAGED_DIFF = "diff --cached --raw -z --no-renames --no-abbrev --no-relative --diff-filter=ACMR"
 
 
 def require_version(minimum: Tuple[int, ...] = MIN_GIT) -> Tuple[int, ...]:
@@ -154,7 +129,7 @@ def staged_blobs(cwd: Optional[str] = None) -> List[Tuple[str, str]]:
     ``--no-renames`` turns a rename into an add, so the new path is scanned; gitlinks are left out.
     """
     try:
-        out = run(_STAGED_DIFF.split(), cwd=cwd, keep_index=True)
+        out = run(STAGED_DIFF.split(), cwd=cwd, keep_index=True)
     except FatalError:
         # outside a repository `git diff` turns into `--no-index` and only complains about
         # `--cached`; rev-parse names the real problem ("not a git repository")

@@ -224,10 +224,15 @@ def test_utf16_staged_file_goes_to_the_full_scanner(
     assert "w.txt:1:5" in capsys.readouterr().out
 
 
-def test_lean_entry_strips_what_git_py_strips() -> None:
+def test_lean_entry_strips_what_git_py_strips(monkeypatch: pytest.MonkeyPatch) -> None:
     from copera_secretscan import git as gitmod
 
-    assert set(entry._LEAKY_ENV) == set(gitmod._LEAKY_ENV) - {"GIT_INDEX_FILE"}
+    assert entry.git_env is gitmod.git_env  # one isolation rule for every git we start
+    monkeypatch.setenv("GIT_DIR", "/elsewhere/.git")
+    monkeypatch.setenv("GIT_INDEX_FILE", ".git/index.lock")
+    env = entry.git_env(keep_index=True)
+    assert "GIT_DIR" not in env
+    assert env["GIT_INDEX_FILE"] == os.path.abspath(".git/index.lock")
 
 
 ACME = 'rules = [{ id = "acme", prefix = "acme_live_" }]\n'
