@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
+from .gitenv import work_tree_root
 from .locate import PYPROJECT, find_config, toml_module
 
 TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
@@ -56,18 +57,6 @@ def stream_clean(read: Callable[[int], bytes], size: int = -1) -> bool:
         tail, first = (tail + block)[1 - len(ANCHOR) :], False
         left = left - len(block) if left > 0 else left
     return True
-
-
-def work_tree_root(start: str) -> str | None:
-    """The first directory from ``start`` up holding ``.git`` (a directory or a worktree file)."""
-    here = os.path.abspath(start)
-    while True:
-        if os.path.exists(os.path.join(here, ".git")):
-            return here
-        parent = os.path.dirname(here)
-        if parent == here:
-            return None
-        here = parent
 
 
 def config_may_apply(start: str) -> bool:

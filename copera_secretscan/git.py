@@ -11,7 +11,7 @@ import subprocess
 from typing import IO, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from .errors import FatalError
-from .gitenv import STAGED_DIFF, git_env
+from .gitenv import STAGED_DIFF, git_env, work_tree_root
 
 MIN_GIT = (2, 30)
 
@@ -57,7 +57,13 @@ def zsplit(out: bytes) -> List[str]:
 
 
 def toplevel(path: str) -> Optional[str]:
-    """The work tree root containing ``path``, or None outside a work tree (or git missing)."""
+    """The work tree root containing ``path``, or None outside a work tree (or git missing).
+
+    Outside any ``.git`` git is not started: that answer is certain, and scanning a plain
+    directory then costs no process at all.
+    """
+    if work_tree_root(path) is None:
+        return None
     try:
         out = run(["rev-parse", "--show-toplevel"], cwd=path, check=False)
     except FatalError:

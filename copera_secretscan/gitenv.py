@@ -36,3 +36,19 @@ def git_env(keep_index: bool = False) -> dict[str, str]:
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["LC_ALL"] = "C"
     return env
+
+
+def work_tree_root(start: str) -> str | None:
+    """The first directory from ``start`` up holding ``.git`` (a directory or a worktree file).
+
+    With the variables above removed, git finds a work tree only this way, so None here means
+    git would find none either, and nobody needs to start it to hear so.
+    """
+    here = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(here, ".git")):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent

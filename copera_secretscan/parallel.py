@@ -2,8 +2,8 @@
 
 Reading and searching bytes is the bulk of a directory scan and holds the GIL, so threads would
 not help; processes do. A pool costs a fork per core and some pickling, which a pre-commit run
-over a handful of files must never pay, so every scan starts in-process and hands the rest of
-the walk to a pool only once it has seen enough files or bytes to be worth it.
+over a handful of files must never pay: a walk of a few hundred files is scanned in-process,
+and only a longer one, or one whose files add up to enough bytes, is handed to a pool.
 
 Results come back in walk order (batches are collected oldest first), so ``--jobs 1`` and
 ``--jobs N`` report the same problems in the same order, and a bounded number of batches of
@@ -29,8 +29,8 @@ from .rules import Ruleset
 Target = Union[sources.FileTarget, Problem]
 Item = Union[sources.FileScan, Problem]
 
-START_FILES = 256  # files scanned in-process first: about what starting a pool costs (~10 ms)
-START_BYTES = 8 << 20  # or this many bytes, whichever comes first
+START_FILES = 256  # a walk longer than this starts the pool: ~what starting one costs (~10 ms)
+START_BYTES = 8 << 20  # so does a shorter one once this many bytes were scanned here
 BATCH = 128  # files per task: large enough to amortise the round trip, small enough to balance
 IN_FLIGHT = 16  # batches queued per worker: one big file must not idle the others; bounds memory
 
@@ -59,25 +59,39 @@ def plan_for(jobs: Optional[int]) -> Plan:
 
 
 def scan_targets(targets: Iterable[Target], ruleset: Ruleset, plan: Plan) -> Iterator[Item]:
-    """Each target scanned (walk problems passed through), in the order the walk yields them."""
+    """Each target scanned (walk problems passed through), in the order the walk yields them.
+
+    The walk is read ``start_files`` targets ahead first (listing costs microseconds a file): a
+    walk that goes on past them is a big scan, and the pool starts at once instead of after
+    the first files were scanned here with the other cores idle. A short walk is scanned here,
+    until its bytes show that a pool is worth it after all (a few huge files).
+    """
     rest = iter(targets)
+    if plan.jobs > 1:
+        ahead = list(islice(rest, plan.start_files + 1))
+        if len(ahead) > plan.start_files:
+            yield from _in_pool(chain(ahead, rest), ruleset, plan)
+            return
+        rest = iter(ahead)
     files = size = 0
     for target in rest:
         item = _here(target, ruleset)
         yield item
         if isinstance(item, sources.FileScan):
             files, size = files + 1, size + item.size
-            if plan.jobs > 1 and (files >= plan.start_files or size >= plan.start_bytes):
+            if plan.jobs > 1 and size >= plan.start_bytes:
                 break
     following = next(rest, None)
-    if following is None:
-        return
-    remaining = chain([following], rest)  # the walk goes on: big enough for a pool
+    if following is not None:  # big files after all: the rest is worth a pool
+        yield from _in_pool(chain([following], rest), ruleset, plan)
+
+
+def _in_pool(targets: Iterator[Target], ruleset: Ruleset, plan: Plan) -> Iterator[Item]:
     pool = _start_pool(plan.jobs, ruleset)
     if pool is None:
-        yield from (_here(target, ruleset) for target in remaining)
+        yield from (_here(target, ruleset) for target in targets)
     else:
-        yield from _pooled(pool, remaining, plan)
+        yield from _pooled(pool, targets, plan)
 
 
 def _here(target: Target, ruleset: Ruleset) -> Item:

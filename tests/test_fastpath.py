@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from copera_secretscan import fastpath
+from copera_secretscan import fastpath, git, gitenv
 from copera_secretscan.locate import find_config
 
 
@@ -31,10 +31,29 @@ def test_work_tree_root_is_the_nearest_dot_git_dir_or_file(tmp_path: Path) -> No
     (tmp_path / "outer" / ".git").mkdir(parents=True)
     (tmp_path / "outer" / "wt" / "deep").mkdir(parents=True)
     (tmp_path / "outer" / "wt" / ".git").write_text("gitdir: elsewhere\n")  # a linked worktree
-    assert fastpath.work_tree_root(str(tmp_path / "outer" / "wt" / "deep")) == str(
+    assert gitenv.work_tree_root(str(tmp_path / "outer" / "wt" / "deep")) == str(
         tmp_path / "outer" / "wt"
     )
-    assert fastpath.work_tree_root(str(tmp_path / "outer")) == str(tmp_path / "outer")
+    assert gitenv.work_tree_root(str(tmp_path / "outer")) == str(tmp_path / "outer")
+
+
+def test_toplevel_outside_any_dot_git_starts_no_git(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "plain" / "sub").mkdir(parents=True)
+    real_run = git.run
+    calls = []
+
+    def counting_run(args: list[str], **kwargs: object) -> bytes:
+        calls.append(args)
+        return real_run(args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(git, "run", counting_run)
+    assert git.toplevel(str(tmp_path / "plain" / "sub")) is None
+    assert calls == []  # no .git above: certain without asking git
+    (tmp_path / "plain" / ".git").mkdir()  # not a repository git accepts: git is asked, says no
+    assert git.toplevel(str(tmp_path / "plain" / "sub")) is None
+    assert len(calls) == 1
 
 
 def test_config_may_apply_looks_from_the_cwd_up_to_the_work_tree_root(tmp_path: Path) -> None:

@@ -157,6 +157,44 @@ def test_small_scans_never_start_a_pool(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 @pytest.mark.usefixtures("small_pool")
+def test_a_long_walk_goes_to_the_pool_before_any_file_is_scanned_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_tree(tmp_path, files=20)
+    here = parallel._here
+    scanned_here: List[object] = []
+
+    def counting(target: parallel.Target, ruleset: object) -> parallel.Item:
+        scanned_here.append(target)
+        return here(target, ruleset)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "_here", counting)
+    alone = scan(tmp_path, jobs=1)
+    scanned_here.clear()
+    assert comparable(scan(tmp_path, jobs=2)) == comparable(alone)
+    assert scanned_here == []  # 21 files > START_FILES: every one was read by a worker
+
+
+def test_a_short_walk_of_big_files_starts_the_pool_once_the_bytes_add_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "START_BYTES", 10_000)
+    for i in range(6):
+        (tmp_path / f"big{i}.txt").write_text(f"line {i}\n" * 2000)  # 14 KB each
+    started: List[int] = []
+    start_pool = parallel._start_pool
+
+    def recording(jobs: int, ruleset: object) -> object:
+        started.append(jobs)
+        return start_pool(jobs, ruleset)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "_start_pool", recording)
+    result = scan(tmp_path, jobs=2)
+    assert started == [2]  # 6 files < START_FILES, but the first one passed START_BYTES
+    assert (result.files, result.bytes) == (6, 6 * 14_000)
+
+
+@pytest.mark.usefixtures("small_pool")
 def test_without_process_support_the_scan_goes_on_in_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
