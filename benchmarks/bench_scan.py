@@ -6,10 +6,11 @@ The tree is copies of this interpreter's standard library *with* its ``__pycache
 are binary files), plus a ``.gitignore`` that matches nothing (so the ignore machinery runs but
 both tools read the same files) and a few planted tokens (so both tools have matches to report).
 It is built once under ``benchmarks/.work/`` and reused. Variants: the default (auto jobs), one
-process (``--jobs 1``), and the same tree as a git work tree with every file tracked (the walker
-then asks git which files are tracked). Each timing is the median of ``--runs`` runs after one
-untimed warm-up run, so the page cache is warm for every tool alike; the runs of the variants
-are interleaved, round by round.
+process (``--jobs 1``), the same tree as a git work tree with every file tracked (the walker
+then asks git which files are tracked), and ``bare_loop.py``, the issue's stdlib-only loop on
+two processes: a yardstick for what CPython alone costs on this tree. Each timing is the median
+of ``--runs`` runs after one untimed warm-up run, so the page cache is warm for every tool
+alike; the runs of the variants are interleaved, round by round.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 import sysconfig
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 
 from _common import (
+    HERE,
     WORK,
     main_guard,
     make_token,
@@ -119,6 +122,8 @@ def benchmark(tree: Path, runs: int, git_tree: Optional[Path]) -> List[List[str]
     variants.append(("  ... --jobs 1", scanner_command("scan", "-q", "--jobs", "1", "."), tree))
     if git_tree is not None:
         variants.append(("  ... in a git work tree", scanner_command("scan", "-q", "."), git_tree))
+    bare = [sys.executable, str(HERE / "bare_loop.py"), "."]
+    variants.append(("bare Python loop, 2 processes", bare, tree))  # the issue's yardstick
     size = _tree_bytes(tree)
     rows, reference = [], 0.0
     timed = measure([(cmd, cwd) for _, cmd, cwd in variants], runs)

@@ -118,7 +118,9 @@ def _pooled(pool: Any, targets: Iterator[Target], plan: Plan) -> Iterator[Item]:
 # What crosses the process boundary, kept to plain tuples and ints: pickling a frozen dataclass
 # costs ~10x a tuple, and the main process, which pays for half of it, is the one that walks.
 Packed = Union[Tuple[str, str], Problem]  # a FileTarget as (path, display)
-Result = Union[int, sources.FileScan, Problem]  # int: the size of a file with nothing to report
+# A batch's answer: how many of its files had nothing to report and their bytes, then, in walk
+# order, every result that has something to say. Clean files need no order and no record each.
+Results = Tuple[int, int, List[Item]]
 
 
 def _batches(targets: Iterator[Target], size: int) -> Iterator[List[Packed]]:
@@ -133,9 +135,11 @@ def _pack(target: Target) -> Packed:
     return target if isinstance(target, Problem) else (target.path, target.display)
 
 
-def _unpacked(results: List[Result]) -> Iterator[Item]:
-    for result in results:
-        yield sources.FileScan((), None, result) if isinstance(result, int) else result
+def _unpacked(results: Results) -> Iterator[Item]:
+    clean_files, clean_bytes, others = results
+    yield from others
+    if clean_files:
+        yield sources.FileScan((), None, clean_bytes, clean_files)
 
 
 def _start_pool(jobs: int, ruleset: Ruleset) -> Optional[Any]:
@@ -174,12 +178,18 @@ def _init_worker(ruleset: Ruleset) -> None:
     _RULESET = ruleset
 
 
-def _scan_batch(batch: List[Packed]) -> List[Result]:
+def _scan_batch(batch: List[Packed]) -> Results:
     assert _RULESET is not None, "worker used before _init_worker"
     ruleset = _RULESET
-    return [item if isinstance(item, Problem) else _scan_one(item, ruleset) for item in batch]
-
-
-def _scan_one(packed: Tuple[str, str], ruleset: Ruleset) -> Result:
-    scan = sources.read_findings(sources.FileTarget(*packed), ruleset)
-    return scan.size if not scan.findings and scan.problem is None else scan
+    clean_files = clean_bytes = 0
+    others: List[Item] = []
+    for packed in batch:
+        if isinstance(packed, Problem):
+            others.append(packed)
+            continue
+        scan = sources.read_findings(sources.FileTarget(*packed), ruleset)
+        if scan.findings or scan.problem is not None:
+            others.append(scan)
+        else:
+            clean_files, clean_bytes = clean_files + 1, clean_bytes + scan.size
+    return clean_files, clean_bytes, others

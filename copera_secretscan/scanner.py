@@ -48,7 +48,7 @@ def scan_paths(
         if isinstance(item, Problem):
             problems.append(item)
             continue
-        files += 1
+        files += item.files
         size += item.size
         findings.extend(item.findings)
         if item.problem is not None:

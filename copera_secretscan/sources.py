@@ -34,6 +34,7 @@ class FileScan:
     findings: Tuple[Finding, ...]
     problem: Optional[Problem]
     size: int
+    files: int = 1  # a worker sums up a batch's clean files in one record (parallel.py)
 
 
 Excluder = Callable[[str, bool], bool]  # (absolute path, is_dir) -> excluded by configuration?

@@ -37,6 +37,8 @@ def test_bench_scan_builds_a_tree_and_prints_ratios(tmp_path: Path, capsys: Any)
     assert bench_scan.main(["--size-mb", "0.3", "--runs", "1", "--work", str(work)]) == 0
     out = capsys.readouterr().out
     assert "vs rg" in out and "--jobs 1" in out and "git work tree" in out
+    bare_row = next(line for line in out.splitlines() if line.startswith("bare Python loop"))
+    assert bare_row.split()[-1] == "1"  # exit 1: the yardstick found the planted tokens too
     tree = work / "tree-0.3mb"
     assert len(list((tree / "planted").iterdir())) == bench_scan.PLANTED
     assert any(tree.rglob("*.pyc")) or any(tree.rglob("*.py"))
