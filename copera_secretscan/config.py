@@ -9,7 +9,6 @@ where it came from, because "why is this file skipped?" is the first question a 
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -139,6 +138,8 @@ def describe(settings: Settings) -> str:
 
 
 def _toml_value(settings: Settings, key: str) -> str:
+    import json  # deferred, as in _rule_lines: only ``config`` prints TOML, and every scan loads us
+
     value: Any = getattr(settings, key)
     if key == "baseline":
         return json.dumps(shown_path(value) if value else "")
@@ -146,6 +147,8 @@ def _toml_value(settings: Settings, key: str) -> str:
 
 
 def _rule_lines(rule: Rule) -> List[str]:
+    import json
+
     values = [("id", rule.rule_id), ("prefix", rule.prefix), ("body", rule.body_pattern)]
     values += [("description", rule.name), ("revoke", rule.revoke)]
     return [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in values if value]

@@ -17,7 +17,6 @@ from typing import BinaryIO, Callable, Iterator, List, Optional, Sequence, Tuple
 
 from . import engine
 from .models import Finding, Origin, Problem, printable
-from .readahead import read_ahead
 from .rules import Ruleset
 
 STDIN = "-"
@@ -145,6 +144,8 @@ def _scan_handle(
         return FileScan(tuple(engine.scan_bytes(head, origin, ruleset)), None, len(head))
     size = [len(head)]
     pending: List[bytes] = [head]
+    from .readahead import read_ahead  # deferred: threads and queues, for big files only
+
     reading = read_ahead(handle.read, engine.CHUNK_SIZE) if ahead else nullcontext(handle.read)
     with reading as more:
 
