@@ -1,4 +1,4 @@
-"""The floor for any pure-Python scanner: the issue's bare stdlib loop, on two processes.
+"""A yardstick for any pure-Python scanner: the issue's bare stdlib loop, on two processes.
 
     python benchmarks/bare_loop.py TREE
 

@@ -73,12 +73,12 @@ def scan_targets(targets: Iterable[Target], ruleset: Ruleset, plan: Plan) -> Ite
             yield from _in_pool(chain(ahead, rest), ruleset, plan)
             return
         rest = iter(ahead)
-    files = size = 0
+    size = 0
     for target in rest:
         item = _here(target, ruleset)
         yield item
         if isinstance(item, sources.FileScan):
-            files, size = files + 1, size + item.size
+            size += item.size
             if plan.jobs > 1 and size >= plan.start_bytes:
                 break
     following = next(rest, None)
