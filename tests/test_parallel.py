@@ -203,11 +203,27 @@ def test_without_process_support_the_scan_goes_on_in_process(
     make_tree(tmp_path)
     alone = scan(tmp_path, jobs=1)
 
+    refused: List[int] = []
+
     def no_semaphores(*args: object, **kwargs: object) -> None:
+        refused.append(1)
         raise OSError(38, "Function not implemented")  # what sem_open says in some sandboxes
 
-    monkeypatch.setattr(multiprocessing.context.BaseContext, "Pool", no_semaphores)
+    monkeypatch.setattr(multiprocessing.context.BaseContext, "SimpleQueue", no_semaphores)
     assert comparable(scan(tmp_path, jobs=2)) == comparable(alone)
+    assert refused  # the pool really was attempted, and refused
+
+
+def test_the_pools_worker_minder_does_not_wake_for_unread_results() -> None:
+    """The stock Pool's minder thread spins while a result waits in the pipe (see _pool)."""
+    pool = parallel._start_pool(2, Settings().ruleset())
+    assert pool is not None
+    try:
+        assert pool._outqueue._reader not in pool._get_sentinels()
+        assert pool.apply(len, ([1, 2],)) == 2  # and it still runs tasks
+    finally:
+        pool.close()
+        pool.join()
 
 
 @pytest.mark.usefixtures("small_pool")
