@@ -9,7 +9,10 @@ Results come back in walk order (batches are collected oldest first), so ``--job
 ``--jobs N`` report the same problems in the same order, and a bounded number of batches of
 paths is in flight, so the walk is never queued whole in memory (100,000 files stay small).
 Workers ignore SIGINT: on Ctrl-C the main process alone raises KeyboardInterrupt and
-terminates them, so the user sees one "interrupted" line and no worker tracebacks.
+terminates them, so the user sees one "interrupted" line and no worker tracebacks. On Linux
+the workers are plain forks of this process (forkpool.py), which start in ~1 ms and need no
+import; elsewhere fork is unsafe (macOS) or missing (Windows) and a ``multiprocessing`` pool
+with spawn does the same job.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import os
 import signal
 import sys
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any, Deque, Iterable, Iterator, List, Optional, Tuple, Union
@@ -33,6 +37,7 @@ START_FILES = 256  # a walk longer than this starts the pool: ~what starting one
 START_BYTES = 8 << 20  # so does a shorter one once this many bytes were scanned here
 BATCH = 128  # files per task: large enough to amortise the round trip, small enough to balance
 IN_FLIGHT = 16  # batches queued per worker: one big file must not idle the others; bounds memory
+FORK = sys.platform == "linux"  # elsewhere fork is unsafe (macOS) or missing (Windows): spawn
 
 
 @dataclass(frozen=True)
@@ -87,26 +92,49 @@ def scan_targets(targets: Iterable[Target], ruleset: Ruleset, plan: Plan) -> Ite
 
 
 def _in_pool(targets: Iterator[Target], ruleset: Ruleset, plan: Plan) -> Iterator[Item]:
-    pool = _start_pool(plan.jobs, ruleset)
-    if pool is None:
+    """The targets scanned by worker processes; here, slower, if none can be started."""
+    batches = _batches(targets, plan.batch)
+    answers = _forked(batches, ruleset, plan) if FORK else _pooled(batches, ruleset, plan)
+    if answers is None:
         yield from (_here(target, ruleset) for target in targets)
-    else:
-        yield from _pooled(pool, targets, plan)
+        return
+    for answer in answers:
+        yield from _unpacked(answer)
 
 
 def _here(target: Target, ruleset: Ruleset) -> Item:
     return target if isinstance(target, Problem) else sources.read_findings(target, ruleset)
 
 
-def _pooled(pool: Any, targets: Iterator[Target], plan: Plan) -> Iterator[Item]:
+def _forked(batches: Iterator[List[Packed]], ruleset: Ruleset, plan: Plan) -> Optional[Any]:
+    """Answers from workers forked off this process (forkpool.py): Linux, the common case."""
+    from . import forkpool
+
+    global _RULESET
+    _RULESET = ruleset  # the workers inherit it with the rest of memory
+    try:
+        with _sigint_ignored():  # the workers start, and stay, deaf to Ctrl-C
+            workers = forkpool.start(plan.jobs, _scan_batch)
+    except OSError:
+        return None
+    return forkpool.ordered_map(workers, batches, plan.jobs * IN_FLIGHT)
+
+
+def _pooled(batches: Iterator[List[Packed]], ruleset: Ruleset, plan: Plan) -> Optional[Any]:
+    """Answers from a ``multiprocessing`` pool: where fork is unsafe or missing (spawn)."""
+    pool = _start_pool(plan.jobs, ruleset)
+    return None if pool is None else _from_pool(pool, batches, plan)
+
+
+def _from_pool(pool: Any, batches: Iterator[List[Packed]], plan: Plan) -> Iterator[Results]:
     try:
         pending: Deque[Any] = deque()
-        for batch in _batches(targets, plan.batch):
+        for batch in batches:
             pending.append(pool.apply_async(_scan_batch, (batch,)))
             if len(pending) >= plan.jobs * IN_FLIGHT:
-                yield from _unpacked(pending.popleft().get())
+                yield pending.popleft().get()
         while pending:
-            yield from _unpacked(pending.popleft().get())
+            yield pending.popleft().get()
     except BaseException:  # Ctrl-C, a fatal error, or the consumer stopped: stop the workers now
         pool.terminate()
         raise
@@ -143,21 +171,27 @@ def _unpacked(results: Results) -> Iterator[Item]:
 
 
 def _start_pool(jobs: int, ruleset: Ruleset) -> Optional[Any]:
-    """Workers that inherit SIGINT ignored, so none can die with a traceback on Ctrl-C.
-
-    fork is cheap and shares the loaded modules; macOS and Windows get spawn, where fork is
-    unsafe or missing. None where processes cannot be started (a sandbox without POSIX
-    semaphores): the scan then goes on in this process, slower but complete.
-    """
+    """A ``multiprocessing`` pool (spawn), or None where processes cannot be started (a sandbox
+    without POSIX semaphores): the scan then goes on in this process, slower but complete."""
     import multiprocessing  # deferred: small scans and the hook never start a pool
 
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    with _sigint_ignored():
+        return _pool(multiprocessing.get_context("spawn"), jobs, ruleset)
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Workers started in here inherit SIGINT ignored, so none dies with a traceback on Ctrl-C.
+
+    Only the main thread may set handlers; elsewhere the workers ignore it themselves.
+    """
     try:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread: leave signals alone; _init_worker still ignores
-        return _pool(context, jobs, ruleset)
+    except ValueError:  # not the main thread
+        yield
+        return
     try:
-        return _pool(context, jobs, ruleset)
+        yield
     finally:
         signal.signal(signal.SIGINT, previous)
 
@@ -187,7 +221,7 @@ def _quiet_pool_class() -> Any:
     return QuietPool
 
 
-_RULESET: Optional[Ruleset] = None  # set once per worker, so batches do not carry it
+_RULESET: Optional[Ruleset] = None  # what workers scan with: inherited by fork, or _init_worker
 
 
 def _init_worker(ruleset: Ruleset) -> None:

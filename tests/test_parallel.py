@@ -15,11 +15,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import Any, Iterator, List, Tuple
 
 import pytest
 
-from copera_secretscan import parallel, scanner, sources
+from copera_secretscan import forkpool, parallel, scanner, sources
 from copera_secretscan.cli import cli
 from copera_secretscan.config import Settings
 from copera_secretscan.models import ScanResult
@@ -50,6 +50,13 @@ def make_tree(root: Path, files: int = 60) -> List[str]:
     return tokens
 
 
+@pytest.fixture(params=["fork", "spawn"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways workers start: forks of this process (Linux) and a spawn pool (elsewhere)."""
+    monkeypatch.setattr(parallel, "FORK", request.param == "fork")
+    return str(request.param)
+
+
 def scan(root: Path, jobs: int) -> ScanResult:
     return scanner.scan_paths([str(root)], Settings(root=str(root)), jobs=jobs)
 
@@ -58,7 +65,7 @@ def comparable(result: ScanResult) -> Tuple[object, ...]:
     return (result.findings, result.problems, result.files, result.bytes)
 
 
-@pytest.mark.usefixtures("small_pool")
+@pytest.mark.usefixtures("small_pool", "backend")
 def test_pool_reports_exactly_what_one_process_reports(tmp_path: Path) -> None:
     tokens = make_tree(tmp_path)
     alone, pooled = scan(tmp_path, jobs=1), scan(tmp_path, jobs=2)
@@ -77,7 +84,7 @@ def test_pooled_results_are_deterministic(tmp_path: Path) -> None:
         assert comparable(scan(tmp_path, jobs=2)) == comparable(first)
 
 
-@pytest.mark.usefixtures("small_pool")
+@pytest.mark.usefixtures("small_pool", "backend")
 def test_file_vanishing_before_a_worker_reads_it_is_a_problem_in_walk_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -133,8 +140,19 @@ def test_progress_is_reported_and_ends_at_the_totals(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("small_pool")
-def test_interrupt_in_the_consumer_stops_the_workers(tmp_path: Path) -> None:
+def test_interrupt_in_the_consumer_stops_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
     make_tree(tmp_path, files=40)
+    forked: List[int] = []
+    start = forkpool.start
+
+    def recording(jobs: int, work: Any) -> List[forkpool.Worker]:
+        workers = start(jobs, work)
+        forked.extend(worker.pid for worker in workers)
+        return workers
+
+    monkeypatch.setattr(forkpool, "start", recording)
 
     def interrupt(done: int, size: int) -> None:
         if done == 12:  # past the in-process start: the pool is running
@@ -142,20 +160,35 @@ def test_interrupt_in_the_consumer_stops_the_workers(tmp_path: Path) -> None:
 
     with pytest.raises(KeyboardInterrupt):
         scanner.scan_paths([str(tmp_path)], Settings(), progress=interrupt, jobs=2)
+    if backend == "fork":
+        assert len(forked) == 2
+        for pid in forked:  # killed and reaped before the interrupt went on
+            with pytest.raises(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
     deadline = time.monotonic() + 5
     while multiprocessing.active_children() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert multiprocessing.active_children() == []
 
 
+def _pool_starts(monkeypatch: pytest.MonkeyPatch) -> List[int]:
+    """Each time a scan hands its walk to worker processes, the number of jobs."""
+    started: List[int] = []
+    in_pool = parallel._in_pool
+
+    def recording(targets: Any, ruleset: Any, plan: parallel.Plan) -> Any:
+        started.append(plan.jobs)
+        return in_pool(targets, ruleset, plan)
+
+    monkeypatch.setattr(parallel, "_in_pool", recording)
+    return started
+
+
 def test_small_scans_never_start_a_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_tree(tmp_path, files=20)
-
-    def no_pool(*args: object) -> None:
-        raise AssertionError("a pool was started for a small scan")
-
-    monkeypatch.setattr(parallel, "_start_pool", no_pool)
+    started = _pool_starts(monkeypatch)
     assert scan(tmp_path, jobs=4).files == 21
+    assert started == []
 
 
 @pytest.mark.usefixtures("small_pool")
@@ -183,14 +216,7 @@ def test_a_short_walk_of_big_files_starts_the_pool_once_the_bytes_add_up(
     monkeypatch.setattr(parallel, "START_BYTES", 10_000)
     for i in range(6):
         (tmp_path / f"big{i}.txt").write_text(f"line {i}\n" * 2000)  # 14 KB each
-    started: List[int] = []
-    start_pool = parallel._start_pool
-
-    def recording(jobs: int, ruleset: object) -> object:
-        started.append(jobs)
-        return start_pool(jobs, ruleset)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(parallel, "_start_pool", recording)
+    started = _pool_starts(monkeypatch)
     result = scan(tmp_path, jobs=2)
     assert started == [2]  # 6 files < START_FILES, but the first one passed START_BYTES
     assert (result.files, result.bytes) == (6, 6 * 14_000)
@@ -198,20 +224,22 @@ def test_a_short_walk_of_big_files_starts_the_pool_once_the_bytes_add_up(
 
 @pytest.mark.usefixtures("small_pool")
 def test_without_process_support_the_scan_goes_on_in_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str
 ) -> None:
     make_tree(tmp_path)
     alone = scan(tmp_path, jobs=1)
-
     refused: List[int] = []
 
-    def no_semaphores(*args: object, **kwargs: object) -> None:
+    def cannot(*args: object, **kwargs: object) -> None:
         refused.append(1)
-        raise OSError(38, "Function not implemented")  # what sem_open says in some sandboxes
+        raise OSError(38, "Function not implemented")  # sem_open in some sandboxes; or fork
 
-    monkeypatch.setattr(multiprocessing.context.BaseContext, "SimpleQueue", no_semaphores)
+    if backend == "fork":
+        monkeypatch.setattr(os, "fork", cannot)
+    else:
+        monkeypatch.setattr(multiprocessing.context.BaseContext, "SimpleQueue", cannot)
     assert comparable(scan(tmp_path, jobs=2)) == comparable(alone)
-    assert refused  # the pool really was attempted, and refused
+    assert refused  # workers really were attempted, and refused
 
 
 def test_the_pools_worker_minder_does_not_wake_for_unread_results() -> None:
