@@ -103,7 +103,7 @@ def _pickled_error(exc: Exception) -> bytes:
 def _dispatch(workers: List[Worker], tasks: Iterator[Any], ahead: int) -> Iterator[Any]:
     queued: Dict[int, List[int]] = {w.answers: [] for w in workers}  # task numbers, oldest first
     outbox: Dict[int, bytearray] = {w.tasks: bytearray() for w in workers}
-    by_answers = {w.answers: w for w in workers}
+    by_fd = {**{w.answers: w for w in workers}, **{w.tasks: w for w in workers}}
     answered: Dict[int, Any] = {}
     sent = done = 0  # tasks sent; tasks yielded
     more = True
@@ -124,9 +124,12 @@ def _dispatch(workers: List[Worker], tasks: Iterator[Any], ahead: int) -> Iterat
         writable = [fd for fd, data in outbox.items() if data]
         readable, can_write, _ = select.select(waiting, writable, [])
         for fd in can_write:
-            del outbox[fd][: os.write(fd, outbox[fd])]
+            try:
+                del outbox[fd][: os.write(fd, outbox[fd])]
+            except BrokenPipeError:  # nobody reads it any more: the worker is gone
+                raise _died(by_fd[fd]) from None
         for fd in readable:
-            answered[queued[fd].pop(0)] = _answer(by_answers[fd])
+            answered[queued[fd].pop(0)] = _answer(by_fd[fd])
         while done in answered:
             yield answered.pop(done)
             done += 1
@@ -137,23 +140,28 @@ _END = object()
 
 def _answer(worker: Worker) -> Any:
     header = _read_exact(worker.answers, _HEADER.size)
-    if not header:  # the worker is gone; look at how without reaping it (stop() does that)
-        died = os.waitid(os.P_PID, worker.pid, os.WEXITED | os.WNOWAIT)
-        raise FatalError(f"a scan worker process died ({_describe(died)}); the scan is incomplete")
+    if not header:
+        raise _died(worker)
     ok, value = pickle.loads(_read_exact(worker.answers, _HEADER.unpack(header)[0]))
     if not ok:
         raise value
     return value
 
 
-def _describe(died: Any) -> str:
-    if died is not None and died.si_code in (os.CLD_KILLED, os.CLD_DUMPED):
-        return f"killed by {signal.Signals(died.si_status).name}"
-    return f"exit status {died.si_status if died is not None else '?'}"
+def _died(worker: Worker) -> FatalError:
+    """How the worker ended, read without reaping it (stop() does that, after killing the rest)."""
+    ended = os.waitid(os.P_PID, worker.pid, os.WEXITED | os.WNOWAIT)
+    assert ended is not None  # None only with WNOHANG
+    if ended.si_code in (os.CLD_KILLED, os.CLD_DUMPED):
+        how = f"killed by {signal.Signals(ended.si_status).name}"
+    else:
+        how = f"exit status {ended.si_status}"
+    return FatalError(f"a scan worker process died ({how}); the scan is incomplete")
 
 
 def stop(workers: List[Worker], kill: bool) -> None:
-    """Close the task pipes (a worker then finishes and exits); ``kill`` does not wait for it."""
+    """End and reap the workers: closing its task pipe lets a worker finish and exit; ``kill``
+    ends it at once (an early stop: its answers are no longer wanted)."""
     for worker in workers:
         if kill:
             os.kill(worker.pid, signal.SIGKILL)  # not reaped yet, so the pid is still its own

@@ -78,6 +78,15 @@ def test_a_worker_that_dies_is_a_fatal_error_not_a_hang() -> None:
         _run(_killed_on_three, iter(range(10)))
 
 
+def test_a_worker_killed_while_idle_is_a_fatal_error_too() -> None:
+    """Its task pipe then has no reader: the write fails, which must not escape as EPIPE."""
+    workers = forkpool.start(2, _slow_on_multiples_of_five)
+    os.kill(workers[0].pid, signal.SIGKILL)
+    os.waitid(os.P_PID, workers[0].pid, os.WEXITED | os.WNOWAIT)  # dead, not yet reaped
+    with pytest.raises(FatalError, match=r"died \(killed by SIGKILL\)"):
+        list(forkpool.ordered_map(workers, iter(range(10)), 8))
+
+
 class _Unpicklable(Exception):
     def __reduce__(self) -> Any:
         raise TypeError("no")
