@@ -1,36 +1,42 @@
-"""Which encoding a byte stream is in, settled before the search: the engine searches UTF-8.
+"""Which readings of a byte stream the engine searches: its raw bytes always, and its UTF-16.
 
-A UTF-8 BOM is dropped (so line 1's columns are not shifted); UTF-16 with a BOM is transcoded
-to UTF-8, so its lines and columns are those of the decoded text. Everything else is searched
-as it is: a token is ASCII in every encoding but UTF-16/32. UTF-16 without a BOM and UTF-32
-are not recognised.
+The engine searches UTF-8. A token is ASCII in every encoding but UTF-16/32, so the raw bytes
+are always searched, whatever a byte-order mark claims: a BOM describes at most the bytes
+right after it. PowerShell's ``>`` writes ``FF FE`` and UTF-16LE text, and Git Bash's ``>>``
+then appends plain ASCII to the same file; transcoding the whole file as UTF-16 would turn
+that ASCII into CJK characters and hide a token in it. A UTF-8 BOM is dropped from the raw
+reading (so line 1's columns are not shifted). A stream that starts with a UTF-16 BOM is also
+transcoded to UTF-8 and searched a second time, its lines and columns those of the decoded
+text; where the rest is not UTF-16 at all (a binary that starts ``FF FE``) that reading is
+noise without tokens, and the raw reading still sees every ASCII byte. UTF-16 without a BOM
+and UTF-32 are not recognised.
 """
 
 from __future__ import annotations
 
 import codecs
-from typing import Callable, Tuple
+from typing import Callable, Optional, Tuple
 
-SNIFF = 514  # bytes needed to tell UTF-16 text from a binary that starts FF FE
 UTF8_BOM = codecs.BOM_UTF8
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+SNIFF = len(UTF8_BOM)  # bytes needed to see any BOM
 
 Reader = Callable[[int], bytes]  # read(n): up to n bytes, b"" only at the end
+Transcoder = Callable[[bytes, bool], bytes]  # (raw bytes, final) -> their UTF-8 transcoding
 
 
-def open_stream(read: Reader, chunk_size: int) -> Tuple[Reader, bytes, int]:
-    """The reader to scan, its first bytes, and how many input bytes precede the first one
-    (3 after a UTF-8 BOM; -1 when transcoded, so that no offset maps back to the input).
+def open_stream(read: Reader, chunk_size: int) -> Tuple[bytes, int, Optional[Transcoder]]:
+    """The first raw bytes to search, how many input bytes precede them (3 after a UTF-8 BOM),
+    and the transcoder of a second, UTF-16 reading (None without a UTF-16 BOM).
 
     The first read is at least SNIFF bytes whatever ``chunk_size`` (and however short the
-    reads are), so that the encoding decision does not depend on how the stream is chunked.
+    reads are), so that no BOM goes unseen because the stream came in small pieces. The
+    transcoder is fed the whole raw stream, this first read included.
     """
     head = read_at_least(read, max(chunk_size, SNIFF))
-    if head[:2] in UTF16_BOMS and looks_like_utf16(head):
-        return utf16_as_utf8(read, head), b"", -1
     if head.startswith(UTF8_BOM):
-        return read, head[len(UTF8_BOM) :], len(UTF8_BOM)
-    return read, head, 0
+        return head[len(UTF8_BOM) :], len(UTF8_BOM), None
+    return head, 0, utf16_transcoder() if head[:2] in UTF16_BOMS else None
 
 
 def read_at_least(read: Reader, size: int) -> bytes:
@@ -44,36 +50,18 @@ def read_at_least(read: Reader, size: int) -> bytes:
     return head
 
 
-def looks_like_utf16(head: bytes) -> bool:
-    """A UTF-16 BOM *and* text after it, so a binary that starts FF FE stays binary.
+def utf16_transcoder() -> Transcoder:
+    """UTF-8 for successive pieces of a UTF-16 stream that starts with its BOM.
 
-    Latin-script UTF-16 has a NUL in every other byte; CJK or emoji has none, but decodes
-    without a stray surrogate into printable text, which 512 random bytes almost never do.
-    """
-    sample = head[2:SNIFF]
-    if len(sample) >= 2 and sample.count(0) * 4 >= len(sample):
-        return True
-    try:
-        text = codecs.getincrementaldecoder("utf-16")().decode(head[:SNIFF])
-    except UnicodeDecodeError:
-        return False
-    return sum(char.isprintable() or char in "\t\r\n" for char in text) * 10 >= len(text) * 9
-
-
-def utf16_as_utf8(read: Reader, first: bytes) -> Reader:
-    """A reader of the UTF-8 transcoding of a UTF-16 stream (``first`` is its head, BOM on).
-
-    The decoder may hold back an odd byte or half a surrogate pair and return nothing for a
-    non-empty read; returning b"" then would look like the end of the stream, so keep reading.
+    Every BOM is taken at its word: the raw reading covers the case where it lies, so telling
+    UTF-16 text from a binary that starts ``FF FE`` is not needed for correctness, and a
+    short UTF-16 line followed by binary would fool any such test. Undecodable units become
+    U+FFFD (no surrogate can reach the encoder); the decoder may hold back an odd byte or half
+    a surrogate pair until the next piece, and gives it up (as U+FFFD) when ``final``.
     """
     decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
-    pending = [first]
 
-    def reader(size: int) -> bytes:
-        while True:
-            raw = pending.pop() if pending else read(size)
-            text = decoder.decode(raw, final=not raw)
-            if text or not raw:
-                return text.encode("utf-8", "surrogatepass")
+    def transcode(raw: bytes, final: bool) -> bytes:
+        return decoder.decode(raw, final).encode("utf-8", "surrogatepass")
 
-    return reader
+    return transcode

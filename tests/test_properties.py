@@ -8,7 +8,7 @@ latin-1 "é£" as one character; the engine counts it as two, as a latin-1 edito
 
 Inputs reach ~30 KB so that the engine trims its window (it keeps 12 KiB behind the search
 position) and chunk sizes go down to 1 byte: every seam position is exercised. Any chunk size
-is supported; only the first read is at least 514 bytes, to sniff the encoding.
+is supported; only the first read is at least 3 bytes, to see any BOM.
 """
 
 from __future__ import annotations
