@@ -78,16 +78,41 @@ def skip_object(stream: IO[bytes], header: Optional[Header]) -> None:
         stream.read(header.size + 1)
 
 
-def scan_blob(stream: IO[bytes], size: int, origin: Origin, ruleset: Ruleset) -> List[Finding]:
-    """Findings in the next ``size`` bytes of ``stream``; consumes the blob and its newline."""
+def scan_blob(
+    stream: IO[bytes],
+    size: int,
+    origin: Origin,
+    ruleset: Ruleset,
+    problems: Optional[List[Problem]] = None,
+) -> List[Finding]:
+    """Findings in the next ``size`` bytes of ``stream``; consumes the blob and its newline.
+
+    With ``problems``, a custom rule that runs out of time becomes one there, and the scan
+    goes on (without, it is raised).
+    """
+    undecided: Optional[List[engine.Undecided]] = None if problems is None else []
     if size <= engine.CHUNK_SIZE:
         data = stream.read(size)
         _expect(len(data) == size, origin)
-        findings = engine.scan_bytes(data, origin, ruleset)
+        findings = engine.scan_bytes(data, origin, ruleset, undecided)
     else:
-        findings = list(engine.scan_stream(_bounded(stream, size, origin), origin, ruleset))
+        read = _bounded(stream, size, origin)
+        findings = list(engine.scan_stream(read, origin, ruleset, undecided=undecided))
     _expect(stream.read(1) == b"\n", origin)
+    _add_undecided(problems, origin.path, undecided)
     return findings
+
+
+def _add_undecided(
+    problems: Optional[List[Problem]],
+    path: Optional[str],
+    undecided: Optional[List[engine.Undecided]],
+    label: str = "",
+) -> None:
+    """The Problem for what a custom rule left undecided, if any, ``label`` before its text."""
+    problem = sources.undecided_problem(path, undecided or ())
+    if problems is not None and problem is not None:
+        problems.append(replace(problem, message=label + problem.message))
 
 
 def _bounded(stream: IO[bytes], size: int, origin: Origin) -> engine.Reader:
@@ -117,7 +142,10 @@ def salvage(exc: FatalError, found_any: bool) -> Problem:
 
 
 def read_blobs(
-    blobs: Sequence[Tuple[str, Origin]], ruleset: Ruleset, cwd: Optional[str] = None
+    blobs: Sequence[Tuple[str, Origin]],
+    ruleset: Ruleset,
+    cwd: Optional[str] = None,
+    problems: Optional[List[Problem]] = None,
 ) -> Iterator[Tuple[Optional[int], List[Finding]]]:
     """(size, findings) for each (blob id, origin), in order; size None when git lacks it."""
     with gitobjects.cat_blobs([oid for oid, _ in blobs], cwd) as stream:
@@ -127,7 +155,7 @@ def read_blobs(
                 skip_object(stream, header)
                 yield None, []
                 continue
-            yield header.size, scan_blob(stream, header.size, origin, ruleset)
+            yield header.size, scan_blob(stream, header.size, origin, ruleset, problems)
 
 
 def scan_object_stream(
@@ -142,12 +170,13 @@ def scan_object_stream(
     while header is not None:
         if header.kind == "blob":
             origin = Origin(header.name or header.oid)
-            findings = scan_blob(stream, header.size, origin, ruleset)
+            findings = scan_blob(stream, header.size, origin, ruleset, scan.problems)
             if findings:
                 scan.blobs[header.oid] = findings
             scan.files += 1
         elif header.kind in ("commit", "tag"):
-            scan.messages.extend(scan_message(header, stream.read(header.size + 1), ruleset))
+            data = stream.read(header.size + 1)
+            scan.messages.extend(scan_message(header, data, ruleset, scan.problems))
         elif header.kind == "missing":
             reason = "object missing (partial or damaged clone); not fetched, not scanned"
             scan.problems.append(Problem(header.name.lstrip("?"), reason))
@@ -160,7 +189,9 @@ def scan_object_stream(
     return scan
 
 
-def scan_message(header: Header, data: bytes, ruleset: Ruleset) -> List[Tuple[Message, Finding]]:
+def scan_message(
+    header: Header, data: bytes, ruleset: Ruleset, problems: Optional[List[Problem]] = None
+) -> List[Tuple[Message, Finding]]:
     """Findings in a commit or tag message; ``line`` counts from the message's first line."""
     head, _, body = data.partition(b"\n\n")
     if not engine.might_contain(body, ruleset):
@@ -171,7 +202,9 @@ def scan_message(header: Header, data: bytes, ruleset: Ruleset) -> List[Tuple[Me
         target = fields.get(b"object", b"").decode("ascii") or header.oid
         name = fields.get(b"tag", b"").decode("utf-8", "replace") or header.oid
         message = replace(message, commit=target, tag=name)
-    found = engine.scan_bytes(body, Origin(None, message.commit), ruleset)
+    undecided: Optional[List[engine.Undecided]] = None if problems is None else []
+    found = engine.scan_bytes(body, Origin(None, message.commit), ruleset, undecided)
+    _add_undecided(problems, None, undecided, f"message of {header.kind} {header.oid}: ")
     return [(message, finding) for finding in found]
 
 
@@ -203,8 +236,9 @@ def scan_staged(settings: Settings, progress: Optional[Progress] = None) -> Scan
     findings: List[Finding] = []
     problems: List[Problem] = []
     size = 0
+    scanned = read_blobs(blobs, ruleset, problems=problems)  # a timed-out rule: a problem too
     try:
-        for (_, path), (blob_size, found) in zip(staged, read_blobs(blobs, ruleset)):
+        for (_, path), (blob_size, found) in zip(staged, scanned):
             if blob_size is None:
                 problems.append(Problem(path, "staged content missing from the repository"))
                 continue
@@ -229,9 +263,12 @@ def scan_commit_msg(path: str, settings: Settings) -> ScanResult:
         problem = Problem(path, f"cannot read: {exc.strerror or exc}")
         return scanner.finish([], [problem], settings, 0, 0, time.perf_counter() - started)
     message = _before_scissors(data)
-    findings = engine.scan_bytes(message, Origin(None), settings.ruleset())
+    undecided: List[engine.Undecided] = []
+    findings = engine.scan_bytes(message, Origin(None), settings.ruleset(), undecided)
+    problems: List[Problem] = []
+    _add_undecided(problems, path, undecided)
     elapsed = time.perf_counter() - started
-    return scanner.finish(findings, [], settings, 1, len(message), elapsed)
+    return scanner.finish(findings, problems, settings, 1, len(message), elapsed)
 
 
 def _before_scissors(data: bytes) -> bytes:

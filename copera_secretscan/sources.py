@@ -13,7 +13,7 @@ import stat
 import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import BinaryIO, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import engine
 from .models import Finding, Origin, Problem, printable
@@ -94,7 +94,7 @@ def read_findings(target: FileTarget, ruleset: Ruleset) -> FileScan:
             info = os.fstat(fd)
             whole = _read_small(fd, info)
             if whole is not None:
-                return FileScan(tuple(engine.scan_bytes(whole, origin, ruleset)), None, len(whole))
+                return _scan_whole(whole, origin, ruleset)
             with open(fd, "rb", closefd=False) as handle:  # the same open file: a FIFO once
                 regular = stat.S_ISREG(info.st_mode)
                 seekable = regular and hasattr(os, "pread")  # pread: not on Windows
@@ -132,6 +132,27 @@ def read_stdin(ruleset: Ruleset) -> FileScan:
         return FileScan((), Problem(STDIN, _os_reason(exc)), 0)
 
 
+def _scan_whole(data: bytes, origin: Origin, ruleset: Ruleset) -> FileScan:
+    undecided: List[engine.Undecided] = []
+    findings = tuple(engine.scan_bytes(data, origin, ruleset, undecided))
+    return FileScan(findings, undecided_problem(origin.path, undecided), len(data))
+
+
+def undecided_problem(
+    path: Optional[str], undecided: Sequence[engine.Undecided]
+) -> Optional[Problem]:
+    """One Problem for an input a custom rule ran out of time on, naming each such rule once.
+
+    The scan goes on and keeps every finding; the input only counts as incomplete.
+    """
+    if not undecided:
+        return None
+    first: Dict[str, engine.Undecided] = {}
+    for item in undecided:
+        first.setdefault(item.rule_id, item)
+    return Problem(path, "; ".join(map(str, first.values())))
+
+
 def _scan_handle(
     handle: BinaryIO,
     origin: Origin,
@@ -141,7 +162,7 @@ def _scan_handle(
 ) -> FileScan:
     head = handle.read(engine.CHUNK_SIZE)
     if len(head) < engine.CHUNK_SIZE:  # the common case: the whole file in one read
-        return FileScan(tuple(engine.scan_bytes(head, origin, ruleset)), None, len(head))
+        return _scan_whole(head, origin, ruleset)
     size = [len(head)]
     pending: List[bytes] = [head]
     from .readahead import read_ahead  # deferred: threads and queues, for big files only
@@ -156,8 +177,11 @@ def _scan_handle(
             size[0] += len(data)
             return data
 
-        findings = tuple(engine.scan_stream(read, origin, ruleset, reread=reread))
-    return FileScan(findings, None, size[0])
+        undecided: List[engine.Undecided] = []
+        findings = tuple(
+            engine.scan_stream(read, origin, ruleset, reread=reread, undecided=undecided)
+        )
+    return FileScan(findings, undecided_problem(origin.path, undecided), size[0])
 
 
 def _os_reason(exc: OSError) -> str:
