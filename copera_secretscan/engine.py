@@ -125,9 +125,10 @@ def _both(
 ) -> Iterator[Finding]:
     """Findings of the raw reading and of the UTF-16 transcoding, fed the same pieces.
 
-    A token cannot be ASCII bytes and UTF-16 code units at once, but an equal finding from
-    both is still reported once. Sorted, because how far each reading got when a piece ended
-    depends on the chunking, and the result must not.
+    The readings never share the bytes of a token, but contrived bytes can put a copy in each
+    at the same line and column (tests/test_lying_bom.py); that finding is reported once.
+    Sorted, because how far each reading got when a piece ended depends on the chunking, and
+    the result must not.
     """
     found: List[Finding] = []
     for piece, eof in pieces:

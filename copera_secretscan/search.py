@@ -115,6 +115,7 @@ class Reading:
         return found
 
     def _record_undecided(self, window: bytes) -> None:
+        """Place this round's undecided candidates (window offsets) at lines and columns."""
         assert self.undecided is not None  # else the timeout was raised
         at = (self.cursor.line, self.cursor.column_chars + 1)
         for start, rule_id in self.stuck.round:
@@ -132,6 +133,7 @@ def literal(anchor: bytes) -> Pattern[bytes]:
 
 @functools.lru_cache(maxsize=8)
 def plan_for(ruleset: Ruleset) -> Plan:
+    """``ruleset`` arranged for searching, once per ruleset."""
     anchors = tuple(
         (anchor, tuple(sorted(rules, key=lambda rule: -len(rule.prefix))))
         for anchor, rules in sorted(ruleset.anchors().items())

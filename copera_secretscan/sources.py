@@ -135,7 +135,8 @@ def read_stdin(ruleset: Ruleset) -> FileScan:
 def _scan_whole(data: bytes, origin: Origin, ruleset: Ruleset) -> FileScan:
     undecided: List[engine.Undecided] = []
     findings = tuple(engine.scan_bytes(data, origin, ruleset, undecided))
-    return FileScan(findings, undecided_problem(origin.path, undecided), len(data))
+    problem = undecided_problem(origin.path, undecided) if undecided else None
+    return FileScan(findings, problem, len(data))
 
 
 def undecided_problem(

@@ -151,9 +151,11 @@ def test_the_timeout_alone_makes_the_scan_incomplete_with_one_line(
     assert "Scan incomplete" in out
 
 
+@pytest.mark.parametrize("fork", [True, False], ids=["fork", "spawn"])
 def test_worker_processes_report_the_timeout_and_keep_every_finding(
-    slipped: Path, monkeypatch: pytest.MonkeyPatch
+    slipped: Path, monkeypatch: pytest.MonkeyPatch, fork: bool
 ) -> None:
+    monkeypatch.setattr(parallel, "FORK", fork)
     monkeypatch.setattr(parallel, "START_FILES", 2)
     monkeypatch.setattr(parallel, "BATCH", 1)
     for i in range(6):
