@@ -10,7 +10,17 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "copera_secretscan"
-ENGINE = {"engine", "heuristics", "rules", "models", "errors", "positions", "decoding", "boundary"}
+ENGINE = {
+    "engine",
+    "heuristics",
+    "rules",
+    "models",
+    "errors",
+    "positions",
+    "decoding",
+    "boundary",
+    "names",
+}
 FORBIDDEN_FOR_ENGINE = {
     "click",
     "subprocess",
