@@ -83,11 +83,16 @@ def scan_paths(
 def _noting_names(
     targets: Iterable[parallel.Target], ruleset: Ruleset, named: Dict[names.NameKey, Finding]
 ) -> Iterator[parallel.Target]:
-    """The targets, passed on unchanged, with any token in their paths noted in ``named``."""
+    """The targets, passed on unchanged, with any token in their paths noted in ``named``.
+
+    This runs once per file in the process that walks, so the common case (one anchor, a path
+    without it) is a single substring test.
+    """
     anchors = names.anchors(ruleset)
+    anchor = anchors[0] if len(anchors) == 1 else None
     for target in targets:
         path = target.path if isinstance(target, Problem) else target.display
-        if path is not None and any(anchor in path for anchor in anchors):
+        if path is not None and (anchor in path if anchor else any(a in path for a in anchors)):
             names.collect(names.name_findings(path, ruleset), named)
         yield target
 
