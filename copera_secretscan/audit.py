@@ -17,7 +17,7 @@ from . import baselinefile, engine, scanner
 from .baseline import FALSE_POSITIVE, LEAK, Baseline, Entry, merged, scope_of
 from .config import Settings, shown_path
 from .errors import FatalError
-from .models import Finding, Origin, ScanResult
+from .models import BUILTIN_PREFIXES, REDACT_KEEP, Finding, Origin, ScanResult, inert, mask_tokens
 
 CONTEXT_LINES = 2  # lines shown above and below the token
 _WIDTH = 120
@@ -108,8 +108,8 @@ def _masked(line: str, findings: List[Finding]) -> str:
     """The line with every token on it redacted, trimmed to a readable width."""
     for finding in findings:
         line = line.replace(finding.secret, finding.redacted)
-    line = line.rstrip("\r")
-    return line if len(line) <= _WIDTH else line[:_WIDTH] + "…"
+    line = mask_tokens(line.rstrip("\r"), BUILTIN_PREFIXES, shortest=REDACT_KEEP + 1)
+    return inert(line if len(line) <= _WIDTH else line[:_WIDTH] + "…")
 
 
 def show(entry: Entry, located: Optional[Located], index: int, total: int) -> str:

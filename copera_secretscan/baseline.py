@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from .locate import BASELINE_FILE
-from .models import Finding
+from .models import BUILTIN_PREFIXES, REDACT_KEEP, Finding, mask_tokens
 
 VERSION = 1
 DEFAULT_FILE = BASELINE_FILE
@@ -94,6 +94,12 @@ def entry_path(finding: Finding, root: str) -> str:
     return relative(finding.path, root)
 
 
+def shown_path(path: str, prefix: str) -> str:
+    """The path an entry records: a baseline is committed, so a token in a file name is stored
+    redacted (the hash keys on the real path)."""
+    return mask_tokens(path, (prefix, *BUILTIN_PREFIXES), shortest=REDACT_KEEP + 1)
+
+
 def scope_of(paths: Sequence[str], root: str) -> Scope:
     named = [p for p in paths if p != "-"]
     dirs = tuple(relative(p, root) for p in named if os.path.isdir(p))
@@ -120,7 +126,7 @@ def merged(
         path = entry_path(finding, root)
         digest = base.digest(finding.rule_id, path, finding.secret)
         entries[digest] = known.get(digest) or Entry(
-            digest, finding.rule_id, path, finding.redacted
+            digest, finding.rule_id, shown_path(path, finding.prefix), finding.redacted
         )
     if scope is not None:
         for entry in base.entries:

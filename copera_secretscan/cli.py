@@ -17,8 +17,8 @@ from . import __version__, scanner
 from .atomic import write_atomically
 from .config import Settings, load_settings
 from .errors import FatalError
-from .models import ScanResult
-from .report import FORMATS, ReportOptions, writer
+from .models import BUILTIN_PREFIXES, REDACT_KEEP, ScanResult, mask_tokens, printable
+from .report import FORMATS, ReportOptions, prefixes_of, redacted, writer
 from .terminal import Progress, use_color
 
 PROG = "copera-secretscan"
@@ -233,10 +233,11 @@ def settings_from(opts: dict) -> Settings:
 
 def emit(result: ScanResult, opts: dict) -> None:
     """Problems to stderr (always), then the report to stdout or ``--output``."""
-    for problem in result.problems:
-        click.echo(f"{PROG}: error: {problem}", err=True)
-    for warning in result.warnings:
-        click.echo(f"{PROG}: warning: {warning}", err=True)
+    said = result if opts["show_secrets"] else redacted(result, prefixes_of(result.rules))
+    for problem in said.problems:
+        click.echo(f"{PROG}: error: {printable(str(problem))}", err=True)
+    for warning in said.warnings:
+        click.echo(f"{PROG}: warning: {printable(warning)}", err=True)
     output = opts.get("output")
     options = ReportOptions(
         show_secrets=opts["show_secrets"],
@@ -282,7 +283,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         exc.show()
         return EXIT_ERROR
     except FatalError as exc:
-        click.echo(f"{PROG}: error: {exc}", err=True)
+        shown = mask_tokens(str(exc), BUILTIN_PREFIXES, shortest=REDACT_KEEP + 1)
+        click.echo(f"{PROG}: error: {printable(shown)}", err=True)
         return EXIT_ERROR
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away (| head); nothing more to say

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from .fastpath import config_may_apply, guarded, say_clean, stream_clean
+from .fastpath import ANCHOR, config_may_apply, guarded, say_clean, stream_clean
 from .gitenv import STAGED_DIFF, git_env
 
 FAST_ARGS = {"--staged", "--quiet", "-q"}
@@ -66,10 +66,12 @@ def _staged_blob_ids(raw: bytes) -> list[str] | None:
     if fields[-1]:
         return None
     ids = []
-    for meta in fields[0:-1:2]:
+    for meta, path in zip(fields[0:-1:2], fields[1:-1:2]):
         parts = meta.split()
         if len(parts) < 4 or not meta.startswith(b":"):
             return None  # not the raw diff we asked for: let the full scanner say why
+        if ANCHOR in path:
+            return None  # a token may be in the name: the full scanner reports names
         if parts[1] != b"160000":  # a gitlink: the submodule's own hooks guard its content
             ids.append(parts[3].decode("ascii"))
     return ids

@@ -40,6 +40,11 @@ def say_clean(args: list[str], files: int) -> None:
         print(f"No Copera tokens found ({files} file{'' if files == 1 else 's'} scanned).")
 
 
+def name_clean(path: str) -> bool:
+    """True when a path cannot hold a token: git stores names too (names.py)."""
+    return ANCHOR.decode("ascii") not in path
+
+
 def stream_clean(read: Callable[[int], bytes], size: int = -1) -> bool:
     """True when ``size`` bytes (-1: up to the end) from ``read`` hold no anchor and no BOM.
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import IO, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from . import engine, git, gitobjects, scanner, sources
+from . import engine, git, gitobjects, names, scanner, sources
 from .config import Settings
 from .errors import FatalError
 from .models import Finding, Origin, Problem, ScanResult
@@ -233,7 +233,7 @@ def scan_staged(settings: Settings, progress: Optional[Progress] = None) -> Scan
     blobs = [
         (blob, Origin(sources.display_path(os.path.join(root, path)))) for blob, path in staged
     ]
-    findings: List[Finding] = []
+    findings: List[Finding] = _staged_names(staged, root, ruleset)
     problems: List[Problem] = []
     size = 0
     scanned = read_blobs(blobs, ruleset, problems=problems)  # a timed-out rule: a problem too
@@ -250,6 +250,15 @@ def scan_staged(settings: Settings, progress: Optional[Progress] = None) -> Scan
         problems.append(salvage(exc, bool(findings)))
     elapsed = time.perf_counter() - started
     return scanner.finish(findings, problems, settings, len(staged), size, elapsed)
+
+
+def _staged_names(staged: List[Tuple[str, str]], root: str, ruleset: Ruleset) -> List[Finding]:
+    """Tokens in the names the commit adds (git paths are relative to the root, all stored)."""
+    named: Dict[names.NameKey, Finding] = {}
+    for _, path in staged:
+        shown = lambda rel: sources.display_path(os.path.join(root, rel))  # noqa: E731
+        names.collect(names.name_findings(path, ruleset, shown), named)
+    return list(named.values())
 
 
 def scan_commit_msg(path: str, settings: Settings) -> ScanResult:

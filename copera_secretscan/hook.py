@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from .fastpath import config_may_apply, guarded, say_clean, stream_clean
+from .fastpath import config_may_apply, guarded, name_clean, say_clean, stream_clean
 
 FAST_OPTIONS = {"--baseline": 1, "--quiet": 0, "-q": 0}  # options that cannot change a clean result
 
@@ -54,8 +54,11 @@ def fast_path_files(args: list[str]) -> list[str] | None:
 
 
 def _clean(path: str) -> bool:
-    """True when ``path`` is a regular file with no anchor in it; False means "look closer"."""
-    if not os.path.isfile(path):  # directories, FIFOs, devices, broken links: the full scanner
+    """True when ``path`` is a regular file with no anchor in it or its name; False means "look
+    closer"."""
+    if not name_clean(path) or not os.path.isfile(
+        path
+    ):  # directories, FIFOs, devices, broken links: the full scanner
         return False
     try:
         with open(path, "rb") as handle:

@@ -6,13 +6,15 @@ code moves; it includes the path so that the same token pasted into a new file i
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Optional, Tuple
+from typing import Iterable, Optional, Pattern, Tuple
 
 from .rules import BUILTIN_RULES, Rule
 
 ELLIPSIS = "\u2026"
+BUILTIN_PREFIXES = tuple(rule.prefix for rule in BUILTIN_RULES)
 REDACT_KEEP = 4  # body characters shown after the prefix: enough to recognise, not to use
 
 
@@ -47,7 +49,7 @@ class History:
 class Finding:
     rule_id: str
     origin: Origin
-    line: int  # 1-based, in the decoded text
+    line: int  # 1-based, in the decoded text; 0 for a token in the path itself (names.py)
     column: int  # 1-based, in characters
     end_line: int
     end_column: int  # 1-based column just past the last character of the token
@@ -62,12 +64,24 @@ class Finding:
         return self.origin.path
 
     @property
+    def in_name(self) -> bool:
+        """The token is in the file or directory name itself (line 0), not in any content."""
+        return self.line == 0
+
+    @property
+    def location(self) -> str:
+        """What holds the token: ``content`` of a file, a ``path`` (name), or a ``message``."""
+        if self.origin.path is None:
+            return "message"
+        return "path" if self.in_name else "content"
+
+    @property
     def commit(self) -> Optional[str]:
         return self.origin.commit
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.rule_id, self.origin.path, self.secret)
+        return fingerprint(self.rule_id, self.origin.path, self.secret, self.prefix)
 
     @property
     def redacted(self) -> str:
@@ -101,11 +115,16 @@ class ScanResult:
     rules: Tuple[Rule, ...] = field(default=BUILTIN_RULES, compare=False)  # incl. custom rules
 
 
-def fingerprint(rule_id: str, path: Optional[str], secret: str) -> str:
-    """A stable id for (rule, path, token): no line number, and the token only as a hash."""
+def fingerprint(rule_id: str, path: Optional[str], secret: str, prefix: str = "") -> str:
+    """A stable id for (rule, path, token): no line number, and the token only as a hash.
+
+    The path is taken redacted (as every report prints it), so a token in a file name gives the
+    same fingerprint whether or not ``--show-secrets`` revealed it.
+    """
     import hashlib  # deferred: only reports with fingerprints need it (~4 ms of start-up)
 
-    material = "\0".join((rule_id, path or "", secret)).encode("utf-8", "surrogateescape")
+    shown = mask_tokens(path, (prefix, *BUILTIN_PREFIXES)) if path else ""
+    material = "\0".join((rule_id, shown, secret)).encode("utf-8", "surrogateescape")
     return hashlib.sha256(material).hexdigest()[:32]
 
 
@@ -118,42 +137,67 @@ def redact(secret: str, prefix: str = "") -> str:
     return prefix + body[:keep] + ELLIPSIS
 
 
-def mask_tokens(text: str, prefixes: Iterable[str]) -> str:
+def mask_tokens(text: str, prefixes: Iterable[str], shortest: int = 1) -> str:
     """``text`` with every run that starts like a token redacted, not only the one reported.
 
     A line may hold a second token (another finding, or one the baseline accepted); showing the
-    line to explain one finding must not print the other in full.
+    line to explain one finding must not print the other in full. ``shortest`` is the fewest
+    body characters a run needs: a redacted token keeps at most REDACT_KEEP, so a ``shortest``
+    above that leaves text that was already redacted alone.
     """
-    ordered = sorted(set(prefixes), key=len, reverse=True)
-    if not ordered:
+    pattern = _token_runs(tuple(sorted(set(prefixes), key=len, reverse=True)), shortest)
+    if pattern is None:
         return text
-    alternatives = "|".join(re.escape(prefix) for prefix in ordered)
+    return pattern.sub(_hide, text)
+
+
+@functools.lru_cache(maxsize=32)
+def _token_runs(prefixes: Tuple[str, ...], shortest: int) -> Optional[Pattern[str]]:
     # No boundary check: the engine also reports tokens after an escape (`\ncp_…`, `%3Dcp_…`)
     # or a .pyc length byte, and masking `mcp_pat_…` too is harmless. `+/=` cover base64 bodies
     # of custom rules.
-    pattern = re.compile(r"(?:" + alternatives + r")[A-Za-z0-9_+/=-]+")
+    if not any(prefixes):
+        return None
+    alternatives = "|".join(f"({re.escape(prefix)})" for prefix in prefixes if prefix)
+    return re.compile(f"(?:{alternatives})[A-Za-z0-9_+/=-]{{{shortest},}}")
 
-    def hide(match: re.Match[str]) -> str:
-        token = match.group(0)
-        return redact(token, next(p for p in ordered if token.startswith(p)))
 
-    return pattern.sub(hide, text)
+def _hide(match: re.Match[str]) -> str:
+    prefix = next(group for group in match.groups() if group)
+    return redact(match.group(0), prefix)
 
 
 def printable(path: str) -> str:
-    """``path`` as one line of valid Unicode, the way git quotes odd names (``\\n``, ``\\xff``).
+    """``path`` as one line of valid, inert Unicode, the way git quotes odd names (``\\n``,
+    ``\\xff``).
 
     ``os`` returns undecodable bytes as lone surrogates, which crash every writer (text, JSON,
-    SARIF) when encoded, and a newline in a name would split a one-line error in two. Only the
-    display form is escaped; the file is opened by its real path.
+    SARIF) when encoded; a newline in a name would split a one-line error in two; and a control
+    character (an escape sequence, a C1 control, a right-to-left override) would act on the
+    reader's terminal instead of being read. Only the display form is escaped; the file is opened
+    by its real path.
     """
     if path.isprintable():  # nearly every path: one C-level check
         return path
     text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return text.translate(_CONTROL_ESCAPES)
+    return "".join(char if char.isprintable() else _escaped(char) for char in text)
 
 
-_CONTROL_ESCAPES = {
-    **{code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)},
-    **{ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"},
-}
+def inert(text: str) -> str:
+    """Scanned text as it may reach a terminal: every control character (escape sequences,
+    carriage returns, C1 controls, bidirectional overrides) shown as an escape, never obeyed;
+    a tab is just a space. Colour codes in our output are ours alone."""
+    return printable(text.replace("\t", " "))
+
+
+def _escaped(char: str) -> str:
+    """``\\n``, ``\\x1b``, ``\\u202e``: a character that must not reach a terminal raw."""
+    code = ord(char)
+    if char in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[char]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+_NAMED_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}

@@ -6,14 +6,26 @@ comments, the baseline and the ordering of findings behave the same whatever was
 
 from __future__ import annotations
 
+import os
 import time
 from itertools import chain
-from typing import TYPE_CHECKING, Callable, Iterable, List, Optional, Sequence, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
-from . import parallel, sources
+from . import names, parallel, sources
 from .allowlist import drop_inline_allowed
 from .config import Settings
-from .models import Finding, Problem, ScanResult
+from .models import Finding, Problem, ScanResult, printable
+from .rules import Ruleset
 
 if TYPE_CHECKING:  # the baseline modules load only when a baseline is in use (start-up time)
     from .baseline import Applied, Scope
@@ -42,7 +54,10 @@ def scan_paths(
         paths = [p for p in paths if p != sources.STDIN]
     else:
         scans = []
+    named: Dict[names.NameKey, Finding] = {}
+    names.collect(_above_cwd(settings.root, ruleset), named)
     targets = sources.iter_targets(paths, use_ignore=use_ignore, exclude=settings.excluder())
+    targets = _noting_names(targets, ruleset, named)
     scanned = parallel.scan_targets(targets, ruleset, parallel.plan_for(jobs))
     for item in chain(scans, scanned):
         if isinstance(item, Problem):
@@ -55,6 +70,7 @@ def scan_paths(
             problems.append(item.problem)
         if progress is not None:
             progress(files, size)
+    findings.extend(named.values())
     scope = None
     if settings.baseline is not None:
         from .baseline import scope_of
@@ -62,6 +78,33 @@ def scan_paths(
         scope = scope_of(paths, settings.root)
     seconds = time.perf_counter() - started
     return finish(findings, problems, settings, files, size, seconds, scope=scope)
+
+
+def _noting_names(
+    targets: Iterable[parallel.Target], ruleset: Ruleset, named: Dict[names.NameKey, Finding]
+) -> Iterator[parallel.Target]:
+    """The targets, passed on unchanged, with any token in their paths noted in ``named``.
+
+    This runs once per file in the process that walks, so the common case (one anchor, a path
+    without it) is a single substring test.
+    """
+    anchors = names.anchors(ruleset)
+    anchor = anchors[0] if len(anchors) == 1 else None
+    for target in targets:
+        path = target.path if isinstance(target, Problem) else target.display
+        if path is not None and (anchor in path if anchor else any(a in path for a in anchors)):
+            names.collect(names.name_findings(path, ruleset), named)
+        yield target
+
+
+def _above_cwd(root: str, ruleset: Ruleset) -> List[Finding]:
+    """Tokens in the directories between the repository root and the working directory: paths
+    are shown relative to the working directory, but git stores those names too."""
+    cwd = os.getcwd()
+    if cwd == root or not cwd.startswith(os.path.join(root, "")):
+        return []
+    rel = os.path.relpath(cwd, root).replace(os.sep, "/")
+    return names.name_findings(rel, ruleset, lambda p: printable(os.path.join(root, p)))
 
 
 def finish(

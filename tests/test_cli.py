@@ -118,6 +118,7 @@ def test_json_report_shape(leaky: str) -> None:
         "secret": leaky[:11] + "…",
         "fingerprint": finding["fingerprint"],
         "commit": None,
+        "location": "content",
     }
     assert len(finding["fingerprint"]) == 32
 

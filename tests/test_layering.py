@@ -20,6 +20,7 @@ ENGINE = {
     "positions",
     "decoding",
     "boundary",
+    "names",
 }
 FORBIDDEN_FOR_ENGINE = {
     "click",

@@ -123,3 +123,15 @@ def test_manifest_entry_is_the_installed_console_script() -> None:
     assert hook.get("pass_filenames", True) is True
     script = Path(sys.executable).parent / hook["entry"].split()[0]
     assert script.exists(), f"{script} is not installed by pyproject.toml"
+
+
+def test_every_published_hook_states_the_pre_commit_it_needs() -> None:
+    """The stage names the manifest uses (pre-commit, pre-push, commit-msg) came with 3.2.0:
+    an older pre-commit must refuse the hooks in one clear line, not run them at no stage."""
+    import yaml
+    from pre_commit.clientlib import MANIFEST_SCHEMA, load_manifest
+
+    manifest = Path(__file__).resolve().parents[1] / ".pre-commit-hooks.yaml"
+    hooks = yaml.safe_load(manifest.read_text())
+    assert all(hook.get("minimum_pre_commit_version") == "3.2.0" for hook in hooks)
+    assert MANIFEST_SCHEMA is not None and load_manifest(str(manifest))  # a valid manifest

@@ -1,15 +1,18 @@
 """One writer per report format, chosen from a literal dict. Every writer redacts by default.
 
 A writer is a plain function ``(result, options) -> str``; adding a format is one module and one
-line in :data:`WRITERS`.
+line in :data:`_MODULES`. :func:`writer` hands every one of them a result whose paths and error
+messages are already redacted (a token in a file name is a leak too), and masks whatever
+token-shaped run is still left in the text it returns, so no format can print a whole token
+unless ``--show-secrets`` asked for it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Dict, Tuple
 
-from ..models import Finding, ScanResult
+from ..models import REDACT_KEEP, Finding, Origin, Problem, ScanResult, mask_tokens
 from ..rules import BUILTIN_RULES, Rule, rule_by_id
 
 
@@ -51,12 +54,47 @@ _MODULES: Dict[str, str] = {  # format -> the module of this package whose rende
 
 
 def writer(fmt: str) -> Writer:
-    """The format's writer, importing its module alone: junit's XML imports cost ~11 ms, which
-    every plain text scan (and every hook run that finds a token) would otherwise pay."""
+    """The format's writer, importing its module alone (junit's XML imports would otherwise
+    weigh on every plain text scan), wrapped so that what it writes is redacted."""
     from importlib import import_module
 
     render: Writer = import_module(f"{__name__}.{_MODULES[fmt]}").render
-    return render
+
+    def write(result: ScanResult, options: ReportOptions) -> str:
+        if options.show_secrets:
+            return render(result, options)
+        prefixes = prefixes_of(result.rules)
+        text = render(redacted(result, prefixes), options)
+        return mask_tokens(text, prefixes, shortest=REDACT_KEEP + 1)
+
+    return write
+
+
+def prefixes_of(rules: Tuple[Rule, ...]) -> Tuple[str, ...]:
+    return tuple(rule.prefix for rule in rules)
+
+
+def redacted(result: ScanResult, prefixes: Tuple[str, ...]) -> ScanResult:
+    """``result`` with tokens masked in every path, error and warning it will print."""
+
+    def mask(text: str) -> str:
+        return mask_tokens(text, prefixes, shortest=REDACT_KEEP + 1)
+
+    def finding(found: Finding) -> Finding:
+        path = found.origin.path
+        if path is None or mask(path) == path:
+            return found
+        return replace(found, origin=Origin(mask(path), found.origin.commit))
+
+    def problem(found: Problem) -> Problem:
+        return Problem(None if found.path is None else mask(found.path), mask(found.message))
+
+    return replace(
+        result,
+        findings=tuple(finding(f) for f in result.findings),
+        problems=tuple(problem(p) for p in result.problems),
+        warnings=tuple(mask(w) for w in result.warnings),
+    )
 
 
 FORMATS = ("text", "json", "sarif", "junit", "github", "gitlab")

@@ -42,6 +42,8 @@ def command(name: str, message: str, properties: List[Tuple[str, Optional[object
 def finding_message(finding: Finding, options: ReportOptions) -> str:
     rule = rule_by_id(BUILTIN_RULES, finding.rule_id)
     where = f" in this {message_kind(finding)}" if finding.path is None else ""
+    if finding.in_name:
+        where = " in the name of this file or directory"
     if finding.commit:
         where += f" (introduced in commit {finding.commit})"
     text = f"{kind_name(finding.rule_id)} {shown_secret(finding, options)}{where}"
@@ -55,14 +57,15 @@ def annotation(finding: Finding, options: ReportOptions) -> str:
     title = f"Copera token leaked: {kind_name(finding.rule_id)} ({finding.rule_id})"
     if finding.path in (None, STDIN):  # no file to point at: a job-level annotation
         return command("error", finding_message(finding, options), [("title", title)])
-    position = [
-        ("file", finding.path),
-        ("line", finding.line),
-        ("col", finding.column),
-        ("endLine", finding.end_line),
-        ("endColumn", finding.end_column),
-        ("title", title),
-    ]
+    position: List[Tuple[str, Optional[object]]] = [("file", finding.path)]
+    if not finding.in_name:  # a name has no line to annotate: the file itself is annotated
+        position += [
+            ("line", finding.line),
+            ("col", finding.column),
+            ("endLine", finding.end_line),
+            ("endColumn", finding.end_column),
+        ]
+    position.append(("title", title))
     return command("error", finding_message(finding, options), position)
 
 

@@ -50,6 +50,8 @@ def identifier(rule_id: str) -> Dict[str, str]:
 def description(finding: Finding) -> str:
     rule = rule_by_id(BUILTIN_RULES, finding.rule_id)
     where = f"in a {message_kind(finding)}" if finding.path is None else f"in `{finding.path}`"
+    if finding.in_name:
+        where = f"in the name of `{finding.path}`"
     if finding.commit:
         where += f" (introduced in commit {finding.commit})"
     acts = f" It acts as {rule.acts_as}." if rule else ""
@@ -67,11 +69,9 @@ def commit_of(finding: Finding, env: Mapping[str, str]) -> Dict[str, str]:
 
 
 def location(finding: Finding, env: Mapping[str, str]) -> Dict[str, Any]:
-    place: Dict[str, Any] = {
-        "commit": commit_of(finding, env),
-        "start_line": finding.line,
-        "end_line": finding.end_line,
-    }
+    place: Dict[str, Any] = {"commit": commit_of(finding, env)}
+    if not finding.in_name:  # a token in a name is on no line
+        place.update(start_line=finding.line, end_line=finding.end_line)
     if finding.path is not None:
         place["file"] = finding.path
     return place

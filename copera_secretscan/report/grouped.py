@@ -12,7 +12,7 @@ from typing import Dict, List, Tuple
 from ..models import Finding, ScanResult, printable
 from ..rules import BUILTIN_RULES, Rule, rule_by_id
 from . import ReportOptions, kind_name, shown_secret
-from .text import advice, masked_line, style
+from .text import NAME_ADVICE, advice, masked_line, style
 
 
 def render(result: ScanResult, options: ReportOptions) -> str:
@@ -65,8 +65,12 @@ def render_token(
     )
     for finding in group:
         lines.append(f"    {_where(finding)}")
-        lines.append(f"        {masked_line(finding, options, rules)}")
+        lines.append(f"        {_context(finding, options, rules)}")
     return [*lines, *advice(rule_by_id(rules, first.rule_id), indent=" " * 5), ""]
+
+
+def _context(finding: Finding, options: ReportOptions, rules: Tuple[Rule, ...]) -> str:
+    return f"({NAME_ADVICE})" if finding.in_name else masked_line(finding, options, rules)
 
 
 def _spread(group: List[Finding]) -> int:
@@ -95,6 +99,8 @@ def _where(finding: Finding) -> str:
         return f"tag {printable(tag)} message {place} (on {commit})"
     if finding.path is None:
         return f"commit message {place} ({commit})"
+    if finding.in_name:
+        return f"{printable(finding.path)} (in the name) ({commit})"
     return f"{printable(finding.path)}:{finding.line}:{finding.column} ({commit})"
 
 

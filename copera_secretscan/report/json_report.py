@@ -33,6 +33,7 @@ def _core_dict(finding: Finding, options: ReportOptions) -> Dict[str, Any]:
         "secret": shown_secret(finding, options),
         "fingerprint": finding.fingerprint,
         "commit": finding.commit,
+        "location": finding.location,  # content | path (a token in a name) | message
     }
 
 

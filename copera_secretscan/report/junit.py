@@ -56,6 +56,8 @@ def group_by_place(findings: Tuple[Finding, ...]) -> Dict[str, List[Finding]]:
 def finding_lines(finding: Finding, options: ReportOptions) -> List[str]:
     rule = rule_by_id(BUILTIN_RULES, finding.rule_id)
     where = f"{case_name(finding)}:{finding.line}:{finding.column}"
+    if finding.in_name:
+        where = f"{case_name(finding)} (in the name)"
     kind = f"{kind_name(finding.rule_id)} ({finding.rule_id})"
     head = f"{where}: {kind} {shown_secret(finding, options)}"
     lines = [head + (f" in commit {finding.commit}" if finding.commit else "")]

@@ -119,6 +119,8 @@ def location(finding: Finding) -> Dict[str, Any]:
     }
     if finding.path is not None:
         where = {"uri": artifact_uri(finding.path)}
+        if finding.in_name:  # no line holds it (a region starts at line 1): the artifact alone
+            return {"physicalLocation": {"artifactLocation": where}}
         return {"physicalLocation": {"artifactLocation": where, "region": region}}
     # GitHub rejects a result without a physical location, so a commit message gets a stable
     # pseudo-path per commit (never a real file) plus a logical location that says what it is.
@@ -139,6 +141,8 @@ def location(finding: Finding) -> Dict[str, Any]:
 
 def message(finding: Finding, options: ReportOptions) -> str:
     where = f" in a {message_kind(finding)}" if finding.path is None else ""
+    if finding.in_name:
+        where = " in the name of this file or directory"
     if finding.commit:
         where += f" (introduced in commit {finding.commit})"
     return (

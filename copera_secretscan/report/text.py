@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import List, Optional, Tuple
 
-from ..models import Finding, ScanResult, mask_tokens, printable
+from ..models import REDACT_KEEP, Finding, ScanResult, inert, mask_tokens, printable
 from ..rules import BUILTIN_RULES, Rule, rule_by_id
 from . import ReportOptions, kind_name, shown_secret
 
@@ -18,11 +18,12 @@ def style(text: str, name: str, options: ReportOptions) -> str:
 
 
 def location(finding: Finding) -> str:
-    where = (
-        f"{printable(finding.path)}:{finding.line}:{finding.column}"
-        if finding.path
-        else (f"commit message:{finding.line}:{finding.column}")
-    )
+    if finding.path is None:
+        where = f"commit message:{finding.line}:{finding.column}"
+    elif finding.in_name:
+        where = printable(finding.path)
+    else:
+        where = f"{printable(finding.path)}:{finding.line}:{finding.column}"
     return f"{where} (commit {finding.commit[:12]})" if finding.commit else where
 
 
@@ -34,12 +35,13 @@ def masked_line(
     line = finding.line_text
     if not options.show_secrets:
         line = line.replace(finding.secret, finding.redacted)
-        line = mask_tokens(line, [finding.prefix, *(rule.prefix for rule in rules)])
+        prefixes = [finding.prefix, *(rule.prefix for rule in rules)]
+        line = mask_tokens(line, prefixes, shortest=REDACT_KEEP + 1)
     at = line.find(shown_secret(finding, options))
-    if len(line) <= _LINE_WIDTH:
-        return line.strip()
-    start = max(0, at - _LINE_WIDTH // 2)
-    return ("…" if start else "") + line[start : start + _LINE_WIDTH].strip() + "…"
+    if len(line) > _LINE_WIDTH:
+        start = max(0, at - _LINE_WIDTH // 2)
+        line = ("…" if start else "") + line[start : start + _LINE_WIDTH].strip() + "…"
+    return inert(line.strip())
 
 
 def render_finding(
@@ -48,11 +50,21 @@ def render_finding(
     rule = rule_by_id(rules, finding.rule_id)
     head = f"{location(finding)}: {kind_name(finding.rule_id, rules)} ({finding.rule_id})"
     lines = [
-        style(head, "bold", options),
+        style(head + (" in a file or directory name" if finding.in_name else ""), "bold", options),
         f"    token: {style(shown_secret(finding, options), 'red', options)}",
-        f"     line: {masked_line(finding, options, rules)}",
+        f"     {context_line(finding, options, rules)}",
     ]
     return [*lines, *advice(rule), ""]
+
+
+NAME_ADVICE = "rename it; git keeps the old name in history"
+
+
+def context_line(finding: Finding, options: ReportOptions, rules: Tuple[Rule, ...]) -> str:
+    """``line: …`` with the token's line masked, or what to do about a token in a name."""
+    if finding.in_name:
+        return f"name: {NAME_ADVICE}"
+    return f"line: {masked_line(finding, options, rules)}"
 
 
 def advice(rule: Optional[Rule], indent: str = "  ") -> List[str]:
