@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Set, Tuple
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from copera_secretscan import config, git, gitenv
 from copera_secretscan.cli import main
@@ -470,6 +473,51 @@ def finishes(work: Callable[[], Any], seconds: float = 20.0) -> Any:
     thread.join(seconds)
     assert not thread.is_alive(), "the walk hangs"
     return result[0]
+
+
+DIRS = ["a", "b", "a/c", "b/d", "a/c/e"]
+NAMES = ["f.txt", "g.env", "h.log", "build"]
+LINES = ["*.env", "*.log", "!g.env", "c/", "b", "/a", "e/", "!*/", "d", "build", "*", "!f.txt"]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    debris=st.dictionaries(st.sampled_from(DIRS), st.sampled_from(sorted(DEBRIS)), max_size=3),
+    files=st.lists(
+        st.tuples(st.sampled_from(["", *DIRS]), st.sampled_from(NAMES), st.booleans()), min_size=1
+    ),
+    ignores=st.dictionaries(
+        st.sampled_from(["", *DIRS]), st.lists(st.sampled_from(LINES), max_size=3), max_size=3
+    ),
+)
+def test_random_git_debris_agrees_with_git_ls_files(
+    debris: Dict[str, str],
+    files: List[Tuple[str, str, bool]],
+    ignores: Dict[str, List[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Debris of every kind, anywhere, with tracked files and ignore rules: the walk lists
+    exactly what ``git ls-files -co --exclude-standard`` lists."""
+    with tempfile.TemporaryDirectory() as tmp:
+        repo, outside = Path(tmp) / "repo", Path(tmp) / "outside"
+        outside.mkdir()
+        run_git(Path(tmp), "init", "-q", "repo")
+        paths = {f"{where}/{name}".lstrip("/"): add for where, name, add in files}
+        write(repo, dict.fromkeys(paths, "x\n"))
+        write(
+            repo, {f"{d}/.gitignore".lstrip("/"): "\n".join(v) + "\n" for d, v in ignores.items()}
+        )
+        tracked = [path for path, add in paths.items() if add]
+        if tracked:  # committed before the debris appeared, ignored or not
+            run_git(repo, "add", "-f", "--", *tracked)
+        for where, kind in debris.items():
+            (repo / where).mkdir(parents=True, exist_ok=True)
+            DEBRIS[kind](repo / where, repo, outside)
+        with monkeypatch.context() as patch:
+            patch.chdir(repo)
+            assert walked(".") == git_sees(repo)
 
 
 # --- 3. ignore files git does not obey --------------------------------------------------------
