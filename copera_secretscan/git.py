@@ -265,15 +265,28 @@ def head_blobs(cwd: Optional[str] = None) -> Dict[str, str]:
 
 def stash_commits(cwd: Optional[str] = None) -> List[str]:
     """Every stash entry, not only the newest: older ones live only in ``refs/stash``'s reflog."""
-    if not run(["rev-parse", "--verify", "--quiet", "refs/stash"], cwd=cwd, check=False):
+    if not _resolve("refs/stash", cwd):
         return []
     out = run(["log", "-g", "--format=%H", "refs/stash", "--"], cwd=cwd)
     return out.decode("ascii").split()
 
 
 def commit_exists(rev: str, cwd: Optional[str] = None) -> bool:
-    out = run(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=cwd, check=False)
-    return bool(out.strip())
+    return bool(_resolve(f"{rev}^{{commit}}", cwd))
+
+
+def _resolve(rev: str, cwd: Optional[str]) -> bytes:
+    """``rev``'s object id, or b"" when nothing has that name (git exits 1 and says nothing).
+
+    Any other failure (a repository git refuses, a broken ref it warns about) is fatal: read as
+    "absent", it would silently drop the stashes from a history scan.
+    """
+    try:
+        return run(["rev-parse", "--verify", "--quiet", rev], cwd=cwd).strip()
+    except GitFailed as exc:
+        if exc.code == 1 and not exc.stderr.strip():
+            return b""
+        raise
 
 
 class Running(NamedTuple):

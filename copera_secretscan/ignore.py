@@ -137,10 +137,13 @@ def _read_regular(path: str, follow_links: bool) -> Optional[bytes]:
         return None  # no O_NOFOLLOW here (Windows): ask the slow way
     fd = os.open(path, _READ if follow_links else _READ | _NOFOLLOW)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             return None
-        with open(fd, "rb", closefd=False) as handle:
-            return handle.read()
+        chunks = [os.read(fd, info.st_size + 1)]  # one read, and one more to see the end
+        while chunks[-1]:
+            chunks.append(os.read(fd, 1 << 16))
+        return b"".join(chunks)
     finally:
         os.close(fd)
 

@@ -587,3 +587,40 @@ def test_an_empty_excludes_file_setting_turns_the_default_off_like_git(repo: Pat
 def test_a_gitignore_that_is_a_directory_has_no_rules(repo: Path) -> None:
     write(repo, {".gitignore/x": "*\n", "a.txt": ""})
     assert walked(".") == git_sees(repo) == {".gitignore/x", "a.txt"}
+
+
+# --- the same fail-open shape elsewhere: "git failed" read as "nothing there" ------------------
+
+
+def test_a_git_failing_to_resolve_the_stash_is_an_incomplete_scan_not_no_stashes(
+    repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    token: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only the newest stash is reachable from refs; older ones are found through the stash's
+    reflog, which is read only when ``rev-parse`` says there is a stash."""
+    write(repo, {"a.txt": "clean\n"})
+    run_git(repo, "add", ".")
+    run_git(repo, "commit", "-q", "-m", "first")
+    for text in (f"{token}\n", "clean again\n"):
+        write(repo, {"a.txt": text})
+        run_git(repo, "stash", "-q")
+    assert main(["scan", "--history"]) == 1  # the older stash holds the token
+    capsys.readouterr()
+    script = 'case "$*" in *"--quiet refs/stash"*) echo "fatal: busy" >&2; exit 128;; esac\n'
+    monkeypatch.setenv("PATH", fake_git(tmp_path, script + 'exec "$REAL" "$@"'))
+
+    assert main(["scan", "--history"]) == 2
+    assert "git rev-parse failed: busy" in capsys.readouterr().err
+
+
+def test_a_missing_revision_is_still_just_absent(repo: Path) -> None:
+    write(repo, {"a.txt": "clean\n"})
+    assert git.commit_exists("HEAD") is False  # no commit yet: exit 1, nothing said
+    assert git.stash_commits() == []
+    run_git(repo, "add", ".")
+    run_git(repo, "commit", "-q", "-m", "first")
+    assert git.commit_exists("HEAD") is True
+    assert git.commit_exists("0" * 39 + "7") is False
