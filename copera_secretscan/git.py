@@ -11,7 +11,7 @@ import subprocess
 from typing import IO, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from .errors import FatalError
-from .gitenv import SHA1_HEX, STAGED_DIFF, git_env, work_tree_root
+from .gitenv import SHA1_HEX, STAGED_DIFF, git_env, is_git_directory, work_tree_root
 
 MIN_GIT = (2, 30)
 
@@ -30,6 +30,8 @@ def run(
             check=False,
         )
     except FileNotFoundError as exc:
+        if cwd is not None and not os.path.isdir(cwd):
+            raise FatalError(f"cannot run git in {cwd}: no such directory") from exc
         raise FatalError("git is not installed or not on PATH") from exc
     except OSError as exc:  # a `git` on PATH that cannot be run: a directory, no x bit
         raise FatalError(f"cannot run git: {exc.strerror or exc}") from exc
@@ -82,8 +84,10 @@ class WorkTree(NamedTuple):
     hex_digits: int  # in an object id: 40 (SHA-1) or 64 (SHA-256)
 
 
-# git's own words (LC_ALL=C) for "no work tree here", as opposed to "cannot tell"
-_NO_WORK_TREE = ("not a git repository (or any", "this operation must be run in a work tree")
+# git's own words (LC_ALL=C) for "no repository here", as opposed to "cannot tell"
+_NO_REPOSITORY = "not a git repository (or any"
+# inside a git directory (``scan .git``), or in a work tree whose repository says core.bare
+_NO_WORK_TREE = "this operation must be run in a work tree"
 # A `.git` file naming no repository: git stops there, but from the directory above it is
 # debris (dir.c walks into that directory), so the search for a work tree goes on above it.
 _NOT_A_GITFILE = (
@@ -114,6 +118,8 @@ def work_tree(path: str) -> Optional[WorkTree]:
         if root is None:
             return None
         found, look_above = _ask_work_tree(cwd, root)
+        if found is not None and not _holds(found.root, os.path.realpath(path)):
+            raise NoAnswer(f"git names {found.root} as the work tree of {path}", root)
         if not look_above or os.path.dirname(root) == root:
             return found
         cwd = os.path.dirname(root)
@@ -124,8 +130,12 @@ def _ask_work_tree(cwd: str, root: str) -> Tuple[Optional[WorkTree], bool]:
     try:
         out = run(["rev-parse", "--show-object-format", "--show-toplevel"], cwd=cwd)
     except GitFailed as exc:
-        if exc.why.startswith(_NO_WORK_TREE) or exc.why.startswith(_NOT_A_GITFILE):
-            return None, exc.why.startswith(_NOT_A_GITFILE)
+        if exc.why.startswith(_NOT_A_GITFILE):
+            return None, True
+        if exc.why.startswith(_NO_REPOSITORY):
+            return None, False
+        if exc.why.startswith(_NO_WORK_TREE) and _in_git_dir(cwd, root):
+            return None, False
         raise NoAnswer(f"{exc}{_git_advice(exc.stderr)}", root) from exc
     except FatalError as exc:  # git missing, or not runnable
         raise NoAnswer(str(exc), root) from exc
@@ -134,6 +144,21 @@ def _ask_work_tree(cwd: str, root: str) -> Tuple[Optional[WorkTree], bool]:
     if not os.path.isabs(top):
         raise NoAnswer(f"git rev-parse named no work tree for {cwd}", root)
     return WorkTree(top, 64 if kind == "sha256" else SHA1_HEX), False
+
+
+def _holds(root: str, path: str) -> bool:
+    rel = os.path.relpath(path, root)
+    return rel != os.pardir and not rel.startswith(os.pardir + os.sep)
+
+
+def _in_git_dir(cwd: str, root: str) -> bool:
+    """Whether ``cwd`` is inside a git directory below ``root``: files there are no work tree's."""
+    here = cwd
+    while here != root and os.path.dirname(here) != here:
+        if is_git_directory(here):
+            return True
+        here = os.path.dirname(here)
+    return False
 
 
 def _git_advice(stderr: bytes) -> str:

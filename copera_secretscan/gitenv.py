@@ -43,15 +43,17 @@ def git_env(keep_index: bool = False) -> dict[str, str]:
     return env
 
 
-def work_tree_root(start: str) -> str | None:
+def work_tree_root(start: str, repository: bool = False) -> str | None:
     """The first directory from ``start`` up holding ``.git`` (a directory or a worktree file).
 
     With the variables above removed, git finds a work tree only this way, so None here means
-    git would find none either, and nobody needs to start it to hear so.
+    git would find none either, and nobody needs to start it to hear so. ``repository``: the
+    first whose ``.git`` :func:`holds_repository`, passing debris by as git does.
     """
     here = os.path.abspath(start)
     while True:
-        if os.path.exists(os.path.join(here, ".git")):
+        dot_git = os.path.join(here, ".git")
+        if os.path.exists(dot_git) and (not repository or holds_repository(dot_git)):
             return here
         parent = os.path.dirname(here)
         if parent == here:

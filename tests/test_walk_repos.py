@@ -243,6 +243,37 @@ def test_when_git_fails_after_finding_the_work_tree_the_scan_is_incomplete(
     assert "git config failed: config broke" in error["message"]
 
 
+def test_a_work_tree_whose_repository_says_bare_is_an_incomplete_scan(
+    repo: Path, capsys: pytest.CaptureFixture[str], token: str
+) -> None:
+    """git refuses to work there ("must be run in a work tree"), yet the files are tracked."""
+    ignored_but_tracked(repo, token)
+    run_git(repo, "config", "core.bare", "true")
+    code, report = scan_json(capsys, ".")
+    assert code == 2
+    assert "must be run in a work tree" in report["errors"][0]["message"]
+
+
+def test_inside_a_git_directory_there_is_no_work_tree_to_ask_about(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / ".git" / "notes.txt").write_text("x\n")
+    monkeypatch.chdir(repo / ".git")
+    files, problems = walk_items(".")
+    assert "notes.txt" in files and "HEAD" in files
+    assert problems == []
+
+
+def test_a_work_tree_elsewhere_is_not_believed_to_hold_the_walked_directory(
+    repo: Path, capsys: pytest.CaptureFixture[str], token: str, tmp_path: Path
+) -> None:
+    ignored_but_tracked(repo, token)
+    run_git(repo, "config", "core.worktree", str(tmp_path / "elsewhere"))
+    code, report = scan_json(capsys, ".")
+    assert code == 2
+    assert "as the work tree of" in report["errors"][0]["message"]
+
+
 def test_not_a_git_repository_means_a_plain_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -624,3 +655,20 @@ def test_a_missing_revision_is_still_just_absent(repo: Path) -> None:
     run_git(repo, "commit", "-q", "-m", "first")
     assert git.commit_exists("HEAD") is True
     assert git.commit_exists("0" * 39 + "7") is False
+
+
+def test_the_lean_staged_path_looks_for_the_config_past_git_debris(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git walks past an empty ``.git/`` to the repository, and reads its config there: the
+    lean path must not call the index clean without the custom rule that config adds."""
+    from copera_secretscan import entry
+
+    rule = '[[rules]]\nid = "acme"\nprefix = "acme_live_"\nbody = "[a-f0-9]{32}"\n'
+    body = "9c0e4b7a2f61d83e5a0b9c47d2e18f36"
+    write(repo, {".copera-secretscan.toml": rule, "sub/keys.txt": f"k = acme_live_{body}\n"})
+    run_git(repo, "add", ".")
+    (repo / "sub" / ".git").mkdir()
+    monkeypatch.chdir(repo / "sub")
+    assert entry.main(["scan", "--staged"]) == 1
+    assert "acme" in capsys.readouterr().out
