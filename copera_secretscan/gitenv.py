@@ -1,5 +1,5 @@
 """How every git we start is isolated from the caller's environment, and what git counts as a
-repository on disk, with nothing but ``os``.
+repository on disk, with nothing but ``os`` (and ``stat``, which ``os`` loads anyway).
 
 A hook runs with ``GIT_INDEX_FILE``, ``GIT_DIR`` and friends set for the *user's* repository
 (pre-commit issue #300 taught this), and we must not let them point our queries elsewhere

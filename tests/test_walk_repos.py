@@ -422,6 +422,19 @@ def test_head_spellings_agree_with_git(repo: Path, head: str, valid: bool) -> No
     assert walked(".") == git_sees(repo)
 
 
+def test_a_detached_head_needs_the_repositorys_own_object_id_length(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a SHA-256 repository git wants 64 hex digits: a 40-digit HEAD is debris there."""
+    repo = tmp_path / "sha256"
+    run_git(tmp_path, "init", "-q", "--object-format=sha256", "sha256")
+    write(repo, {"h40/f.txt": "", "h64/f.txt": ""})
+    gitdir_at(repo / "h40" / ".git", "1" * 40)
+    gitdir_at(repo / "h64" / ".git", "1" * 64)
+    monkeypatch.chdir(repo)
+    assert walked(".") == git_sees(repo) == {"h40/f.txt"}
+
+
 def test_a_head_link_counts_only_into_refs(repo: Path) -> None:
     write(repo, {"a/f.txt": "", "b/f.txt": ""})
     gitdir_at(repo / "a" / ".git")
