@@ -85,10 +85,17 @@ def make_excluder(patterns: Tuple[str, ...], base: str) -> Excluder:
 
 
 def repository_root(start: str) -> str:
-    """The git work tree containing ``start``, else ``start`` itself."""
+    """The git work tree containing ``start``, else ``start`` itself.
+
+    When git cannot answer inside a work tree (the scan says so), the directory holding the
+    ``.git`` found above ``start``: the config and the baseline's keys must not quietly move.
+    """
     from . import git
 
-    return git.toplevel(start) or os.path.abspath(start)
+    try:
+        return git.toplevel(start) or os.path.abspath(start)
+    except git.NoAnswer as exc:
+        return exc.root
 
 
 def load_settings(config_file: Optional[str] = None, start: str = ".") -> Settings:

@@ -69,10 +69,11 @@ def config_may_apply(start: str) -> bool:
 
     The CLI reads the config at ``git rev-parse --show-toplevel``, else in ``start``. Every
     directory from ``start`` up to the nearest ``.git`` is checked, so a git that stops its own
-    search earlier (a ceiling directory, say) still cannot make us miss the one it reads.
+    search earlier (a ceiling directory, say) still cannot make us miss the one it reads; up to
+    the repository above, when that ``.git`` is debris git walks past (an empty ``.git/``).
     """
     here = os.path.abspath(start)
-    root = work_tree_root(here) or here
+    root = work_tree_root(here, repository=True) or work_tree_root(here) or here
     while True:
         found = find_config(here)
         if found is not None and (not found.endswith(PYPROJECT) or _has_our_table(found)):

@@ -11,7 +11,7 @@ import subprocess
 from typing import IO, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from .errors import FatalError
-from .gitenv import STAGED_DIFF, git_env, work_tree_root
+from .gitenv import SHA1_HEX, STAGED_DIFF, git_env, is_git_directory, work_tree_root
 
 MIN_GIT = (2, 30)
 
@@ -30,10 +30,24 @@ def run(
             check=False,
         )
     except FileNotFoundError as exc:
+        if cwd is not None and not os.path.isdir(cwd):
+            raise FatalError(f"cannot run git in {cwd}: no such directory") from exc
         raise FatalError("git is not installed or not on PATH") from exc
+    except OSError as exc:  # a `git` on PATH that cannot be run: a directory, no x bit
+        raise FatalError(f"cannot run git: {exc.strerror or exc}") from exc
     if check and proc.returncode != 0:
-        raise FatalError(f"git {args[0]} failed: {reason(proc.stderr, proc.returncode)}")
+        raise GitFailed(args[0], proc.returncode, proc.stderr)
     return proc.stdout
+
+
+class GitFailed(FatalError):
+    """git ran and exited non-zero; callers that tell "no" from "cannot" read its words."""
+
+    def __init__(self, command: str, code: int, stderr: bytes) -> None:
+        self.code = code
+        self.stderr = stderr
+        self.why = reason(stderr, code)
+        super().__init__(f"git {command} failed: {self.why}")
 
 
 def reason(stderr: bytes, code: int) -> str:
@@ -56,20 +70,103 @@ def zsplit(out: bytes) -> List[str]:
     return [part.decode("utf-8", "surrogateescape") for part in out.split(b"\0") if part]
 
 
+class NoAnswer(FatalError):
+    """git could not say which work tree holds a path, though a ``.git`` sits above it: the
+    directory is not a plain one, and what git tracks there is unknown."""
+
+    def __init__(self, message: str, root: str) -> None:
+        super().__init__(message)
+        self.root = root  # the directory holding the ``.git`` that git could not use
+
+
+class WorkTree(NamedTuple):
+    root: str
+    hex_digits: int  # in an object id: 40 (SHA-1) or 64 (SHA-256)
+
+
+# git's own words (LC_ALL=C) for "no repository here", as opposed to "cannot tell"
+_NO_REPOSITORY = "not a git repository (or any"
+# inside a git directory (``scan .git``), or in a work tree whose repository says core.bare
+_NO_WORK_TREE = "this operation must be run in a work tree"
+# A `.git` file naming no repository: git stops there, but from the directory above it is
+# debris (dir.c walks into that directory), so the search for a work tree goes on above it.
+_NOT_A_GITFILE = (
+    "not a git repository: ",
+    "invalid gitfile format: ",
+    "no path in gitfile: ",
+    "too large to be a .git file: ",
+)
+
+
 def toplevel(path: str) -> Optional[str]:
-    """The work tree root containing ``path``, or None outside a work tree (or git missing).
+    """The work tree root containing ``path``, or None outside one (see :func:`work_tree`)."""
+    found = work_tree(path)
+    return found.root if found else None
+
+
+def work_tree(path: str) -> Optional[WorkTree]:
+    """The work tree holding ``path`` as git sees it, or None outside one.
 
     Outside any ``.git`` git is not started: that answer is certain, and scanning a plain
-    directory then costs no process at all.
+    directory then costs no process at all. Inside one, a git that cannot answer (missing,
+    failing, refusing a repository of dubious ownership) raises :class:`NoAnswer`: taking the
+    directory for a plain one would skip ignored files that git tracks, and call that clean.
     """
-    if work_tree_root(path) is None:
-        return None
+    cwd = os.path.abspath(path)
+    while True:
+        root = work_tree_root(cwd)
+        if root is None:
+            return None
+        found, look_above = _ask_work_tree(cwd, root)
+        if found is not None and not _holds(found.root, os.path.realpath(path)):
+            raise NoAnswer(f"git names {found.root} as the work tree of {path}", root)
+        if not look_above or os.path.dirname(root) == root:
+            return found
+        cwd = os.path.dirname(root)
+
+
+def _ask_work_tree(cwd: str, root: str) -> Tuple[Optional[WorkTree], bool]:
+    """(git's answer for ``cwd``, whether the ``.git`` at ``root`` is a gitfile to look past)."""
     try:
-        out = run(["rev-parse", "--show-toplevel"], cwd=path, check=False)
-    except FatalError:
-        return None
-    root = out.decode("utf-8", "surrogateescape").strip()
-    return root or None
+        out = run(["rev-parse", "--show-object-format", "--show-toplevel"], cwd=cwd)
+    except GitFailed as exc:
+        if exc.why.startswith(_NOT_A_GITFILE):
+            return None, True
+        if exc.why.startswith(_NO_REPOSITORY):
+            return None, False
+        if exc.why.startswith(_NO_WORK_TREE) and _in_git_dir(cwd, root):
+            return None, False
+        raise NoAnswer(f"{exc}{_git_advice(exc.stderr)}", root) from exc
+    except FatalError as exc:  # git missing, or not runnable
+        raise NoAnswer(str(exc), root) from exc
+    kind, _, rest = out.decode("utf-8", "surrogateescape").partition("\n")
+    top = rest[:-1] if rest.endswith("\n") else rest  # a root may end in a space
+    if not os.path.isabs(top):
+        raise NoAnswer(f"git rev-parse named no work tree for {cwd}", root)
+    return WorkTree(top, 64 if kind == "sha256" else SHA1_HEX), False
+
+
+def _holds(root: str, path: str) -> bool:
+    rel = os.path.relpath(path, root)
+    return rel != os.pardir and not rel.startswith(os.pardir + os.sep)
+
+
+def _in_git_dir(cwd: str, root: str) -> bool:
+    """Whether ``cwd`` is inside a git directory below ``root``: files there are no work tree's."""
+    here = cwd
+    while here != root and os.path.dirname(here) != here:
+        if is_git_directory(here):
+            return True
+        here = os.path.dirname(here)
+    return False
+
+
+def _git_advice(stderr: bytes) -> str:
+    """git's own remedy, when it offers one (``safe.directory`` for a repository it distrusts)."""
+    for line in stderr.decode("utf-8", "replace").splitlines():
+        if line.strip().startswith("git config --global --add safe.directory"):
+            return f"; to trust it: {line.strip()}"
+    return ""
 
 
 def tracked_files(root: str) -> List[str]:
@@ -84,13 +181,36 @@ def tracked_files(root: str) -> List[str]:
 
 
 def excludes_file(root: Optional[str] = None) -> Optional[str]:
-    """The user's global ignore file: ``core.excludesFile``, else git's XDG default."""
-    out = run(["config", "--path", "core.excludesFile"], cwd=root, check=False)
-    configured = out.decode("utf-8", "surrogateescape").strip()
-    if configured:
-        return os.path.expanduser(configured)
-    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return os.path.join(xdg, "git", "ignore")
+    """The user's global ignore file as git finds it, or None when git reads none.
+
+    ``core.excludesFile`` (relative to the work tree root, where git reads it; set but empty:
+    no file at all), else git's XDG default. git says "not set" with exit status 1 and nothing
+    on stderr; any other failure is fatal, since a guess could ignore what git does not.
+    """
+    try:
+        out = run(["config", "--path", "core.excludesFile"], cwd=root)
+    except GitFailed as exc:
+        if exc.code != 1 or exc.stderr.strip():
+            raise
+    else:
+        configured = out.decode("utf-8", "surrogateescape")
+        configured = configured[:-1] if configured.endswith("\n") else configured
+        return os.path.join(root or os.getcwd(), configured) if configured else None
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    if xdg:
+        return os.path.join(xdg, "git", "ignore")
+    home = os.environ.get("HOME")  # git's rule: no HOME, no default file
+    return os.path.join(home, ".config", "git", "ignore") if home else None
+
+
+def info_exclude(root: str) -> str:
+    """Where git keeps ``info/exclude`` (in a linked worktree, the common dir's)."""
+    out = run(["rev-parse", "--git-path", "info/exclude"], cwd=root)
+    path = out.decode("utf-8", "surrogateescape")
+    path = path[:-1] if path.endswith("\n") else path
+    if not path:
+        raise FatalError("git rev-parse named no info/exclude file")
+    return os.path.join(root, path)
 
 
 def version() -> tuple:
@@ -170,15 +290,28 @@ def head_blobs(cwd: Optional[str] = None) -> Dict[str, str]:
 
 def stash_commits(cwd: Optional[str] = None) -> List[str]:
     """Every stash entry, not only the newest: older ones live only in ``refs/stash``'s reflog."""
-    if not run(["rev-parse", "--verify", "--quiet", "refs/stash"], cwd=cwd, check=False):
+    if not _resolve("refs/stash", cwd):
         return []
     out = run(["log", "-g", "--format=%H", "refs/stash", "--"], cwd=cwd)
     return out.decode("ascii").split()
 
 
 def commit_exists(rev: str, cwd: Optional[str] = None) -> bool:
-    out = run(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=cwd, check=False)
-    return bool(out.strip())
+    return bool(_resolve(f"{rev}^{{commit}}", cwd))
+
+
+def _resolve(rev: str, cwd: Optional[str]) -> bytes:
+    """``rev``'s object id, or b"" when nothing has that name (git exits 1 and says nothing).
+
+    Any other failure (a repository git refuses, a broken ref it warns about) is fatal: read as
+    "absent", it would silently drop the stashes from a history scan.
+    """
+    try:
+        return run(["rev-parse", "--verify", "--quiet", rev], cwd=cwd).strip()
+    except GitFailed as exc:
+        if exc.code == 1 and not exc.stderr.strip():
+            return b""
+        raise
 
 
 class Running(NamedTuple):

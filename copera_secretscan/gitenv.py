@@ -1,15 +1,20 @@
-"""How every git we start is isolated from the caller's environment, with nothing but ``os``.
+"""How every git we start is isolated from the caller's environment, and what git counts as a
+repository on disk, with nothing but ``os`` (and ``stat``, which ``os`` loads anyway).
 
 A hook runs with ``GIT_INDEX_FILE``, ``GIT_DIR`` and friends set for the *user's* repository
 (pre-commit issue #300 taught this), and we must not let them point our queries elsewhere
 unless we mean to. ``git.py`` and the lean ``scan --staged`` path in ``entry.py`` both start
 git this way; this module is separate so that the lean path does not import ``git.py``'s
 ``typing`` and friends.
+
+The walk asks :func:`holds_repository` for every directory that has a ``.git`` entry: the
+answer is read from disk the way git reads it, because starting git for each would be too slow.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 
 LEAKY_ENV = (
     "GIT_DIR",
@@ -38,17 +43,114 @@ def git_env(keep_index: bool = False) -> dict[str, str]:
     return env
 
 
-def work_tree_root(start: str) -> str | None:
+def work_tree_root(start: str, repository: bool = False) -> str | None:
     """The first directory from ``start`` up holding ``.git`` (a directory or a worktree file).
 
     With the variables above removed, git finds a work tree only this way, so None here means
-    git would find none either, and nobody needs to start it to hear so.
+    git would find none either, and nobody needs to start it to hear so. ``repository``: the
+    first whose ``.git`` :func:`holds_repository`, passing debris by as git does.
     """
     here = os.path.abspath(start)
     while True:
-        if os.path.exists(os.path.join(here, ".git")):
+        dot_git = os.path.join(here, ".git")
+        if os.path.exists(dot_git) and (not repository or holds_repository(dot_git)):
             return here
         parent = os.path.dirname(here)
         if parent == here:
             return None
         here = parent
+
+
+# --- what git takes for a repository (setup.c, dir.c), read from disk -------------------------
+
+SHA1_HEX = 40  # hex digits in a SHA-1 object id; SHA-256 repositories use 64
+GITFILE_MAX = 1 << 20  # git reads no larger ``.git`` file
+_GIT_SPACE = b" \t\n\r"  # git's isspace(): \v and \f are not spaces to git
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+_READ_NOW = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)  # a FIFO must not stall a walk
+
+
+def holds_repository(dot_git: str, hex_digits: int = SHA1_HEX) -> bool:
+    """Whether git takes the directory holding ``dot_git`` for a repository of its own.
+
+    Git's test (dir.c ``is_nonbare_repository_dir``): ``.git`` is a gitfile naming a git
+    directory, or is a git directory; a gitfile git cannot open or read counts too. Anything else
+    (an empty ``.git/``, a lone ``HEAD``, a gitfile to nowhere) is debris that git walks past, and
+    so must we: a directory wrongly taken for a repository is never scanned.
+    """
+    try:
+        git_dir = named_git_dir(dot_git)
+    except OSError:  # git assumes a repository it may not see into
+        return True
+    return git_dir is not None and is_git_directory(git_dir, hex_digits)
+
+
+def named_git_dir(dot_git: str) -> str | None:
+    """The git directory ``dot_git`` stands for: itself, or the one its gitfile names.
+
+    None when a gitfile names nothing (setup.c ``read_gitfile_gently``: not ``gitdir: PATH``,
+    or too large); OSError when it cannot be read.
+    """
+    try:
+        info = os.stat(dot_git)
+    except OSError:
+        return None  # nothing there (a dangling link): git sees no repository either
+    if not stat.S_ISREG(info.st_mode):
+        return dot_git
+    if info.st_size > GITFILE_MAX:
+        return None
+    data = _read(dot_git, info.st_size)
+    if len(data) != info.st_size:
+        raise OSError(f"short read: {dot_git}")
+    body = data.rstrip(b"\r\n")
+    if not data.startswith(b"gitdir: ") or len(body) < 9:
+        return None
+    target = os.fsdecode(body[8:].split(b"\0", 1)[0])  # git reads a C string: up to a NUL
+    return os.path.join(os.path.dirname(dot_git), target)  # an absolute target stays as it is
+
+
+def is_git_directory(path: str, hex_digits: int = SHA1_HEX) -> bool:
+    """setup.c ``is_git_directory``: a valid ``HEAD``, and ``objects`` and ``refs`` that can be
+    entered, in the common directory when a ``commondir`` file names one (a linked worktree)."""
+    if not _valid_head(os.path.join(path, "HEAD"), hex_digits):
+        return False
+    common = _common_dir(path)
+    return common is not None and all(
+        os.access(os.path.join(common, name), os.X_OK) for name in ("objects", "refs")
+    )
+
+
+def _valid_head(path: str, hex_digits: int) -> bool:
+    """refs.c ``validate_headref``: a link into ``refs/``, ``ref: refs/...`` or an object id."""
+    try:
+        if stat.S_ISLNK(os.lstat(path).st_mode):
+            return os.readlink(os.fsencode(path)).startswith(b"refs/")
+        head = _read(path, 255).split(b"\0", 1)[0]
+    except OSError:
+        return False
+    if head.startswith(b"ref:") and head[4:].lstrip(_GIT_SPACE).startswith(b"refs/"):
+        return True
+    return len(head) >= hex_digits and all(byte in _HEX for byte in head[:hex_digits])
+
+
+def _common_dir(git_dir: str) -> str | None:
+    """Where ``objects`` and ``refs`` live; None where git gives up (``commondir`` unreadable
+    or empty), which only makes us scan more than git would list."""
+    path = os.path.join(git_dir, "commondir")
+    if not os.path.exists(path):
+        return git_dir
+    try:
+        data = _read(path, GITFILE_MAX)
+    except OSError:
+        return None
+    if not data:
+        return None
+    return os.path.join(git_dir, os.fsdecode(data.rstrip(b"\r\n").split(b"\0", 1)[0]))
+
+
+def _read(path: str, limit: int) -> bytes:
+    fd = os.open(path, _READ_NOW)
+    try:
+        return os.read(fd, limit)
+    finally:
+        os.close(fd)

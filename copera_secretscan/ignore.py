@@ -12,7 +12,9 @@ slash after the matched directory); :func:`_self_match` keeps only matches of th
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
@@ -109,14 +111,41 @@ def _as_git_means(line: str) -> str:
     return line
 
 
-def read_rules(path: str, base: str = "") -> Optional[Rules]:
-    """Rules from an ignore file; a missing or unreadable file has none (git skips it too)."""
+def read_rules(path: str, base: str = "", follow_links: bool = True) -> Optional[Rules]:
+    """Rules from an ignore file; a missing or unreadable file has none (git skips it too).
+
+    ``follow_links=False`` for a ``.gitignore`` in the tree: git (2.32 on) ignores one that is a
+    symbolic link, while ``info/exclude`` and ``core.excludesFile`` are followed. Only a regular
+    file has rules: git stalls on a FIFO, and a walk must never hang.
+    """
     try:
-        with open(path, "rb") as handle:
-            text = handle.read().decode("utf-8", "surrogateescape")
-    except OSError:
+        data = _read_regular(path, follow_links)
+    except OSError:  # ELOOP: a link we were told not to follow
         return None
+    if data is None:
+        return None
+    text = data.decode("utf-8", "surrogateescape")
     return compile_rules(text.lstrip(_UTF8_BOM).split("\n"), base)
+
+
+_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # opening a link fails: no lstat per .gitignore
+
+
+def _read_regular(path: str, follow_links: bool) -> Optional[bytes]:
+    if not follow_links and not _NOFOLLOW and os.path.islink(path):
+        return None  # no O_NOFOLLOW here (Windows): ask the slow way
+    fd = os.open(path, _READ if follow_links else _READ | _NOFOLLOW)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        chunks = [os.read(fd, info.st_size + 1)]  # one read, and one more to see the end
+        while chunks[-1]:
+            chunks.append(os.read(fd, 1 << 16))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def is_ignored(stack: Sequence[Rules], rel: str, name: str, is_dir: bool) -> bool:

@@ -6,6 +6,11 @@ pruned, so ``node_modules/`` costs one pattern check. Tracked files come from a 
 ``git ls-files``; a tracked file inside an ignored directory is still scanned because it is
 committed whatever ``.gitignore`` says.
 
+A directory holding a ``.git`` is a boundary only where git takes it for a repository
+(:func:`.gitenv.holds_repository`); debris such as an empty ``.git/`` is walked through, as git
+does. When git cannot answer inside a work tree, the walk goes on with the ``.gitignore`` files
+and reports the scan as incomplete: ignored files git tracks cannot be told apart.
+
 Symbolic links are never followed (a link to a file in the tree is scanned as that file; a link
 out of the tree or into a loop must not be), and FIFOs, sockets and devices are skipped without
 being opened, so a walk never hangs.
@@ -19,7 +24,7 @@ from functools import cached_property
 from operator import attrgetter
 from typing import FrozenSet, Iterator, List, Optional, Tuple, Union
 
-from . import git, ignore
+from . import git, gitenv, ignore
 from .errors import FatalError
 from .ignore import Rules
 from .models import Problem
@@ -64,9 +69,29 @@ class _Tree:
     """What a whole walk knows: whether ignore rules apply, and what git tracks."""
 
     use_ignore: bool
-    in_repo: bool
+    in_repo: bool  # git answered: a nested repository is a gitlink, tracked files are known
     tracked: _Tracked
     exclude: Optional[Excluder]
+    root: Optional[str] = None  # the work tree root, when git answered
+    hex_digits: int = gitenv.SHA1_HEX
+    problem: Optional[Problem] = None  # why the walk cannot be complete, found at its start
+
+    def is_repository(self, dot_git: str) -> bool:
+        """Whether git takes the directory holding ``dot_git`` for another repository: not when
+        that ``.git`` is a link to this work tree's own git directory (dir.c)."""
+        if not gitenv.holds_repository(dot_git, self.hex_digits):
+            return False
+        return self.own_git_dir is None or os.path.realpath(dot_git) != self.own_git_dir
+
+    @cached_property
+    def own_git_dir(self) -> Optional[str]:
+        if self.root is None:
+            return None
+        try:
+            found = gitenv.named_git_dir(os.path.join(self.root, DOT_GIT))
+        except OSError:
+            return None
+        return os.path.realpath(found) if found else None
 
 
 @dataclass(frozen=True)
@@ -83,6 +108,8 @@ def walk(
 ) -> Iterator[Union[FileTarget, Problem]]:
     """Every file to scan under directory ``top``, in a deterministic (sorted) order."""
     tree, start = _start(top, use_ignore, exclude)
+    if tree.problem is not None:
+        yield tree.problem
     stack = [start]
     while stack:
         here = stack.pop()
@@ -90,16 +117,16 @@ def walk(
             with os.scandir(here.path) as listing:
                 entries = sorted(listing, key=_BY_NAME)
         except OSError as exc:
-            shown = here.shown.rstrip("/") or "."
-            yield Problem(shown, f"cannot list directory: {exc.strerror or exc}")
+            yield Problem(_shown_dir(here.shown), f"cannot list directory: {exc.strerror or exc}")
             continue
-        if here is not start and tree.use_ignore and _is_nested_repo(entries):
+        if here is not start and tree.use_ignore and _is_nested_repo(tree, entries):
             if not tree.in_repo:  # a repository among plain directories: walk it as git would
                 yield from walk(here.path, use_ignore, exclude)
                 continue
             if here.rel not in tree.tracked.dirs:  # git lists a gitlink, never the contents
                 continue
-            here = replace(here, tracked_only=True)
+            # git walks a directory that holds tracked files like any other (dir.c asks the
+            # index before it looks for a nested repository), untracked files included
         subdirs: List[_Dir] = []
         yield from _visit(tree, _with_own_rules(tree, here, entries), entries, subdirs)
         stack.extend(reversed(subdirs))
@@ -107,8 +134,16 @@ def walk(
         yield tree.tracked.problem
 
 
-def _is_nested_repo(entries: List[os.DirEntry[str]]) -> bool:
-    return any(entry.name == DOT_GIT for entry in entries)
+def _is_nested_repo(tree: _Tree, entries: List[os.DirEntry[str]]) -> bool:
+    """Only where a ``.git`` entry exists is it read: nearly every directory costs nothing."""
+    for entry in entries:
+        if entry.name == DOT_GIT:
+            return tree.is_repository(entry.path)
+    return False
+
+
+def _shown_dir(shown: str) -> str:
+    return shown.rstrip("/") or "."
 
 
 def _with_own_rules(tree: _Tree, here: _Dir, entries: List[os.DirEntry[str]]) -> _Dir:
@@ -117,7 +152,7 @@ def _with_own_rules(tree: _Tree, here: _Dir, entries: List[os.DirEntry[str]]) ->
         return here
     if not any(entry.name == GITIGNORE for entry in entries):
         return here
-    rules = ignore.read_rules(os.path.join(here.path, GITIGNORE), here.rel)
+    rules = ignore.read_rules(os.path.join(here.path, GITIGNORE), here.rel, follow_links=False)
     return here if rules is None else replace(here, rules=(rules, *here.rules))
 
 
@@ -172,14 +207,47 @@ def _start(top: str, use_ignore: bool, exclude: Optional[Excluder]) -> Tuple[_Tr
     path = os.path.abspath(top)
     shown = display_path(top)
     shown = "" if shown == "." else shown.rstrip("/") + "/"
-    root = git.toplevel(path) if use_ignore else None
-    if root is None:  # outside git, the walked directory's own .gitignore files still apply
+    try:
+        found = git.work_tree(path) if use_ignore else None
+    except git.NoAnswer as exc:
+        return _unanswered(path, shown, exc, exclude)
+    if found is None:  # outside git, the walked directory's own .gitignore files still apply
         tree = _Tree(use_ignore, False, _Tracked(None, shown), exclude)
         return tree, _Dir(path, "", shown, ())
-    rel = os.path.relpath(os.path.realpath(path), root).replace(os.sep, "/")
-    rel = "" if rel == "." else rel + "/"
-    tree = _Tree(True, True, _Tracked(root, shown), exclude)
-    return tree, _Dir(path, rel, shown, _inherited_rules(root, rel))
+    rel = _relative(os.path.realpath(path), found.root)
+    problem = None
+    try:
+        rules = _gitignores_above(found.root, rel) + _git_rules(found.root)
+    except FatalError as exc:  # git found the work tree, then failed: rules may be missing
+        problem = Problem(_shown_dir(shown), _incomplete(exc))
+        rules = _gitignores_above(found.root, rel)
+    tracked = _Tracked(found.root, shown)
+    tree = _Tree(True, True, tracked, exclude, found.root, found.hex_digits, problem)
+    return tree, _Dir(path, rel, shown, rules)
+
+
+def _unanswered(
+    path: str, shown: str, exc: git.NoAnswer, exclude: Optional[Excluder]
+) -> Tuple[_Tree, _Dir]:
+    """A work tree git cannot answer for: its ``.gitignore`` files, and an incomplete scan.
+
+    Nested repositories are walked like those among plain directories (each asks git anew):
+    without git's list of tracked files, skipping them would be a silent gap.
+    """
+    rel = _relative(path, exc.root)
+    problem = Problem(_shown_dir(shown), _incomplete(exc))
+    tree = _Tree(True, False, _Tracked(None, shown), exclude, problem=problem)
+    return tree, _Dir(path, rel, shown, _gitignores_above(exc.root, rel))
+
+
+def _incomplete(exc: FatalError) -> str:
+    return f"ignored files that git tracks may be missed: {exc}; to scan without git: --no-ignore"
+
+
+def _relative(path: str, root: str) -> str:
+    """``path`` below ``root`` as the prefix ignore patterns see: "" or "a/b/"."""
+    rel = os.path.relpath(path, root).replace(os.sep, "/")
+    return "" if rel == "." else rel + "/"
 
 
 def _parent_dirs(paths: FrozenSet[str]) -> FrozenSet[str]:
@@ -192,26 +260,21 @@ def _parent_dirs(paths: FrozenSet[str]) -> FrozenSet[str]:
     return frozenset(dirs)
 
 
-def _inherited_rules(root: str, rel: str) -> Tuple[Rules, ...]:
-    """Rules that apply to ``root/rel`` from above it, highest precedence first.
-
-    Git's order: ``.gitignore`` files from the deepest up to the root, then
-    ``.git/info/exclude``, then the user's ``core.excludesFile``.
-    """
-    found = [ignore.read_rules(_git_path(root, "info/exclude")), _global_rules(root)]
+def _gitignores_above(root: str, rel: str) -> Tuple[Rules, ...]:
+    """The ``.gitignore`` files of ``root`` .. the parent of ``root/rel``, deepest first."""
+    found: List[Optional[Rules]] = []
     parts = rel.split("/")[:-1]
-    for depth in range(len(parts)):  # the .gitignore files of root .. parent of top
+    for depth in range(len(parts)):
         base = "".join(part + "/" for part in parts[:depth])
-        found.insert(0, ignore.read_rules(os.path.join(root, base, GITIGNORE), base))
+        path = os.path.join(root, base, GITIGNORE)
+        found.insert(0, ignore.read_rules(path, base, follow_links=False))
     return tuple(rules for rules in found if rules is not None)
 
 
-def _global_rules(root: str) -> Optional[Rules]:
-    path = git.excludes_file(root)
-    return ignore.read_rules(path) if path else None
-
-
-def _git_path(root: str, name: str) -> str:
-    """Where git keeps ``name`` (in a linked worktree, ``info/`` lives in the common dir)."""
-    out = git.run(["rev-parse", "--git-path", name], cwd=root, check=False)
-    return os.path.join(root, out.decode("utf-8", "surrogateescape").strip() or ".git/" + name)
+def _git_rules(root: str) -> Tuple[Rules, ...]:
+    """What git applies after every ``.gitignore``: ``.git/info/exclude``, then the user's
+    ``core.excludesFile``. Both are the user's own files, and git follows links to them."""
+    global_file = git.excludes_file(root)
+    found = [ignore.read_rules(git.info_exclude(root))]
+    found.append(ignore.read_rules(global_file) if global_file else None)
+    return tuple(rules for rules in found if rules is not None)
