@@ -73,7 +73,7 @@ def _build_command(name: str, update: bool, summary: str) -> Callable[..., Any]:
 
         settings = settings_from({**opts, "baseline_file": None})
         target = baseline_target(opts, settings)
-        atomic.check_writable(target, "baseline")  # refuse a read-only file before the scan
+        atomic.check_writable(shown_path(target), "baseline")  # refuse it before the scan
         built, result = audit.build(
             paths or (".",), settings, target, update, not no_ignore, bool(opts.get("force"))
         )
@@ -82,7 +82,7 @@ def _build_command(name: str, update: bool, summary: str) -> Callable[..., Any]:
             shown = shown_path(target)
             click.echo(f"{PROG}: error: scan incomplete; {shown} not written", err=True)
             ctx.exit(EXIT_ERROR)
-        baselinefile.save(built, target)
+        baselinefile.save(built, shown_path(target))
         click.echo(f"Wrote {shown_path(target)}: {baselinefile.count(built.entries)}.")
         ctx.exit(0)
 
@@ -129,7 +129,7 @@ def baseline_audit(ctx: click.Context, report: bool, everything: bool, **opts: A
     if todo:
         from .atomic import check_writable
 
-        check_writable(target, "baseline")  # before any question, not after the first answer
+        check_writable(shown_path(target), "baseline")  # before any question, not after one
     left = _audit_interactively(known, todo, settings, target)
     if left:
         click.echo(
@@ -180,7 +180,7 @@ def _decide(known: Baseline, entry: Entry, decision: str, target: str) -> Tuple[
     reason = _ask("Reason (optional)", default=entry.reason or "", show_default=False)
     why = baselinefile.clean_text(reason or "").strip()  # a pasted tab could not be read back
     known = baseline.with_decision(known, entry.digest, decision, why)
-    baselinefile.save(known, target)
+    baselinefile.save(known, shown_path(target))
     return known, reason is None
 
 
