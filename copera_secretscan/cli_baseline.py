@@ -120,7 +120,7 @@ def baseline_audit(ctx: click.Context, report: bool, everything: bool, **opts: A
 
     settings = load_settings(opts.get("config_file"), start=os.getcwd())
     target = baseline_target(opts, settings)
-    known = baselinefile.load(target)
+    known = baselinefile.load(shown_path(target))  # messages name it as the user would
     if report:
         text, code = audit.report(known, settings)
         click.echo(text, nl=False)
