@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -236,3 +237,44 @@ def test_audit_with_no_terminal_fails_and_points_at_report(adopted: Path, stdin:
     proc = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
     assert (proc.returncode, proc.stderr) == (2, ended(3))
     assert "Traceback" not in proc.stdout
+
+
+# --- where an entry's file is -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", [b"caf\xe9.env", b"line\nbreak.env", b"esc\x1b[31m.env", b"back\\nslash.env"]
+)
+def test_report_finds_a_leak_in_a_file_whose_name_is_stored_escaped(
+    repo: Path, capsys: pytest.CaptureFixture[str], name: bytes
+) -> None:
+    """Odd names are stored as git quotes them; calling them stale let a real leak pass CI."""
+    with open(os.path.join(os.fsencode(repo), name), "wb") as handle:
+        handle.write(f"T={make_token('cp_pat_', 32, seed=210)}\n".encode())
+    assert main(["baseline", "create"]) == 0
+    doc = json.loads((repo / BASELINE).read_text())
+    doc["entries"][0]["decision"] = "leak"
+    (repo / BASELINE).write_text(json.dumps(doc))
+    capsys.readouterr()
+    code, out = report(capsys)
+    assert code == 1, out
+    assert "[present]" in out and "STALE" not in out
+
+
+def test_an_entry_naming_a_device_or_fifo_is_stale_not_read_forever(repo: Path) -> None:
+    os.mkfifo(repo / "pipe.env")
+    salt = "a" * 64
+    paths = ["/dev/zero", "pipe.env", "../../../../../../../dev/zero"]
+    entries = [
+        {"hash": f"{i:064x}", "path": p, "redacted": "cp_pat_x…", "rule_id": "copera-pat"}
+        for i, p in enumerate(paths)
+    ]
+    (repo / BASELINE).write_text(json.dumps({"version": 1, "salt": salt, "entries": entries}))
+    proc = subprocess.run(
+        [sys.executable, "-m", "copera_secretscan", "baseline", "audit", "--report"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.count("STALE") == 3
