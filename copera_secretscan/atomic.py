@@ -5,8 +5,9 @@ one, so a regular file is written to a temporary sibling, synced and renamed int
 rename is the only trick, and it must not surprise anyone:
 
 * a device, FIFO or terminal is written through, as ``open`` would (``--output /dev/null``,
-  ``/dev/stdout``, a FIFO a reader waits on); renaming over it would put a regular file where
-  ``/dev/null`` was. A FIFO nobody reads is an error at once, never a hang;
+  a FIFO a reader waits on); renaming over it would put a regular file where ``/dev/null``
+  was. A FIFO nobody reads is an error at once, never a hang. ``/dev/stdout`` is written
+  through too, appending, even when the shell connected it to a file (``>> ci.log``);
 * a symbolic link stays a link: the file it points to is the one replaced;
 * the new file keeps the old one's mode (and owner, where allowed); a new file gets
   0666 less the umask, as ``open`` would give it; a read-only file is refused, not replaced;
@@ -19,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 from typing import Optional, Tuple
@@ -29,8 +31,9 @@ from .models import printable
 _O = {name: getattr(os, name, 0) for name in ("O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC", "O_BINARY")}
 _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 _TEMP_FLAGS |= _O["O_CLOEXEC"] | _O["O_BINARY"]
-_THROUGH_FLAGS = os.O_WRONLY | _O["O_NONBLOCK"] | _O["O_NOCTTY"] | _O["O_CLOEXEC"]
-_THROUGH_FLAGS |= _O["O_BINARY"]
+_THROUGH_FLAGS = os.O_WRONLY | os.O_APPEND | _O["O_NONBLOCK"] | _O["O_NOCTTY"]
+_THROUGH_FLAGS |= _O["O_CLOEXEC"] | _O["O_BINARY"]
+_PROC_FD = re.compile(r"/proc/[^/]+/fd\Z")
 READ_ONLY = "read-only: make it writable to update it"
 
 
@@ -63,7 +66,7 @@ def _message(path: str, what: str, exc: OSError) -> str:
 def _write(path: str, data: bytes) -> None:
     name, old = _target(path)
     if name is None:
-        _write_through(path, data, truncate=old is not None and stat.S_ISREG(old.st_mode))
+        _write_through(path, data)
     else:
         _replace(name, data, old)
 
@@ -85,14 +88,18 @@ def _target(path: str) -> Tuple[Optional[str], Optional[os.stat_result]]:
 
 
 def _resolved(path: str, old: Optional[os.stat_result]) -> Optional[str]:
-    """``path`` with its links followed, or None when that name is not the file we found.
+    """``path`` with its links followed, or None to write through ``path`` instead.
 
-    ``/proc/self/fd/1`` names the file a shell redirected stdout to, but readlink may give a
-    name that is gone or another file: such a file is written through, like a device.
+    ``/dev/stdout`` or ``/proc/self/fd/1`` name whatever the shell connected, perhaps a file
+    opened with ``>>``: that file is appended to, not replaced by another under its name.
+    The same holds when the name the links lead to is not the file we found (one replaced
+    meanwhile): writing through is what ``open`` would do.
     """
     if not os.path.islink(path):
         return path
     _check_link_owner(path)
+    if _names_a_descriptor(path):
+        return None
     name = os.path.realpath(path)
     if old is None:
         return name
@@ -101,6 +108,18 @@ def _resolved(path: str, old: Optional[os.stat_result]) -> Optional[str]:
     except OSError:
         return None
     return name if (now.st_dev, now.st_ino) == (old.st_dev, old.st_ino) else None
+
+
+def _names_a_descriptor(path: str) -> bool:
+    """Whether following ``path``'s links goes through ``/proc/PID/fd`` (``/dev/fd`` is one)."""
+    for _ in range(40):  # as many links as the kernel follows
+        absolute = os.path.abspath(path)
+        if _PROC_FD.match(os.path.realpath(os.path.dirname(absolute))):
+            return True
+        if not os.path.islink(absolute):
+            return False
+        path = os.path.join(os.path.dirname(absolute), os.readlink(absolute))
+    return False
 
 
 def _check_link_owner(link: str) -> None:
@@ -125,9 +144,9 @@ def _check_permission(name: str, old: os.stat_result) -> None:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
 
-def _write_through(path: str, data: bytes, truncate: bool) -> None:
-    """Open and write, as ``open(path, "w")`` would, but never block on a FIFO with no reader."""
-    fd = os.open(path, _THROUGH_FLAGS | (os.O_TRUNC if truncate else 0))
+def _write_through(path: str, data: bytes) -> None:
+    """Open and write (appending, see :func:`_resolved`); never block on a FIFO with no reader."""
+    fd = os.open(path, _THROUGH_FLAGS)
     try:
         if _O["O_NONBLOCK"]:  # a slow reader must make us wait, not fail with EAGAIN
             os.set_blocking(fd, True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shlex
 import stat
 import subprocess
 import sys
@@ -129,6 +130,16 @@ def test_stdout_redirected_to_a_file_and_named_as_a_path_fills_that_file(leaky: 
         )
     assert (proc.returncode, proc.stderr) == (1, "")
     assert json.loads(out.read_text())["findings"][0]["path"] == "app.env"
+
+
+def test_stdout_appended_to_a_file_keeps_what_the_file_had(leaky: Path) -> None:
+    log = leaky / "ci.log"
+    log.write_text("earlier steps\n")
+    command = f"{shlex.quote(sys.executable)} -m copera_secretscan scan -q -o /dev/fd/1 >> ci.log"
+    proc = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stderr) == (1, "")
+    text = log.read_text()
+    assert text.startswith("earlier steps\napp.env:1:") and "Found 1 Copera token" in text
 
 
 def test_a_fifo_with_a_reader_gets_the_report_and_stays_a_fifo(
