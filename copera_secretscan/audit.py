@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
+import stat
 from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -19,6 +21,8 @@ from .config import Settings, shown_path
 from .errors import FatalError
 from .models import BUILTIN_PREFIXES, REDACT_KEEP, Finding, Origin, ScanResult, inert, mask_tokens
 
+_ESCAPE = re.compile(rb"\\(x[0-9a-f]{2}|[ntr])")  # what models.printable writes for a byte
+_UNESCAPE = {b"n": b"\n", b"t": b"\t", b"r": b"\r"}
 CONTEXT_LINES = 2  # lines shown above and below the token
 _WIDTH = 120
 DECISION_NAMES = {LEAK: "real leak, to rotate", FALSE_POSITIVE: "false positive", None: "undecided"}
@@ -80,10 +84,8 @@ def locate_all(baseline: Baseline, settings: Settings) -> Dict[str, Located]:
 
 
 def _locate_in(path: str, baseline: Baseline, settings: Settings) -> Dict[str, Located]:
-    try:
-        with open(os.path.join(settings.root, path), "rb") as handle:
-            data = handle.read()
-    except OSError:
+    data = _entry_file(settings.root, path)
+    if data is None:
         return {}  # gone or unreadable: the entry is reported as stale
     findings = engine.scan_bytes(data, Origin(path), settings.ruleset())
     lines = data.decode("utf-8", "replace").split("\n")
@@ -94,6 +96,43 @@ def _locate_in(path: str, baseline: Baseline, settings: Settings) -> Dict[str, L
         digest = baseline.digest(finding.rule_id, path, finding.secret)
         located.setdefault(digest, Located(finding.line, _context(lines, finding, findings)))
     return located
+
+
+def _entry_file(root: str, path: str) -> Optional[bytes]:
+    """The bytes of the regular file an entry names, or None.
+
+    Paths are stored the way :func:`~.models.printable` shows them (``caf\\xe9.env``), so the
+    file is that name or the one its escapes stand for. The file must be regular: a hand-edited
+    entry naming ``/dev/zero`` or a FIFO must not make ``audit --report`` read forever.
+    """
+    for name in dict.fromkeys((path, _unescaped(path))):
+        data = _regular_bytes(os.path.join(root, name))
+        if data is not None:
+            return data
+    return None
+
+
+def _unescaped(path: str) -> str:
+    return os.fsdecode(_ESCAPE.sub(_byte, path.encode("utf-8", "surrogateescape")))
+
+
+def _byte(match: re.Match[bytes]) -> bytes:
+    code = match[1]
+    return _UNESCAPE.get(code) or bytes.fromhex(code[1:].decode("ascii"))
+
+
+def _regular_bytes(name: str) -> Optional[bytes]:
+    try:
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        try:
+            return handle.read()
+        except OSError:
+            return None
 
 
 def _context(

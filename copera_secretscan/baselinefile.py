@@ -10,41 +10,88 @@ bytes; a temporary sibling renamed into place means a crash never leaves half a 
 from __future__ import annotations
 
 import datetime
+import errno
 import json
+import os
 import re
-from typing import Any, Dict, NoReturn, Optional, Sequence
+import stat
+from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
 
 from .atomic import write_atomically
 from .baseline import DECISIONS, VERSION, Baseline, Entry
 from .errors import FatalError
+from .models import printable
 
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _TOP = ("version", "salt", "entries")
 _REQUIRED = ("hash", "path", "redacted", "rule_id")
 _OPTIONAL = ("decision", "reason", "expires")
+# Paths are stored escaped (models.printable), so no entry legitimately holds a control
+# character; one from a hand edit would reach CI logs as an escape sequence, and a lone
+# surrogate cannot be printed or written back as UTF-8 at all.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def load(path: str) -> Baseline:
     """The baseline in ``path``; any problem is a FatalError naming the file."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        raw = _read(path)
     except FileNotFoundError as exc:
         raise FatalError(
-            f"{path}: no such baseline (create it with 'copera-secretscan baseline create')"
+            f"{printable(path)}: no such baseline "
+            "(create it with 'copera-secretscan baseline create')"
         ) from exc
     except OSError as exc:
-        raise FatalError(f"{path}: cannot read baseline: {exc.strerror or exc}") from exc
+        raise FatalError(f"{printable(path)}: cannot read baseline: {exc.strerror or exc}") from exc
     try:
-        doc = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise FatalError(f"{path}: corrupt baseline: not UTF-8 text") from exc
+        raise FatalError(f"{printable(path)}: corrupt baseline: not UTF-8 text") from exc
+    if not text.strip():  # also a FIFO that nothing writes to
+        _fail(path, "the file is empty")
+    return parse(_json(text, path), path)
+
+
+def _read(path: str) -> bytes:
+    """The file's bytes; a FIFO is read only while something writes to it, a device never.
+
+    ``--baseline <(git show main:FILE)`` is a pipe and works; a FIFO nobody writes to reads as
+    empty instead of hanging, and ``/dev/zero`` is refused instead of filling memory.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            raise OSError(errno.EINVAL, "a device, not a file")
+        if getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(fd, True)
+        return handle.read()
+
+
+def _json(text: str, path: str) -> Any:
+    """The parsed document; whatever hostile text makes the parser raise is one line."""
+    try:
+        return json.loads(text, object_pairs_hook=_object)
     except json.JSONDecodeError as exc:
-        raise FatalError(
-            f"{path}: corrupt baseline: invalid JSON at line {exc.lineno}: {exc.msg}"
-        ) from exc
-    return parse(doc, path)
+        _fail(path, f"invalid JSON at line {exc.lineno}: {exc.msg}")
+    except RecursionError:
+        _fail(path, "invalid JSON: nested too deeply")
+    except ValueError as exc:  # a duplicate key, or a number too long for int() to convert
+        _fail(path, f"invalid JSON: {exc if isinstance(exc, _Duplicate) else 'number too long'}")
+
+
+class _Duplicate(ValueError):
+    """A key given twice: JSON keeps the last silently, and a merge can leave both."""
+
+
+def _object(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    doc: Dict[str, Any] = {}
+    for key, value in pairs:
+        if key in doc:
+            raise _Duplicate(f"the key {_shown(key)} appears twice in one object")
+        doc[key] = value
+    return doc
 
 
 def load_if_valid(path: str) -> Optional[Baseline]:
@@ -61,8 +108,10 @@ def parse(doc: Any, path: str) -> Baseline:
     unknown = sorted(set(doc) - set(_TOP))
     if unknown or any(key not in doc for key in _TOP):
         _fail(path, f"expected exactly the keys {', '.join(_TOP)}")
-    if doc["version"] != VERSION or isinstance(doc["version"], bool):
-        _fail(path, f"unsupported version {doc['version']!r} (this copera-secretscan reads 1)")
+    if type(doc["version"]) is not int or doc["version"] != VERSION:  # not 1.0, true or "1"
+        _fail(
+            path, f"unsupported version {_shown(doc['version'])} (this copera-secretscan reads 1)"
+        )
     if not isinstance(doc["salt"], str) or not _HEX64.match(doc["salt"]):
         _fail(path, "'salt' must be 64 lowercase hex digits")
     if not isinstance(doc["entries"], list):
@@ -79,16 +128,22 @@ def _entry(item: Any, where: str, path: str) -> Entry:
         _fail(path, f"{where}: expected an object")
     unknown = sorted(set(item) - set(_REQUIRED) - set(_OPTIONAL))
     if unknown:
-        _fail(path, f"{where}: unknown key {unknown[0]!r}")
+        _fail(path, f"{where}: unknown key {_shown(unknown[0])}")
     for key in _REQUIRED + _OPTIONAL:
         if (key in _REQUIRED or key in item) and not isinstance(item.get(key), str):
             _fail(path, f"{where}.{key}: expected a string")
+        if key in item and _UNPRINTABLE.search(item[key]):
+            _fail(
+                path, f"{where}.{key}: control character or lone surrogate in {_shown(item[key])}"
+            )
     if not _HEX64.match(item["hash"]):
         _fail(path, f"{where}.hash: expected 64 lowercase hex digits")
     if item.get("decision", DECISIONS[0]) not in DECISIONS:
         _fail(path, f"{where}.decision: expected one of {', '.join(DECISIONS)}")
     if "expires" in item and not _is_date(item["expires"]):
-        _fail(path, f"{where}.expires: expected a date as YYYY-MM-DD, got {item['expires']!r}")
+        _fail(
+            path, f"{where}.expires: expected a date as YYYY-MM-DD, got {_shown(item['expires'])}"
+        )
     values = {key: item.get(key) for key in _OPTIONAL}
     return Entry(item["hash"], item["rule_id"], item["path"], item["redacted"], **values)
 
@@ -102,7 +157,18 @@ def _is_date(text: str) -> bool:
 
 
 def _fail(path: str, what: str) -> NoReturn:
-    raise FatalError(f"{path}: corrupt baseline: {what}")
+    raise FatalError(f"{printable(path)}: corrupt baseline: {what}")
+
+
+def _shown(value: Any) -> str:
+    """A value from the file for a message: escaped by repr, and short (it may be huge)."""
+    text = ascii(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def clean_text(text: str) -> str:
+    """Typed text made storable: a control character could not be read back (see _entry)."""
+    return _UNPRINTABLE.sub(" ", text)
 
 
 def dumps(baseline: Baseline) -> str:

@@ -24,6 +24,7 @@ from .terminal import Progress, use_color
 PROG = "copera-secretscan"
 EXIT_INTERRUPTED = 130
 EXIT_ERROR = 2
+STDOUT = "-"  # as an --output or --report path: standard output, as for most tools
 
 
 def parse_reports(
@@ -238,14 +239,15 @@ def emit(result: ScanResult, opts: dict) -> None:
         click.echo(f"{PROG}: error: {printable(str(problem))}", err=True)
     for warning in said.warnings:
         click.echo(f"{PROG}: warning: {printable(warning)}", err=True)
-    output = opts.get("output")
+    output = opts.get("output") or STDOUT
+    to_file = output != STDOUT
     options = ReportOptions(
         show_secrets=opts["show_secrets"],
-        color=use_color(sys.stdout, opts["color"]) and not output and opts["fmt"] == "text",
+        color=use_color(sys.stdout, opts["color"]) and not to_file and opts["fmt"] == "text",
         quiet=opts["quiet"],
     )
     text = writer(opts["fmt"])(result, options)
-    if output:
+    if to_file:
         write_atomically(output, text)
     elif text:
         click.echo(text, nl=False, color=options.color)
@@ -256,6 +258,9 @@ def write_reports(result: ScanResult, opts: dict) -> None:
     """Each ``--report FORMAT:PATH``, whole or not at all, after the terminal got its text."""
     options = ReportOptions(show_secrets=opts.get("show_secrets", False))
     for fmt, path in opts.get("reports") or ():
+        if path == STDOUT:
+            click.echo(writer(fmt)(result, options), nl=False)
+            continue
         directory = os.path.dirname(os.path.abspath(path))
         try:
             os.makedirs(directory, exist_ok=True)  # CI recipes write into reports/ dirs

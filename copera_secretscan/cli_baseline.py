@@ -8,8 +8,9 @@ here: :mod:`.audit` and :mod:`.baseline` do the work, this module asks and print
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Tuple
 
 import click
 
@@ -18,7 +19,7 @@ from .config import Settings, describe, load_settings, shown_path
 from .locate import BASELINE_FILE
 
 if TYPE_CHECKING:  # the baseline modules load when a baseline command runs, not at start-up
-    from .baseline import Baseline
+    from .baseline import Baseline, Entry
 
 
 @cli.command("config")
@@ -68,10 +69,11 @@ def _build_command(name: str, update: bool, summary: str) -> Callable[..., Any]:
     @baseline_options
     @click.pass_context
     def command(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any) -> None:
-        from . import audit, baselinefile
+        from . import atomic, audit, baselinefile
 
         settings = settings_from({**opts, "baseline_file": None})
         target = baseline_target(opts, settings)
+        atomic.check_writable(shown_path(target), "baseline")  # refuse it before the scan
         built, result = audit.build(
             paths or (".",), settings, target, update, not no_ignore, bool(opts.get("force"))
         )
@@ -80,7 +82,7 @@ def _build_command(name: str, update: bool, summary: str) -> Callable[..., Any]:
             shown = shown_path(target)
             click.echo(f"{PROG}: error: scan incomplete; {shown} not written", err=True)
             ctx.exit(EXIT_ERROR)
-        baselinefile.save(built, target)
+        baselinefile.save(built, shown_path(target))
         click.echo(f"Wrote {shown_path(target)}: {baselinefile.count(built.entries)}.")
         ctx.exit(0)
 
@@ -118,38 +120,80 @@ def baseline_audit(ctx: click.Context, report: bool, everything: bool, **opts: A
 
     settings = load_settings(opts.get("config_file"), start=os.getcwd())
     target = baseline_target(opts, settings)
-    known = baselinefile.load(target)
+    known = baselinefile.load(shown_path(target))  # messages name it as the user would
     if report:
         text, code = audit.report(known, settings)
         click.echo(text, nl=False)
         ctx.exit(code)
-    _audit_interactively(known, settings, target, everything)
-    ctx.exit(0)
+    todo = audit.to_audit(known, everything)
+    if todo:
+        from .atomic import check_writable
+
+        check_writable(shown_path(target), "baseline")  # before any question, not after one
+    left = _audit_interactively(known, todo, settings, target)
+    if left:
+        click.echo(
+            f"{PROG}: error: standard input ended with {left} of {len(todo)} entries not "
+            "audited; the answers given are saved (in CI, use 'baseline audit --report')",
+            err=True,
+        )
+    ctx.exit(EXIT_ERROR if left else 0)
 
 
 def _audit_interactively(
-    known: Baseline, settings: Settings, target: str, everything: bool
-) -> None:
-    """Ask about each entry; every answer is saved at once, so quitting loses nothing."""
+    known: Baseline, todo: Sequence[Entry], settings: Settings, target: str
+) -> int:
+    """Ask about each entry; every answer is saved at once, so quitting loses nothing.
+
+    Returns how many entries were left when standard input ended. End of input is not Ctrl-C
+    (130): it stops like ``q``, but the run did not do what was asked, so the caller exits 2,
+    and a job that runs the audit with no terminal (stdin from /dev/null) cannot pass by it.
+    """
     from . import audit, baseline, baselinefile
 
     answers = {"r": baseline.LEAK, "f": baseline.FALSE_POSITIVE}
-    todo = audit.to_audit(known, everything)
     found = audit.locate_all(known, settings) if todo else {}
+    left = 0
     for index, entry in enumerate(todo, 1):
         click.echo(audit.show(entry, found.get(entry.digest), index, len(todo)))
-        answer = click.prompt(
+        answer = _ask(
             "Real leak to rotate (r), false positive (f), skip (s), quit (q)?",
             type=click.Choice(["r", "f", "s", "q"]),
             show_choices=False,
         )
-        if answer == "q":
-            break
+        ended = answer is None
         if answer in answers:
-            reason = click.prompt(
-                "Reason (optional)", default=entry.reason or "", show_default=False
-            )
-            known = baseline.with_decision(known, entry.digest, answers[answer], reason.strip())
-            baselinefile.save(known, target)
+            known, ended = _decide(known, entry, answers[answer], target)
+        if ended:  # an entry whose decision was given before the reason was cut off is done
+            left = len(todo) - index + (answer is None)
         click.echo("")
+        if ended or answer == "q":
+            break
     click.echo(f"{shown_path(target)}: {baselinefile.entries_summary(known.entries)}.")
+    return left
+
+
+def _decide(known: Baseline, entry: Entry, decision: str, target: str) -> Tuple[Baseline, bool]:
+    """Record ``decision`` with the reason asked for; True when input ended at that question."""
+    from . import baseline, baselinefile
+
+    reason = _ask("Reason (optional)", default=entry.reason or "", show_default=False)
+    why = baselinefile.clean_text(reason or "").strip()  # a pasted tab could not be read back
+    known = baseline.with_decision(known, entry.digest, decision, why)
+    baselinefile.save(known, shown_path(target))
+    return known, reason is None
+
+
+def _ask(text: str, **options: Any) -> Optional[str]:
+    """``click.prompt``, or None at the end of standard input (also when it is closed).
+
+    click turns both Ctrl-C and end of input into ``Abort``; only the first is an interruption.
+    """
+    if sys.stdin is None or sys.stdin.closed:
+        return None
+    try:
+        return str(click.prompt(text, **options))
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__context__, EOFError):
+            return None
+        raise

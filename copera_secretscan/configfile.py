@@ -49,16 +49,29 @@ def read_table(path: str) -> Optional[Dict[str, Any]]:
 
 
 def _document(path: str) -> Dict[str, Any]:
-    toml: Any = toml_module()
     try:
         with open(path, "rb") as handle:
-            doc: Dict[str, Any] = toml.loads(handle.read().decode("utf-8"))
+            raw = handle.read()
     except OSError as exc:
         raise FatalError(f"{path}: cannot read config: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FatalError(f"{path}: config is not UTF-8 text") from exc
+    return _toml(text, path)
+
+
+def _toml(text: str, path: str) -> Dict[str, Any]:
+    """The parsed document; whatever hostile text makes the parser raise is one line."""
+    toml: Any = toml_module()
+    try:
+        doc: Dict[str, Any] = toml.loads(text)
     except toml.TOMLDecodeError as exc:
         raise FatalError(f"{path}: invalid TOML: {exc}") from exc
+    except RecursionError as exc:  # a = [[[[...]]]] thousands deep: the parser recurses
+        raise FatalError(f"{path}: invalid TOML: nested too deeply") from exc
+    except ValueError as exc:  # int() refuses a number of thousands of digits
+        raise FatalError(f"{path}: invalid TOML: number too long") from exc
     return doc
 
 

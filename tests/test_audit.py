@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import subprocess
+import sys
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
@@ -167,3 +171,110 @@ def test_every_token_near_the_entry_is_masked(adopted: Path, tokens: List[str]) 
     result = audit(input="s\ns\nq\n")
     assert tokens[1] not in result.output and newer not in result.output
     assert f"    2 | NEWER={newer[:11]}…" in result.output
+
+
+# --- end of input: a stop like q, never taken for Ctrl-C, never a pass -------------------
+
+
+def audit_main(*args: str, input: str) -> Tuple[int, str, str]:
+    """``cli.main`` (exit-code mapping included) with standard input fed by CliRunner."""
+    with cli_runner().isolation(input=input) as streams:
+        code = main(["baseline", "audit", *args])
+    return code, streams[0].getvalue().decode(), streams[1].getvalue().decode()
+
+
+def ended(left: int, of: int = 3) -> str:
+    return (
+        f"copera-secretscan: error: standard input ended with {left} of {of} entries not "
+        "audited; the answers given are saved (in CI, use 'baseline audit --report')\n"
+    )
+
+
+def test_end_of_input_stops_like_quit_keeps_answers_and_exits_2(adopted: Path) -> None:
+    code, out, err = audit_main(input="f\nfixture\n")
+    assert (code, err) == (2, ended(2))
+    assert "[2/3]" in out and "[3/3]" not in out
+    assert entries(adopted)["a.py"]["decision"] == "false-positive"
+    assert entries(adopted)["a.py"]["reason"] == "fixture"
+
+
+def test_end_of_input_at_the_reason_still_records_the_decision(adopted: Path) -> None:
+    code, _, err = audit_main(input="s\nr\n")
+    assert (code, err) == (2, ended(1))
+    assert entries(adopted)["b.env"]["decision"] == "leak"
+    assert "reason" not in entries(adopted)["b.env"]
+    assert "decision" not in entries(adopted)["a.py"]
+
+
+def test_no_input_at_all_changes_nothing_and_exits_2(adopted: Path) -> None:
+    before = (adopted / BASELINE).read_bytes()
+    code, out, err = audit_main(input="")
+    assert (code, err) == (2, ended(3))
+    assert "interrupted" not in out + err
+    assert (adopted / BASELINE).read_bytes() == before
+
+
+def test_answering_every_entry_then_end_of_input_is_complete(adopted: Path) -> None:
+    code, _, err = audit_main(input="f\n\nr\nrotate\ns\n")
+    assert (code, err) == (0, "")
+
+
+def test_ctrl_c_at_a_question_is_still_an_interruption(
+    adopted: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def pressed_ctrl_c(prompt: str) -> str:
+        raise KeyboardInterrupt
+
+    with cli_runner().isolation(input="") as streams:
+        monkeypatch.setattr("click.termui.visible_prompt_func", pressed_ctrl_c)
+        code = main(["baseline", "audit"])
+    assert (code, streams[1].getvalue()) == (130, b"copera-secretscan: interrupted\n")
+
+
+@pytest.mark.parametrize("stdin", ["< /dev/null", "<&-"])
+def test_audit_with_no_terminal_fails_and_points_at_report(adopted: Path, stdin: str) -> None:
+    command = f"{shlex.quote(sys.executable)} -m copera_secretscan baseline audit {stdin}"
+    proc = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stderr) == (2, ended(3))
+    assert "Traceback" not in proc.stdout
+
+
+# --- where an entry's file is -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", [b"caf\xe9.env", b"line\nbreak.env", b"esc\x1b[31m.env", b"back\\nslash.env"]
+)
+def test_report_finds_a_leak_in_a_file_whose_name_is_stored_escaped(
+    repo: Path, capsys: pytest.CaptureFixture[str], name: bytes
+) -> None:
+    """Odd names are stored as git quotes them; calling them stale let a real leak pass CI."""
+    with open(os.path.join(os.fsencode(repo), name), "wb") as handle:
+        handle.write(f"T={make_token('cp_pat_', 32, seed=210)}\n".encode())
+    assert main(["baseline", "create"]) == 0
+    doc = json.loads((repo / BASELINE).read_text())
+    doc["entries"][0]["decision"] = "leak"
+    (repo / BASELINE).write_text(json.dumps(doc))
+    capsys.readouterr()
+    code, out = report(capsys)
+    assert code == 1, out
+    assert "[present]" in out and "STALE" not in out
+
+
+def test_an_entry_naming_a_device_or_fifo_is_stale_not_read_forever(repo: Path) -> None:
+    os.mkfifo(repo / "pipe.env")
+    salt = "a" * 64
+    paths = ["/dev/zero", "pipe.env", "../../../../../../../dev/zero"]
+    entries = [
+        {"hash": f"{i:064x}", "path": p, "redacted": "cp_pat_x…", "rule_id": "copera-pat"}
+        for i, p in enumerate(paths)
+    ]
+    (repo / BASELINE).write_text(json.dumps({"version": 1, "salt": salt, "entries": entries}))
+    proc = subprocess.run(
+        [sys.executable, "-m", "copera_secretscan", "baseline", "audit", "--report"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.count("STALE") == 3
