@@ -24,6 +24,7 @@ from .scanner import Progress
 
 # git strips everything below this line of COMMIT_EDITMSG (`git commit -v` puts the diff there)
 _SCISSORS = b" ------------------------ >8 ------------------------\n"
+MISSING = "object missing or unreadable (partial or damaged clone); not fetched, not scanned"
 
 
 @dataclass(frozen=True)
@@ -82,12 +83,19 @@ def scan_blob(stream: IO[bytes], size: int, origin: Origin, ruleset: Ruleset) ->
     """Findings in the next ``size`` bytes of ``stream``; consumes the blob and its newline."""
     if size <= engine.CHUNK_SIZE:
         data = stream.read(size)
-        _expect(len(data) == size, origin)
+        _expect(len(data) == size, origin.path)
         findings = engine.scan_bytes(data, origin, ruleset)
     else:
         findings = list(engine.scan_stream(_bounded(stream, size, origin), origin, ruleset))
-    _expect(stream.read(1) == b"\n", origin)
+    _expect(stream.read(1) == b"\n", origin.path)
     return findings
+
+
+def read_object(stream: IO[bytes], header: Header) -> bytes:
+    """The whole of a small object (a tree, a commit or tag), checked to be all there."""
+    data = stream.read(header.size + 1)
+    _expect(len(data) == header.size + 1 and data.endswith(b"\n"), header.name or header.oid)
+    return data[:-1]
 
 
 def _bounded(stream: IO[bytes], size: int, origin: Origin) -> engine.Reader:
@@ -97,15 +105,15 @@ def _bounded(stream: IO[bytes], size: int, origin: Origin) -> engine.Reader:
     def read(n: int) -> bytes:
         data = stream.read(min(n, left[0])) if left[0] else b""
         left[0] -= len(data)
-        _expect(bool(data) or not left[0], origin)
+        _expect(bool(data) or not left[0], origin.path)
         return data
 
     return read
 
 
-def _expect(ok: bool, origin: Origin) -> None:
+def _expect(ok: bool, name: Optional[str]) -> None:
     if not ok:
-        raise FatalError(f"git cat-file output ended early in {origin.path or 'an object'}")
+        raise FatalError(f"git cat-file output ended early in {name or 'an object'}")
 
 
 def salvage(exc: FatalError, found_any: bool) -> Problem:
@@ -136,28 +144,51 @@ def scan_object_stream(
     progress: Optional[Progress] = None,
     scan: Optional[ObjectScan] = None,
 ) -> ObjectScan:
-    """Scan every blob and every commit/tag message of a ``git.object_stream`` into ``scan``."""
+    """Scan every object of a ``gitobjects.object_stream`` into ``scan``: each blob, each commit
+    and tag message, each tree; an object git could not give us is a problem, never a skip."""
     scan = ObjectScan() if scan is None else scan
     header = read_header(stream)
     while header is not None:
         if header.kind == "blob":
-            origin = Origin(header.name or header.oid)
-            findings = scan_blob(stream, header.size, origin, ruleset)
-            if findings:
-                scan.blobs[header.oid] = findings
-            scan.files += 1
+            _add_blob(stream, header, ruleset, scan)
+        elif header.kind == "tree":
+            scan_tree(header, read_object(stream, header), ruleset, scan)
         elif header.kind in ("commit", "tag"):
-            scan.messages.extend(scan_message(header, stream.read(header.size + 1), ruleset))
-        elif header.kind == "missing":
-            reason = "object missing (partial or damaged clone); not fetched, not scanned"
-            scan.problems.append(Problem(header.name.lstrip("?"), reason))
+            scan.messages.extend(scan_message(header, read_object(stream, header), ruleset))
+            scan.bytes += header.size
         else:
-            skip_object(stream, header)  # a tree, when git is too old to filter them out
-        scan.bytes += header.size
+            scan.problems.append(_unread(stream, header))
         if progress is not None:
             progress(scan.files, scan.bytes)
         header = read_header(stream)
     return scan
+
+
+def _add_blob(stream: IO[bytes], header: Header, ruleset: Ruleset, scan: ObjectScan) -> None:
+    findings = scan_blob(stream, header.size, Origin(header.name or header.oid), ruleset)
+    if findings:
+        scan.blobs[header.oid] = findings
+    scan.files += 1
+    scan.bytes += header.size
+
+
+def scan_tree(header: Header, data: bytes, ruleset: Ruleset, scan: ObjectScan) -> None:
+    """The one place each tree object's bytes arrive (entries ``<mode> <name>\\0<raw id>``).
+
+    Entry names are not scanned yet. A token in a file or directory name is a leak, and this is
+    where to look for one: the tree's ``header.oid`` then plays the part a blob id plays in
+    ``scan.blobs`` for provenance. Trees are in the stream so that a missing one is reported.
+    """
+
+
+def _unread(stream: IO[bytes], header: Header) -> Problem:
+    """An object cat-file could not give (missing, corrupt, left out of a partial clone), or
+    of a type nothing here knows: either way its bytes went unscanned."""
+    if header.kind == "missing":
+        return Problem(header.name.lstrip("?"), MISSING)
+    skip_object(stream, header)
+    reason = f"unexpected object type {header.kind!r}; not scanned"
+    return Problem(header.name or header.oid, reason)
 
 
 def scan_message(header: Header, data: bytes, ruleset: Ruleset) -> List[Tuple[Message, Finding]]:
@@ -206,7 +237,7 @@ def scan_staged(settings: Settings, progress: Optional[Progress] = None) -> Scan
     try:
         for (_, path), (blob_size, found) in zip(staged, read_blobs(blobs, ruleset)):
             if blob_size is None:
-                problems.append(Problem(path, "staged content missing from the repository"))
+                problems.append(Problem(path, "staged content missing or unreadable"))
                 continue
             findings.extend(found)
             size += blob_size

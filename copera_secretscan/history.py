@@ -1,8 +1,9 @@
 """Whole-history and range scans: each reachable blob once, then provenance for the few that leak.
 
 Peers walk ``git log -p``, re-reading every file for every commit that touches it and paying for
-diffs. Here one ``rev-list --objects | cat-file --batch`` pipe delivers each unique blob and
-each commit message once, so cost grows with unique blob bytes. Only blobs that held a token
+diffs. Here one ``rev-list --objects | cat-file --batch`` pipe delivers each unique blob, tree
+and commit message once, so cost grows with unique object bytes, and an object git cannot read
+is an error, never a gap. Only blobs that held a token
 are then looked up in ``git log --raw`` (tree diffs, no content) to find the oldest commit that
 wrote the token at each path, its author and date, and whether HEAD still has it.
 """
@@ -45,15 +46,15 @@ def scan_revs(
 ) -> ScanResult:
     """Scan what ``rev-list revs`` reaches and report each (token, path) at its first commit."""
     started = time.perf_counter()
-    found = found or git.require_version()
+    if not found:  # scan_history asked already, before its first other git call
+        git.require_version()
     ruleset = settings.ruleset()
     cwd = os.getcwd()
     scan = ObjectScan()
     try:
-        for filters in gitobjects.object_passes(found):
-            with gitobjects.object_stream(revs, filters, cwd) as stream:
-                scan_object_stream(stream, ruleset, progress, scan)
-    except FatalError as exc:  # a bad range or no repository fails before anything is found
+        with gitobjects.object_stream(revs, cwd) as stream:
+            scan_object_stream(stream, ruleset, progress, scan)
+    except FatalError as exc:  # a bad range, no repository, a corrupt object: git stopped
         scan.problems.append(salvage(exc, bool(scan.blobs or scan.messages)))
     carriers: Carriers = {}
     findings = blob_provenance(scan, revs, ruleset, cwd, carriers)
