@@ -10,6 +10,7 @@ into the commits that introduced them.
 from __future__ import annotations
 
 import os
+import stat
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -22,8 +23,6 @@ from .models import Finding, Origin, Problem, ScanResult
 from .rules import Ruleset
 from .scanner import Progress
 
-# git strips everything below this line of COMMIT_EDITMSG (`git commit -v` puts the diff there)
-_SCISSORS = b" ------------------------ >8 ------------------------\n"
 MISSING = "object missing or unreadable (partial or damaged clone); not fetched, not scanned"
 
 
@@ -250,23 +249,59 @@ def scan_staged(settings: Settings, progress: Optional[Progress] = None) -> Scan
 
 
 def scan_commit_msg(path: str, settings: Settings) -> ScanResult:
-    """The message of the commit being made. Comment lines are scanned too: ``--cleanup=verbatim``
-    keeps them; only the ``git commit -v`` diff below the scissors line is left out."""
+    """The message file of the commit being made, every byte of it.
+
+    Which lines git keeps depends on a cleanup mode the commit-msg hook cannot see: ``-F`` and
+    ``--cleanup=whitespace`` keep comment lines and everything below a scissors line, so both
+    are scanned (a ``git commit -v`` diff below the scissors line is scanned too).
+    """
     started = time.perf_counter()
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        problem = Problem(path, f"cannot read: {exc.strerror or exc}")
+    data, reason = read_message_file(path)
+    if reason is not None:
+        problem = Problem(path, reason)
         return scanner.finish([], [problem], settings, 0, 0, time.perf_counter() - started)
-    message = _before_scissors(data)
-    findings = engine.scan_bytes(message, Origin(None), settings.ruleset())
+    findings = engine.scan_bytes(data, Origin(None), settings.ruleset())
     elapsed = time.perf_counter() - started
-    return scanner.finish(findings, [], settings, 1, len(message), elapsed)
+    return scanner.finish(findings, [], settings, 1, len(data), elapsed)
 
 
-def _before_scissors(data: bytes) -> bytes:
-    at = data.find(_SCISSORS)
-    while at > 0 and data[at - 2 : at - 1] not in (b"", b"\n"):
-        at = data.find(_SCISSORS, at + 1)
-    return data if at <= 0 else data[: at - 1]
+def read_message_file(path: str) -> Tuple[bytes, Optional[str]]:
+    """(contents, None), or (b"", why it cannot be scanned).
+
+    Opened non-blocking, so a FIFO with no writer cannot hang ``open``; it then reads as empty,
+    which is refused: from here no writer and a writer that sent nothing look the same. A pipe
+    with a writer (``--commit-msg <(cmd)``) is read to its end.
+    """
+    try:
+        fd = os.open(path, _MESSAGE_FLAGS)
+        try:
+            mode = os.fstat(fd).st_mode
+            data = _read_all(fd, mode)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        return b"", f"cannot read: {exc.strerror or exc}"
+    return data, _refusal(mode, data)
+
+
+_MESSAGE_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _read_all(fd: int, mode: int) -> bytes:
+    """All of a file or pipe; nothing from a directory or device, which ``_refusal`` turns down."""
+    if stat.S_ISFIFO(mode):
+        os.set_blocking(fd, True)
+    elif not stat.S_ISREG(mode):
+        return b""
+    with open(fd, "rb", closefd=False) as handle:
+        return handle.read()
+
+
+def _refusal(mode: int, data: bytes) -> Optional[str]:
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a commit message file"
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        return "not a regular file (device or socket): not scanned"
+    if stat.S_ISFIFO(mode) and not data:
+        return "nothing to read (a pipe or FIFO with no writer?): not scanned"
+    return None
