@@ -114,15 +114,18 @@ def _first(
 def head_tokens(paths: Set[str], ruleset: Ruleset, cwd: Optional[str]) -> Dict[str, Set[str]]:
     """The tokens each of ``paths`` holds at HEAD (read again: a range may not include HEAD).
 
-    A path gone at HEAD, now a directory, or a repository without HEAD has no entry.
+    A path gone at HEAD, now a directory, or a repository without HEAD has no entry. A copy at
+    HEAD that git cannot read makes the answer unknown, never "gone".
     """
     at_head = git.head_blobs(cwd)
     wanted = sorted(path for path in paths if path in at_head)
     blobs = [(at_head[path], Origin(path)) for path in wanted]
     tokens: Dict[str, Set[str]] = {}
     for path, (size, found) in zip(wanted, read_blobs(blobs, ruleset, cwd)):
-        if size is not None:
-            tokens[path] = {finding.secret for finding in found}
+        if size is None:
+            unknown = "missing or unreadable: whether HEAD still has the token is unknown"
+            raise FatalError(f"{printable(path)} at HEAD: {unknown}")
+        tokens[path] = {finding.secret for finding in found}
     return tokens
 
 

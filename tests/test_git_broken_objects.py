@@ -258,3 +258,29 @@ def test_every_tree_reaches_scan_tree_whole_and_counts_as_no_file(
         stored_tree = subprocess.run(["git", "cat-file", "tree", oid], capture_output=True)
         assert data == stored_tree.stdout
     assert stats["files"] == 1
+
+
+def test_an_unreadable_copy_at_head_makes_present_at_head_unknown_not_false(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A range that stops before HEAD never reads HEAD's copy in the stream; provenance reads
+    it again, and a copy git cannot give must not be taken for "the token is gone"."""
+    token = make_token("cp_key_", 32, seed=72)
+    (repo / "k.txt").write_text(f"{token}\n")
+    first = commit_all(repo, "add")
+    (repo / "k.txt").write_text(f"{token}\nmore\n")
+    commit_all(repo, "edit")
+    delete(loose(repo, git(repo, "rev-parse", "HEAD:k.txt").strip()))
+
+    code = main(["scan", "--git", first, "--format", "json"])
+    out, err = capsys.readouterr()
+
+    report = json.loads(out)
+    assert code == 1
+    [finding] = report["findings"]
+    assert (finding["path"], finding["commit"], finding["present_at_head"]) == (
+        "k.txt",
+        first,
+        None,
+    )
+    assert "k.txt at HEAD: missing or unreadable" in err
