@@ -14,7 +14,7 @@ import stat
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import IO, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import IO, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import engine, git, gitobjects, scanner, sources
 from .config import Settings
@@ -26,10 +26,10 @@ from .scanner import Progress
 MISSING = "object missing or unreadable (partial or damaged clone); not fetched, not scanned"
 
 
-@dataclass(frozen=True)
-class Header:
-    """One ``cat-file --batch`` header: ``name`` is rev-list's path for a blob, or what we asked
-    for when git reports the object missing."""
+class Header(NamedTuple):
+    """One ``cat-file --batch`` header: ``name`` is rev-list's path for a blob or tree, or what we
+    asked for when git reports the object missing. A tuple, not a frozen dataclass: a history
+    makes one per object, trees included, and a tuple is built in half the time."""
 
     oid: str
     kind: str
@@ -65,11 +65,14 @@ def read_header(stream: IO[bytes]) -> Optional[Header]:
     line = stream.readline()
     if not line:
         return None
-    parts = line.rstrip(b"\n").split(b" ", 3)
-    text = [part.decode("utf-8", "surrogateescape") for part in parts]
-    if len(text) >= 3 and text[2].isdigit():
-        return Header(text[0], text[1], int(text[2]), text[3] if len(text) > 3 else "")
-    return Header(text[0], "missing", 0, text[0])
+    oid, _, rest = line.rstrip(b"\n").partition(b" ")
+    kind, _, rest = rest.partition(b" ")
+    size, _, name = rest.partition(b" ")
+    text = oid.decode("utf-8", "surrogateescape")
+    if not size.isdigit():
+        return Header(text, "missing", 0, text)
+    path = name.decode("utf-8", "surrogateescape")
+    return Header(text, kind.decode("ascii", "replace"), int(size), path)
 
 
 def skip_object(stream: IO[bytes], header: Optional[Header]) -> None:
