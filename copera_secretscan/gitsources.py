@@ -1,10 +1,11 @@
-"""Git objects as scan input: blobs from ``git cat-file --batch``, commit and tag messages, the
-staged index and the message file of a commit being made.
+"""Git objects as scan input: blobs from ``git cat-file --batch``, commit and tag messages, trees
+(read, and reported when missing), the staged index and the message file of a commit being made.
 
-Each object is scanned once. A blob up to ``engine.CHUNK_SIZE`` is read whole; a larger one is
-streamed through the engine window by window straight off the pipe, so memory stays bounded
-whatever the blob size. Nothing here knows about provenance: ``history.py`` turns blob findings
-into the commits that introduced them.
+Each object is scanned once; one that git cannot give is a problem, never a silent gap. A blob
+up to ``engine.CHUNK_SIZE`` is read whole; a larger one is streamed through the engine window
+by window straight off the pipe, so memory stays bounded whatever the blob size. Nothing here
+knows about provenance: ``history.py`` turns blob findings into the commits that introduced
+them.
 """
 
 from __future__ import annotations
@@ -94,7 +95,8 @@ def scan_blob(stream: IO[bytes], size: int, origin: Origin, ruleset: Ruleset) ->
 
 
 def read_object(stream: IO[bytes], header: Header) -> bytes:
-    """The whole of a small object (a tree, a commit or tag), checked to be all there."""
+    """The whole of a tree, commit or tag (never a blob: that may be huge), checked to be all
+    there, so a stream cut short is an error rather than a shorter object."""
     data = stream.read(header.size + 1)
     _expect(len(data) == header.size + 1 and data.endswith(b"\n"), header.name or header.oid)
     return data[:-1]

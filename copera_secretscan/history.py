@@ -3,9 +3,9 @@
 Peers walk ``git log -p``, re-reading every file for every commit that touches it and paying for
 diffs. Here one ``rev-list --objects | cat-file --batch`` pipe delivers each unique blob, tree
 and commit message once, so cost grows with unique object bytes, and an object git cannot read
-is an error, never a gap. Only blobs that held a token
-are then looked up in ``git log --raw`` (tree diffs, no content) to find the oldest commit that
-wrote the token at each path, its author and date, and whether HEAD still has it.
+is an error, never a gap. Only blobs that held a token are then looked up in ``git log --raw``
+(tree diffs, no content) to find the oldest commit that wrote the token at each path, its
+author and date, and whether HEAD still has it.
 """
 
 from __future__ import annotations
