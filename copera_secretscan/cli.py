@@ -148,7 +148,7 @@ def git_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--commit-msg",
             metavar="FILE",
-            type=click.Path(dir_okay=False),
+            type=click.Path(),  # a directory or FIFO is refused by gitsources, in one line
             help="Scan a commit message file (the commit-msg hook).",
         ),
         click.option("--pre-push", is_flag=True, help="Scan what a push sends (pre-push hook)."),

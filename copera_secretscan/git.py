@@ -51,17 +51,23 @@ class GitFailed(FatalError):
 
 
 def reason(stderr: bytes, code: int) -> str:
-    """git's own complaint: its first ``fatal:`` or ``error:`` line, else its first line.
+    """git's own complaint: its ``fatal:`` and ``error:`` lines (up to four), else its first line.
 
     The last line is often a usage hint (``'git <command> [<revision>...] -- [<file>...]'``
-    after "ambiguous argument"), which names no problem at all.
+    after "ambiguous argument"), which names no problem at all. For a damaged repository the
+    first complaint says what broke ("inflate: data stream error") and only a later one which
+    object ("loose object <id> ... is corrupt"), so all of them are kept, on one line.
     """
     lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines()]
     lines = [line for line in lines if line]
-    for line in lines:
-        for prefix in ("fatal:", "error:"):
-            if line.startswith(prefix):
-                return line[len(prefix) :].strip()
+    said = [
+        line[len(prefix) :].strip()
+        for line in lines
+        for prefix in ("fatal:", "error:")
+        if line.startswith(prefix)
+    ]
+    if said:
+        return "; ".join(list(dict.fromkeys(said))[:4])
     return lines[0] if lines else f"exit status {code}"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from typing import IO, Collection, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import IO, Collection, Iterator, NamedTuple, Optional, Sequence
 
 from .git import finish, spawn
 
@@ -27,30 +27,21 @@ class Change(NamedTuple):
     path: str
 
 
-def object_passes(found: Tuple[int, ...]) -> List[List[str]]:
-    """``rev-list`` filters that together list every commit, annotated tag and blob once.
-
-    From git 2.32 two passes keep trees (whose bytes are never a leak) out of the pipe: commits
-    and tags first (``tree:0`` walks no trees), then blobs alone. Older gits get one unfiltered
-    pass and the reader skips the trees.
-    """
-    if found < (2, 32):
-        return [[]]
-    return [["--filter=tree:0"], ["--filter=object:type=blob", "--filter-provided-objects"]]
-
-
 @contextmanager
-def object_stream(
-    revs: Sequence[str], filters: Sequence[str] = (), cwd: Optional[str] = None
-) -> Iterator[IO[bytes]]:
-    """``rev-list --objects REVS | cat-file --batch``: reachable objects, each once, with paths.
+def object_stream(revs: Sequence[str], cwd: Optional[str] = None) -> Iterator[IO[bytes]]:
+    """``rev-list --objects REVS | cat-file --batch``: every reachable commit, tag, tree and
+    blob, each once, with paths.
 
     One pipe between two gits, no Python in between, so the walk and the reads overlap; each
     blob header ends with the path rev-list first saw it at (rev-list cuts a path at a newline,
-    so the pipe stays in step). Objects a partial clone lacks come through as ``?<id>``
-    (reported missing) instead of being downloaded.
+    so the pipe stays in step). An object the store lacks or cannot read comes through as
+    ``?<id>`` (a partial clone's is reported, not downloaded). Trees stay in the stream on
+    purpose: ``--missing=print`` only reports objects the filters let through, so with
+    ``--filter=object:type=blob`` a missing tree, and every file below it, vanished without a
+    word. A corrupt tree, or a missing or corrupt commit or tag target, stops rev-list instead
+    (``finish`` reports git's reason); a corrupt blob reaches cat-file, which calls it missing.
     """
-    listing = spawn(["rev-list", "--objects", "--missing=print", *filters, *revs], cwd)
+    listing = spawn(["rev-list", "--objects", "--missing=print", *revs], cwd)
     batch = spawn(["cat-file", f"--batch={_NAMED_BATCH}"], cwd, stdin=listing.proc.stdout)
     assert listing.proc.stdout is not None and batch.proc.stdout is not None
     listing.proc.stdout.close()  # cat-file alone reads it, so rev-list sees EPIPE if it dies

@@ -1,19 +1,21 @@
-"""Git objects as scan input: blobs from ``git cat-file --batch``, commit and tag messages, the
-staged index and the message file of a commit being made.
+"""Git objects as scan input: blobs from ``git cat-file --batch``, commit and tag messages, trees
+(read, and reported when missing), the staged index and the message file of a commit being made.
 
-Each object is scanned once. A blob up to ``engine.CHUNK_SIZE`` is read whole; a larger one is
-streamed through the engine window by window straight off the pipe, so memory stays bounded
-whatever the blob size. Nothing here knows about provenance: ``history.py`` turns blob findings
-into the commits that introduced them.
+Each object is scanned once; one that git cannot give is a problem, never a silent gap. A blob
+up to ``engine.CHUNK_SIZE`` is read whole; a larger one is streamed through the engine window
+by window straight off the pipe, so memory stays bounded whatever the blob size. Nothing here
+knows about provenance: ``history.py`` turns blob findings into the commits that introduced
+them.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import IO, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import IO, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import engine, git, gitobjects, names, scanner, sources
 from .config import Settings
@@ -22,14 +24,13 @@ from .models import Finding, Origin, Problem, ScanResult
 from .rules import Ruleset
 from .scanner import Progress
 
-# git strips everything below this line of COMMIT_EDITMSG (`git commit -v` puts the diff there)
-_SCISSORS = b" ------------------------ >8 ------------------------\n"
+MISSING = "object missing or unreadable (partial or damaged clone); not fetched, not scanned"
 
 
-@dataclass(frozen=True)
-class Header:
-    """One ``cat-file --batch`` header: ``name`` is rev-list's path for a blob, or what we asked
-    for when git reports the object missing."""
+class Header(NamedTuple):
+    """One ``cat-file --batch`` header: ``name`` is rev-list's path for a blob or tree, or what we
+    asked for when git reports the object missing. A tuple, not a frozen dataclass: a history
+    makes one per object, trees included, and a tuple is built in half the time."""
 
     oid: str
     kind: str
@@ -65,11 +66,14 @@ def read_header(stream: IO[bytes]) -> Optional[Header]:
     line = stream.readline()
     if not line:
         return None
-    parts = line.rstrip(b"\n").split(b" ", 3)
-    text = [part.decode("utf-8", "surrogateescape") for part in parts]
-    if len(text) >= 3 and text[2].isdigit():
-        return Header(text[0], text[1], int(text[2]), text[3] if len(text) > 3 else "")
-    return Header(text[0], "missing", 0, text[0])
+    oid, _, rest = line.rstrip(b"\n").partition(b" ")
+    kind, _, rest = rest.partition(b" ")
+    size, _, name = rest.partition(b" ")
+    text = oid.decode("utf-8", "surrogateescape")
+    if not size.isdigit():
+        return Header(text, "missing", 0, text)
+    path = name.decode("utf-8", "surrogateescape")
+    return Header(text, kind.decode("ascii", "replace"), int(size), path)
 
 
 def skip_object(stream: IO[bytes], header: Optional[Header]) -> None:
@@ -93,12 +97,12 @@ def scan_blob(
     undecided: Optional[List[engine.Undecided]] = None if problems is None else []
     if size <= engine.CHUNK_SIZE:
         data = stream.read(size)
-        _expect(len(data) == size, origin)
+        _expect(len(data) == size, origin.path)
         findings = engine.scan_bytes(data, origin, ruleset, undecided)
     else:
         read = _bounded(stream, size, origin)
         findings = list(engine.scan_stream(read, origin, ruleset, undecided=undecided))
-    _expect(stream.read(1) == b"\n", origin)
+    _expect(stream.read(1) == b"\n", origin.path)
     _add_undecided(problems, origin.path, undecided)
     return findings
 
@@ -115,6 +119,14 @@ def _add_undecided(
         problems.append(replace(problem, message=label + problem.message))
 
 
+def read_object(stream: IO[bytes], header: Header) -> bytes:
+    """The whole of a tree, commit or tag (never a blob: that may be huge), checked to be all
+    there, so a stream cut short is an error rather than a shorter object."""
+    data = stream.read(header.size + 1)
+    _expect(len(data) == header.size + 1 and data.endswith(b"\n"), header.name or header.oid)
+    return data[:-1]
+
+
 def _bounded(stream: IO[bytes], size: int, origin: Origin) -> engine.Reader:
     """A reader that returns exactly the blob's bytes, then end-of-file."""
     left = [size]
@@ -122,15 +134,15 @@ def _bounded(stream: IO[bytes], size: int, origin: Origin) -> engine.Reader:
     def read(n: int) -> bytes:
         data = stream.read(min(n, left[0])) if left[0] else b""
         left[0] -= len(data)
-        _expect(bool(data) or not left[0], origin)
+        _expect(bool(data) or not left[0], origin.path)
         return data
 
     return read
 
 
-def _expect(ok: bool, origin: Origin) -> None:
+def _expect(ok: bool, name: Optional[str]) -> None:
     if not ok:
-        raise FatalError(f"git cat-file output ended early in {origin.path or 'an object'}")
+        raise FatalError(f"git cat-file output ended early in {name or 'an object'}")
 
 
 def salvage(exc: FatalError, found_any: bool) -> Problem:
@@ -164,29 +176,53 @@ def scan_object_stream(
     progress: Optional[Progress] = None,
     scan: Optional[ObjectScan] = None,
 ) -> ObjectScan:
-    """Scan every blob and every commit/tag message of a ``git.object_stream`` into ``scan``."""
+    """Scan every object of a ``gitobjects.object_stream`` into ``scan``: each blob, each commit
+    and tag message, each tree; an object git could not give us is a problem, never a skip."""
     scan = ObjectScan() if scan is None else scan
     header = read_header(stream)
     while header is not None:
         if header.kind == "blob":
-            origin = Origin(header.name or header.oid)
-            findings = scan_blob(stream, header.size, origin, ruleset, scan.problems)
-            if findings:
-                scan.blobs[header.oid] = findings
-            scan.files += 1
+            _add_blob(stream, header, ruleset, scan)
+        elif header.kind == "tree":
+            scan_tree(header, read_object(stream, header), ruleset, scan)
         elif header.kind in ("commit", "tag"):
-            data = stream.read(header.size + 1)
+            data = read_object(stream, header)
             scan.messages.extend(scan_message(header, data, ruleset, scan.problems))
-        elif header.kind == "missing":
-            reason = "object missing (partial or damaged clone); not fetched, not scanned"
-            scan.problems.append(Problem(header.name.lstrip("?"), reason))
+            scan.bytes += header.size
         else:
-            skip_object(stream, header)  # a tree, when git is too old to filter them out
-        scan.bytes += header.size
+            scan.problems.append(_unread(stream, header))
         if progress is not None:
             progress(scan.files, scan.bytes)
         header = read_header(stream)
     return scan
+
+
+def _add_blob(stream: IO[bytes], header: Header, ruleset: Ruleset, scan: ObjectScan) -> None:
+    origin = Origin(header.name or header.oid)
+    findings = scan_blob(stream, header.size, origin, ruleset, scan.problems)
+    if findings:
+        scan.blobs[header.oid] = findings
+    scan.files += 1
+    scan.bytes += header.size
+
+
+def scan_tree(header: Header, data: bytes, ruleset: Ruleset, scan: ObjectScan) -> None:
+    """The one place each tree object's bytes arrive (entries ``<mode> <name>\\0<raw id>``).
+
+    Entry names are not scanned yet. A token in a file or directory name is a leak, and this is
+    where to look for one: the tree's ``header.oid`` then plays the part a blob id plays in
+    ``scan.blobs`` for provenance. Trees are in the stream so that a missing one is reported.
+    """
+
+
+def _unread(stream: IO[bytes], header: Header) -> Problem:
+    """An object cat-file could not give (missing, corrupt, left out of a partial clone), or
+    of a type nothing here knows: either way its bytes went unscanned."""
+    if header.kind == "missing":
+        return Problem(header.name.lstrip("?"), MISSING)
+    skip_object(stream, header)
+    reason = f"unexpected object type {header.kind!r}; not scanned"
+    return Problem(header.name or header.oid, reason)
 
 
 def scan_message(
@@ -240,7 +276,7 @@ def scan_staged(settings: Settings, progress: Optional[Progress] = None) -> Scan
     try:
         for (_, path), (blob_size, found) in zip(staged, scanned):
             if blob_size is None:
-                problems.append(Problem(path, "staged content missing from the repository"))
+                problems.append(Problem(path, "staged content missing or unreadable"))
                 continue
             findings.extend(found)
             size += blob_size
@@ -262,26 +298,62 @@ def _staged_names(staged: List[Tuple[str, str]], root: str, ruleset: Ruleset) ->
 
 
 def scan_commit_msg(path: str, settings: Settings) -> ScanResult:
-    """The message of the commit being made. Comment lines are scanned too: ``--cleanup=verbatim``
-    keeps them; only the ``git commit -v`` diff below the scissors line is left out."""
+    """The message file of the commit being made, every byte of it.
+
+    Which lines git keeps depends on a cleanup mode the commit-msg hook cannot see: ``-F`` and
+    ``--cleanup=whitespace`` keep comment lines and everything below a scissors line, so both
+    are scanned (a ``git commit -v`` diff below the scissors line is scanned too).
+    """
     started = time.perf_counter()
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        problem = Problem(path, f"cannot read: {exc.strerror or exc}")
+    data, reason = read_message_file(path)
+    if reason is not None:
+        problem = Problem(path, reason)
         return scanner.finish([], [problem], settings, 0, 0, time.perf_counter() - started)
-    message = _before_scissors(data)
     undecided: List[engine.Undecided] = []
-    findings = engine.scan_bytes(message, Origin(None), settings.ruleset(), undecided)
+    findings = engine.scan_bytes(data, Origin(None), settings.ruleset(), undecided)
     problems: List[Problem] = []
     _add_undecided(problems, path, undecided)
     elapsed = time.perf_counter() - started
-    return scanner.finish(findings, problems, settings, 1, len(message), elapsed)
+    return scanner.finish(findings, problems, settings, 1, len(data), elapsed)
 
 
-def _before_scissors(data: bytes) -> bytes:
-    at = data.find(_SCISSORS)
-    while at > 0 and data[at - 2 : at - 1] not in (b"", b"\n"):
-        at = data.find(_SCISSORS, at + 1)
-    return data if at <= 0 else data[: at - 1]
+def read_message_file(path: str) -> Tuple[bytes, Optional[str]]:
+    """(contents, None), or (b"", why it cannot be scanned).
+
+    Opened non-blocking, so a FIFO with no writer cannot hang ``open``; it then reads as empty,
+    which is refused: from here no writer and a writer that sent nothing look the same. A pipe
+    with a writer (``--commit-msg <(cmd)``) is read to its end.
+    """
+    try:
+        fd = os.open(path, _MESSAGE_FLAGS)
+        try:
+            mode = os.fstat(fd).st_mode
+            data = _read_all(fd, mode)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        return b"", f"cannot read: {exc.strerror or exc}"
+    return data, _refusal(mode, data)
+
+
+_MESSAGE_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _read_all(fd: int, mode: int) -> bytes:
+    """All of a file or pipe; nothing from a directory or device, which ``_refusal`` turns down."""
+    if stat.S_ISFIFO(mode):
+        os.set_blocking(fd, True)
+    elif not stat.S_ISREG(mode):
+        return b""
+    with open(fd, "rb", closefd=False) as handle:
+        return handle.read()
+
+
+def _refusal(mode: int, data: bytes) -> Optional[str]:
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a commit message file"
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        return "not a regular file (device or socket): not scanned"
+    if stat.S_ISFIFO(mode) and not data:
+        return "nothing to read (a pipe or FIFO with no writer?): not scanned"
+    return None

@@ -1,10 +1,11 @@
 """Whole-history and range scans: each reachable blob once, then provenance for the few that leak.
 
 Peers walk ``git log -p``, re-reading every file for every commit that touches it and paying for
-diffs. Here one ``rev-list --objects | cat-file --batch`` pipe delivers each unique blob and
-each commit message once, so cost grows with unique blob bytes. Only blobs that held a token
-are then looked up in ``git log --raw`` (tree diffs, no content) to find the oldest commit that
-wrote the token at each path, its author and date, and whether HEAD still has it.
+diffs. Here one ``rev-list --objects | cat-file --batch`` pipe delivers each unique blob, tree
+and commit message once, so cost grows with unique object bytes, and an object git cannot read
+is an error, never a gap. Only blobs that held a token are then looked up in ``git log --raw``
+(tree diffs, no content) to find the oldest commit that wrote the token at each path, its
+author and date, and whether HEAD still has it.
 """
 
 from __future__ import annotations
@@ -45,15 +46,15 @@ def scan_revs(
 ) -> ScanResult:
     """Scan what ``rev-list revs`` reaches and report each (token, path) at its first commit."""
     started = time.perf_counter()
-    found = found or git.require_version()
+    if not found:  # scan_history asked already, before its first other git call
+        git.require_version()
     ruleset = settings.ruleset()
     cwd = os.getcwd()
     scan = ObjectScan()
     try:
-        for filters in gitobjects.object_passes(found):
-            with gitobjects.object_stream(revs, filters, cwd) as stream:
-                scan_object_stream(stream, ruleset, progress, scan)
-    except FatalError as exc:  # a bad range or no repository fails before anything is found
+        with gitobjects.object_stream(revs, cwd) as stream:
+            scan_object_stream(stream, ruleset, progress, scan)
+    except FatalError as exc:  # a bad range, no repository, a corrupt object: git stopped
         scan.problems.append(salvage(exc, bool(scan.blobs or scan.messages)))
     carriers: Carriers = {}
     findings = blob_provenance(scan, revs, ruleset, cwd, carriers)
@@ -113,7 +114,8 @@ def _first(
 def head_tokens(paths: Set[str], ruleset: Ruleset, cwd: Optional[str]) -> Dict[str, Set[str]]:
     """The tokens each of ``paths`` holds at HEAD (read again: a range may not include HEAD).
 
-    A path gone at HEAD, now a directory, or a repository without HEAD has no entry.
+    A path gone at HEAD, now a directory, or a repository without HEAD has no entry. A copy at
+    HEAD that git cannot read makes the answer unknown, never "gone".
     """
     at_head = git.head_blobs(cwd)
     wanted = sorted(path for path in paths if path in at_head)
@@ -121,10 +123,11 @@ def head_tokens(paths: Set[str], ruleset: Ruleset, cwd: Optional[str]) -> Dict[s
     tokens: Dict[str, Set[str]] = {}
     # A custom rule that runs out of time here is not a second problem: the history pass
     # reported it for the blob, and this reading only says which tokens HEAD still holds.
-    scanned = read_blobs(blobs, ruleset, cwd, problems=[])
-    for path, (size, found) in zip(wanted, scanned):
-        if size is not None:
-            tokens[path] = {finding.secret for finding in found}
+    for path, (size, found) in zip(wanted, read_blobs(blobs, ruleset, cwd, problems=[])):
+        if size is None:
+            unknown = "missing or unreadable: whether HEAD still has the token is unknown"
+            raise FatalError(f"{printable(path)} at HEAD: {unknown}")
+        tokens[path] = {finding.secret for finding in found}
     return tokens
 
 
