@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from typing import IO, Collection, Iterator, NamedTuple, Optional, Sequence
+from typing import IO, Collection, Iterator, List, NamedTuple, Optional, Sequence
 
-from .git import finish, spawn
+from .git import finish, run, spawn
 
 BATCH_FORMAT = "%(objectname) %(objecttype) %(objectsize)"
 _NAMED_BATCH = BATCH_FORMAT + " %(rest)"  # rest = rev-list's path; it would split names at spaces
@@ -129,3 +129,15 @@ def _record_changes(record: bytes, blobs: Collection[str]) -> Iterator[Change]:
         blob = parts[3].decode("ascii") if len(parts) >= 5 else ""
         if blob in blobs:
             yield Change(commit, author, date, blob, path.decode("utf-8", "surrogateescape"))
+
+
+def path_log(revs: Sequence[str], path: str, cwd: Optional[str] = None) -> List[Change]:
+    """Each commit among ``revs`` that changed ``path`` (a file, or anything under a directory),
+    oldest first: the first one is where a name came into history. ``blob`` is left empty."""
+    log = ["log", "--reverse", "--topo-order", "--full-history", "--format=%H%x00%an%x00%aI"]
+    out = run([*log, *revs, "--", f":(literal){path}"], cwd=cwd)
+    changes = []
+    for line in out.decode("utf-8", "replace").splitlines():
+        commit, author, date = [*line.split("\0"), "", ""][:3]
+        changes.append(Change(commit, author, date, "", path))
+    return changes

@@ -57,6 +57,7 @@ class ObjectScan:
     blobs: Dict[str, List[Finding]] = field(default_factory=dict)  # blob id -> its findings
     messages: List[Tuple[Message, Finding]] = field(default_factory=list)
     problems: List[Problem] = field(default_factory=list)
+    names: Dict[names.NameKey, Finding] = field(default_factory=dict)  # tokens in tree entries
     files: int = 0  # unique blobs read
     bytes: int = 0
 
@@ -207,12 +208,24 @@ def _add_blob(stream: IO[bytes], header: Header, ruleset: Ruleset, scan: ObjectS
 
 
 def scan_tree(header: Header, data: bytes, ruleset: Ruleset, scan: ObjectScan) -> None:
-    """The one place each tree object's bytes arrive (entries ``<mode> <name>\\0<raw id>``).
-
-    Entry names are not scanned yet. A token in a file or directory name is a leak, and this is
-    where to look for one: the tree's ``header.oid`` then plays the part a blob id plays in
-    ``scan.blobs`` for provenance. Trees are in the stream so that a missing one is reported.
-    """
+    """Tokens in the names a tree lists (entries ``<mode> <name>\\0<raw id>``): git stores
+    names too. A finding's path is the entry's path, with rev-list's path of the tree in front;
+    history.py finds the commit that introduced it."""
+    if not engine.might_contain(data, ruleset):
+        return  # nearly every tree: one search
+    anchors = names.anchors(ruleset)
+    id_size = len(header.oid) // 2
+    at = 0
+    while at < len(data):
+        space = data.find(b" ", at)
+        end = data.find(b"\0", space + 1)
+        if space < 0 or end < 0:
+            return  # not a tree entry: git refuses such a tree before we see it
+        name = data[space + 1 : end].decode("utf-8", "surrogateescape")
+        if any(anchor in name for anchor in anchors):
+            path = f"{header.name}/{name}" if header.name else name
+            names.collect(names.name_findings(path, ruleset), scan.names)
+        at = end + 1 + id_size
 
 
 def _unread(stream: IO[bytes], header: Header) -> Problem:

@@ -59,6 +59,7 @@ def scan_revs(
     carriers: Carriers = {}
     findings = blob_provenance(scan, revs, ruleset, cwd, carriers)
     findings += message_provenance(scan.messages, carriers)
+    findings += name_provenance(scan, revs, cwd, carriers)
     findings = [_spread(finding, carriers) for finding in findings]
     elapsed = time.perf_counter() - started
     return scanner.finish(findings, scan.problems, settings, scan.files, scan.bytes, elapsed)
@@ -129,6 +130,50 @@ def head_tokens(paths: Set[str], ruleset: Ruleset, cwd: Optional[str]) -> Dict[s
             raise FatalError(f"{printable(path)} at HEAD: {unknown}")
         tokens[path] = {finding.secret for finding in found}
     return tokens
+
+
+def name_provenance(
+    scan: ObjectScan, revs: Sequence[str], cwd: Optional[str], carriers: Carriers
+) -> List[Finding]:
+    """One finding per token in a name (tree entries), at the oldest commit that added the path.
+
+    Rare (one ``git log`` per such path), so plain: a name found in a tree that no commit reached
+    through a path (a tag pointing at a tree) keeps no commit.
+    """
+    if not scan.names:
+        return []
+    results = []
+    try:
+        at_head = git.head_blobs(cwd)
+        for finding in scan.names.values():
+            results.append(_named_at_first(finding, revs, cwd, at_head, carriers))
+    except FatalError as exc:  # tokens were found: report them, and say what is unknown
+        scan.problems.append(salvage(exc, True))
+        done = {id(f) for f in results}
+        results += [_shown(f) for f in scan.names.values() if id(f) not in done]
+    return results
+
+
+def _named_at_first(
+    finding: Finding,
+    revs: Sequence[str],
+    cwd: Optional[str],
+    at_head: Dict[str, str],
+    carriers: Carriers,
+) -> Finding:
+    path = finding.path or ""
+    changes = gitobjects.path_log(revs, path, cwd)
+    if not changes:
+        return _shown(finding)
+    first = changes[0]
+    present = path in at_head or any(key.startswith(path + "/") for key in at_head)
+    history = History(first.author, first.date, len(changes), present)
+    carriers.setdefault((finding.rule_id, finding.secret), set()).update(c.commit for c in changes)
+    return replace(_shown(finding), origin=Origin(printable(path), first.commit), history=history)
+
+
+def _shown(finding: Finding) -> Finding:
+    return replace(finding, origin=Origin(printable(finding.path or ""), finding.commit))
 
 
 def message_provenance(

@@ -207,3 +207,28 @@ def test_control_sequences_in_content_and_names_never_reach_the_terminal(
         for text in (out, err):
             visible = OUR_SGR.sub("", text)
             assert all(char.isprintable() or char == "\n" for char in visible), repr(visible)
+
+
+def test_a_directory_named_after_a_token_in_history_is_one_finding_even_once_removed(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.conftest import commit_all
+
+    token = make_token("cp_oat_", 30, seed=48)
+    (repo / "keep.txt").write_text("x\n")
+    base = commit_all(repo, "base")
+    (repo / "cfg" / token).mkdir(parents=True)
+    (repo / "cfg" / token / "a.txt").write_text("a\n")
+    (repo / "cfg" / token / "b.txt").write_text("b\n")
+    added = commit_all(repo, "add")
+    git(repo, "rm", "-rq", "cfg")
+    commit_all(repo, "remove")
+    for argv in (["--history"], ["--git", f"{base}..HEAD"]):
+        code, out, _ = run(capsys, "scan", *argv, "-f", "json")
+        [finding] = json.loads(out)["findings"]
+        assert code == 1
+        assert finding["location"] == "path" and finding["commit"] == added
+        assert finding["present_at_head"] is False
+        assert finding["path"] == f"cfg/{token[:11]}…"
+        code, out, err = run(capsys, "scan", *argv)
+        assert token not in out + err and "(in the name)" in out
