@@ -280,3 +280,110 @@ def explicit_problem(path: str) -> Optional[str]:
 
 def test_a_device_named_explicitly_is_refused_not_read_forever() -> None:
     assert explicit_problem("/dev/zero") == "not a regular file (device or socket): not scanned"
+
+
+def scan_process(cwd: Path, *args: str) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+    """The real CLI with a deadline: a scan that waits on a FIFO fails instead of hanging."""
+    return subprocess.run(
+        [sys.executable, "-m", "copera_secretscan", "scan", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("args", [["pipe"], ["ok.txt", "pipe"], ["--jobs", "1", "pipe", "."]])
+def test_a_fifo_named_with_no_writer_is_an_error_not_a_hang(plain: Path, args: List[str]) -> None:
+    os.mkfifo(plain / "pipe")
+    (plain / "ok.txt").write_text("x\n")
+    proc = scan_process(plain, *args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert error_lines(proc.stderr) == [f"{PROG}: error: pipe: FIFO with no writer: not read"]
+
+
+def test_a_fifo_named_with_a_writer_is_read_to_its_end(plain: Path) -> None:
+    from threading import Thread
+
+    from tests.fifos import connected_writer, wait_until_taken
+
+    token = make_token("cp_key_", 32, seed=89)
+    os.mkfifo(plain / "pipe")
+    writer = connected_writer(plain / "pipe", f"one\ntwo {token}\n".encode())
+    closer = Thread(target=lambda: (wait_until_taken(writer), os.close(writer)), daemon=True)
+    closer.start()
+
+    out = report("pipe")
+
+    closer.join(timeout=30)
+    assert [(f["path"], f["line"], f["column"]) for f in out["findings"]] == [("pipe", 2, 5)]
+    assert out["errors"] == []
+
+
+def test_process_substitution_is_scanned_even_before_its_writer_writes(plain: Path) -> None:
+    """``scan <(cmd)``: the pipe has a writer from the start, with nothing in it for a while."""
+    token = make_token("cp_oat_", 32, seed=90)
+    shell = f"{sys.executable} -m copera_secretscan scan <(sleep 1; printf 'T=%s\\n' {token})"
+    proc = subprocess.run(
+        ["bash", "-c", shell], cwd=plain, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert ":1:3: Copera MCP OAuth token" in proc.stdout
+
+
+def test_a_token_in_a_dangling_symlinks_text_is_found(plain: Path) -> None:
+    token = make_token("cp_pat_", 32, seed=91)
+    os.symlink(f"/home/me/{token}", plain / "creds")
+
+    out = report("creds")
+
+    assert [(f["path"], f["line"], f["column"]) for f in out["findings"]] == [("creds", 1, 10)]
+    assert out["errors"] == []
+
+
+def test_a_symlink_to_a_regular_file_is_scanned_through(plain: Path) -> None:
+    token = make_token("cp_pat_", 32, seed=92)
+    (plain / "real.env").write_text(f"\nT={token}\n")
+    os.symlink("real.env", plain / "link.env")
+
+    out = report("link.env")
+
+    assert [(f["path"], f["line"]) for f in out["findings"]] == [("link.env", 2)]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["a.py", "a.py"],
+        ["./a.py", "a.py"],
+        [".", "a.py"],
+        ["a.py", "."],
+        ["dir", "dir/sub"],
+        ["dir/sub", "dir", "./dir/../dir"],
+    ],
+)
+def test_a_file_reached_through_two_paths_is_scanned_and_reported_once(
+    plain: Path, args: List[str]
+) -> None:
+    token = make_token("cp_pat_", 32, seed=93)
+    (plain / "dir" / "sub").mkdir(parents=True)
+    (plain / "dir" / "sub" / "deep.py").write_text(f"T = '{token}'\n")
+    (plain / "a.py").write_text(f"T = '{token}'\n")
+
+    out = report(*args)
+
+    paths = [f["path"] for f in out["findings"]]
+    assert len(paths) == len(set(paths)) >= 1
+    assert out["stats"]["files"] == len(set(paths))
+
+
+def test_a_missing_path_given_twice_is_one_error(plain: Path) -> None:
+    result = scan("nope.txt", "./nope.txt", "nope.txt")
+    assert result.exit_code == 2
+    assert error_lines(result.stderr) == [f"{PROG}: error: nope.txt: no such file or directory"]
+
+
+def test_one_path_is_not_deduplicated_at_all(plain: Path) -> None:
+    """The common case (one tree, and the benchmarks) keeps the walk's own generator."""
+    assert sources.iter_targets(["."]).__name__ == "_targets"  # type: ignore[attr-defined]
+    assert sources.iter_targets([".", "."]).__name__ == "_once"  # type: ignore[attr-defined]
