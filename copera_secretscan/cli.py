@@ -205,6 +205,9 @@ def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any)
 
     Directories are walked as git sees them: ignored files are skipped, tracked files are always
     scanned. A file named explicitly is scanned even if it is ignored.
+
+    A PATH that starts with - and also names a file here is refused, since it reads as an option
+    too: write ./-NAME, or put it after --. A FIFO is read only while something writes to it.
     """
     settings = settings_from(opts)
     history_mode = opts.get("history") or opts.get("git_range") or opts.get("pre_push")
