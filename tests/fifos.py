@@ -37,12 +37,13 @@ def unread(fd: int) -> int:
 
 def wait_until_taken(
     fd: int,
+    written: int,
     proc: Optional[subprocess.Popen] = None,  # type: ignore[type-arg]
     timeout: float = 30,
 ) -> None:
-    """Return once a reader has taken some of the bytes waiting behind ``fd``."""
-    waiting, deadline = unread(fd), time.monotonic() + timeout
-    while unread(fd) == waiting:
+    """Return once a reader has taken some of the ``written`` bytes waiting behind ``fd``."""
+    deadline = time.monotonic() + timeout
+    while unread(fd) >= written:
         if time.monotonic() > deadline or (proc is not None and proc.poll() is not None):
             code = None if proc is None else proc.poll()
             raise AssertionError(f"nobody read the FIFO (exit {code})")

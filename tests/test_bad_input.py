@@ -303,21 +303,28 @@ def test_a_fifo_named_with_no_writer_is_an_error_not_a_hang(plain: Path, args: L
 
 
 def test_a_fifo_named_with_a_writer_is_read_to_its_end(plain: Path) -> None:
-    from threading import Thread
-
     from tests.fifos import connected_writer, wait_until_taken
 
     token = make_token("cp_key_", 32, seed=89)
     os.mkfifo(plain / "pipe")
-    writer = connected_writer(plain / "pipe", f"one\ntwo {token}\n".encode())
-    closer = Thread(target=lambda: (wait_until_taken(writer), os.close(writer)), daemon=True)
-    closer.start()
+    data = f"one\ntwo {token}\n".encode()
+    writer = connected_writer(plain / "pipe", data)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "copera_secretscan", "scan", "-f", "json", "pipe"],
+        cwd=plain,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until_taken(writer, len(data), proc)  # the scanner reads: a writer is there
+    finally:
+        os.close(writer)  # the end of the stream
+    out, err = proc.communicate(timeout=60)
 
-    out = report("pipe")
-
-    closer.join(timeout=30)
-    assert [(f["path"], f["line"], f["column"]) for f in out["findings"]] == [("pipe", 2, 5)]
-    assert out["errors"] == []
+    assert proc.returncode == 1, err
+    found = json.loads(out)["findings"]
+    assert [(f["path"], f["line"], f["column"]) for f in found] == [("pipe", 2, 5)]
 
 
 def test_process_substitution_is_scanned_even_before_its_writer_writes(plain: Path) -> None:

@@ -287,7 +287,7 @@ def test_ctrl_c_with_a_worker_blocked_exits_130_without_tracebacks(tmp_path: Pat
         start_new_session=True,
     )
     try:
-        wait_until_taken(writer, proc)
+        wait_until_taken(writer, 1, proc)
         os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=10)
     finally:
