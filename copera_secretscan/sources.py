@@ -13,7 +13,7 @@ import stat
 import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Callable, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import Callable, Iterator, List, Optional, Protocol, Sequence, Set, Tuple, Union
 
 from . import engine
 from .models import Finding, Origin, Problem, printable
@@ -123,11 +123,11 @@ def read_findings(target: FileTarget, ruleset: Ruleset) -> FileScan:
                 return FileScan(tuple(engine.scan_bytes(whole, origin, ruleset)), None, len(whole))
             if stat.S_ISFIFO(info.st_mode):
                 return _read_fifo(fd, origin, ruleset)
-            with open(fd, "rb", closefd=False) as handle:  # the same open file
+            with open(fd, "rb", closefd=False) as handle:  # the same open file: a FIFO once
                 regular = stat.S_ISREG(info.st_mode)
                 seekable = regular and hasattr(os, "pread")  # pread: not on Windows
                 reread = (lambda offset, size: os.pread(fd, size, offset)) if seekable else None
-                return _scan_read(handle.read, origin, ruleset, ahead=regular, reread=reread)
+                return _scan_handle(handle, origin, ruleset, ahead=regular, reread=reread)
         finally:
             os.close(fd)
     except OSError as exc:
@@ -162,21 +162,19 @@ def _read_fifo(fd: int, origin: Origin, ruleset: Ruleset) -> FileScan:
             return FileScan((), Problem(origin.path, "FIFO with no writer: not read"), 0)
     os.set_blocking(fd, True)
     with open(fd, "rb", closefd=False) as handle:
-        return _scan_read(_after(first, handle.read), origin, ruleset)
+        return _scan_handle(_Prepended(first, handle.read), origin, ruleset)
 
 
-def _after(first: bytes, read: engine.Reader) -> engine.Reader:
-    """``read``, with ``first`` in front of what it returns first (still ``size`` bytes in all:
-    a short first read would look like the end of the stream)."""
-    pending = [first] if first else []
+class _Prepended:
+    """A stream with the bytes a probe took put back in front. The first read still returns
+    ``size`` bytes in all: a short one would look like the end of the stream."""
 
-    def joined(size: int) -> bytes:
-        if not pending:
-            return read(size)
-        head = pending.pop()
-        return head + read(size - len(head))
+    def __init__(self, first: bytes, read: engine.Reader) -> None:
+        self.first, self.rest = first, read
 
-    return joined
+    def read(self, size: int) -> bytes:
+        head, self.first = self.first, b""
+        return head + self.rest(size - len(head))
 
 
 def _scan_link_text(path: str, origin: Origin, ruleset: Ruleset) -> FileScan:
@@ -209,26 +207,30 @@ def read_stdin(ruleset: Ruleset) -> FileScan:
     if sys.stdin is None:
         return FileScan((), Problem(STDIN, "standard input is closed: not read"), 0)
     try:
-        return _scan_read(sys.stdin.buffer.read, Origin(STDIN), ruleset)
+        return _scan_handle(sys.stdin.buffer, Origin(STDIN), ruleset)
     except (OSError, ValueError) as exc:  # ValueError: the stream object itself was closed
         return FileScan((), Problem(STDIN, _os_reason(exc)), 0)
 
 
-def _scan_read(
-    read_bytes: engine.Reader,
+class _Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+def _scan_handle(
+    handle: _Readable,
     origin: Origin,
     ruleset: Ruleset,
     ahead: bool = False,
     reread: engine.Rereader = None,
 ) -> FileScan:
-    head = read_bytes(engine.CHUNK_SIZE)
+    head = handle.read(engine.CHUNK_SIZE)
     if len(head) < engine.CHUNK_SIZE:  # the common case: the whole file in one read
         return FileScan(tuple(engine.scan_bytes(head, origin, ruleset)), None, len(head))
     size = [len(head)]
     pending: List[bytes] = [head]
     from .readahead import read_ahead  # deferred: threads and queues, for big files only
 
-    reading = read_ahead(read_bytes, engine.CHUNK_SIZE) if ahead else nullcontext(read_bytes)
+    reading = read_ahead(handle.read, engine.CHUNK_SIZE) if ahead else nullcontext(handle.read)
     with reading as more:
 
         def read(n: int) -> bytes:
