@@ -81,13 +81,22 @@ def _targets(
 
 
 def _once(targets: Iterator[Target]) -> Iterator[Target]:
-    """Each file and each problem once. Walks yield absolute, normalised paths already."""
-    seen: Set[Union[str, Tuple[Optional[str], str]]] = set()
+    """Each file and each problem once, paths compared made absolute as written."""
+    seen: Set[object] = set()
     for item in targets:
-        key = (item.path, item.message) if isinstance(item, Problem) else os.path.abspath(item.path)
+        key = _identity(item)
         if key not in seen:
             seen.add(key)
             yield item
+
+
+def _identity(item: Target) -> object:
+    """What makes two targets the same. A ``..`` after a symbolic link leads somewhere else
+    than the lexical form says, so a path that holds one is never merged with another."""
+    if isinstance(item, Problem):
+        return (item.path, item.message)
+    parts = item.path.replace(os.altsep or os.sep, os.sep).split(os.sep)
+    return item if os.pardir in parts else os.path.abspath(item.path)
 
 
 def _explicit(path: str, exclude: Optional[Excluder]) -> Optional[Target]:

@@ -384,6 +384,22 @@ def test_a_file_reached_through_two_paths_is_scanned_and_reported_once(
     assert out["stats"]["files"] == len(set(paths))
 
 
+def test_a_path_through_a_link_and_dot_dot_is_not_merged_with_its_lexical_twin(
+    plain: Path,
+) -> None:
+    """``link/../a.py`` is ``elsewhere/../a.py`` to the system, not ``./a.py``: both scanned."""
+    token = make_token("cp_pat_", 32, seed=94)
+    (plain / "a.py").write_text("x = 1\n")
+    (plain / "elsewhere" / "inner").mkdir(parents=True)
+    (plain / "elsewhere" / "a.py").write_text(f"T = '{token}'\n")
+    os.symlink("elsewhere/inner", plain / "link")
+
+    out = report("a.py", "link/../a.py")
+
+    assert len(out["findings"]) == 1  # the token in elsewhere/a.py
+    assert out["stats"]["files"] == 2
+
+
 def test_a_missing_path_given_twice_is_one_error(plain: Path) -> None:
     result = scan("nope.txt", "./nope.txt", "nope.txt")
     assert result.exit_code == 2
