@@ -70,8 +70,11 @@ def _clean(path: str) -> bool:
     """True when ``path`` is a regular file with no anchor in it; False means "look closer".
 
     Directories, FIFOs, devices and broken links go to the full scanner, which knows what each
-    one means; the type is checked on the opened file, so nothing can be swapped in between.
+    one means. The type is checked before opening (opening a device can act on it) and again on
+    what was opened, without blocking, in case a FIFO was swapped in between.
     """
+    if not os.path.isfile(path):
+        return False
     try:
         fd = os.open(path, _READ_FLAGS)
     except OSError:
