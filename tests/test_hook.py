@@ -213,11 +213,13 @@ def test_the_hook_given_a_git_mode_scans_that_not_the_index(
 def test_the_hook_never_blocks_on_a_fifo(tmp_path: Path) -> None:
     """The lean check opens without blocking and checks the type of what it opened."""
     os.mkfifo(tmp_path / "pipe")  # no writer: a blocking open would wait forever
-    probe = "from copera_secretscan import hook; print(hook._clean('pipe'))"
-    proc = subprocess.run(
-        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=30
-    )
-    assert proc.stdout == "False\n"
+    swapped = "import os.path; os.path.isfile = lambda path: True; "  # a FIFO after the check
+    for setup in ("", swapped):
+        probe = f"{setup}from copera_secretscan import hook; print(hook._clean('pipe'))"
+        proc = subprocess.run(
+            [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=30
+        )
+        assert proc.stdout == "False\n", proc.stderr
     hooked = subprocess.run(
         [Path(sys.executable).parent / "copera-secretscan-hook", "pipe"],
         cwd=tmp_path,
