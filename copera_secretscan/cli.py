@@ -15,13 +15,15 @@ import click
 
 from . import __version__, scanner
 from .atomic import write_atomically
+from .cli_args import PROG, StrictGroup, check_range
+from .cli_args import hook_argv as _hook_argv
 from .config import Settings, load_settings
 from .errors import FatalError
+from .fastpath import discard, flushed, say_error, stdout_failed
 from .models import BUILTIN_PREFIXES, REDACT_KEEP, ScanResult, mask_tokens, printable
 from .report import FORMATS, ReportOptions, prefixes_of, redacted, writer
 from .terminal import Progress, use_color
 
-PROG = "copera-secretscan"
 EXIT_INTERRUPTED = 130
 EXIT_ERROR = 2
 STDOUT = "-"  # as an --output or --report path: standard output, as for most tools
@@ -34,7 +36,7 @@ def parse_reports(
     reports = []
     for value in values:
         fmt, colon, path = value.partition(":")
-        if not colon or fmt not in FORMATS or not path:
+        if not colon or fmt not in FORMATS or not path.strip():
             raise click.BadParameter(
                 f"{value!r} is not FORMAT:PATH with FORMAT one of {', '.join(FORMATS)} "
                 "(e.g. sarif:results.sarif)",
@@ -121,7 +123,7 @@ def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return stacked(options, fn)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=StrictGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name=PROG)
 def cli() -> None:
     """Find Copera API tokens (cp_pat_, cp_key_, cp_oat_) before git spreads them.
@@ -138,6 +140,7 @@ def git_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             "--git",
             "git_range",
             metavar="REV-RANGE",
+            callback=check_range,
             help="Scan blobs and commit messages new in REV-RANGE (e.g. origin/main..HEAD).",
         ),
         click.option(
@@ -163,7 +166,7 @@ def git_scan(
     paths: Sequence[str], no_ignore: bool, opts: dict, settings: Settings, progress: Any
 ) -> Optional[ScanResult]:
     """The git scan the options ask for, or None for a scan of PATHS."""
-    chosen = [mode for mode in GIT_MODES if opts.get(mode)]
+    chosen = [mode for mode in GIT_MODES if opts.get(mode) not in (None, False)]
     if chosen == ["git_range", "history"]:
         chosen = ["git_range"]  # --history --git RANGE: history, narrowed to the range
     if not chosen:
@@ -203,6 +206,9 @@ def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any)
 
     Directories are walked as git sees them: ignored files are skipped, tracked files are always
     scanned. A file named explicitly is scanned even if it is ignored.
+
+    A PATH that starts with - and also names a file here is refused, since it reads as an option
+    too: write ./-NAME, or put it after --. A FIFO is read only while something writes to it.
     """
     settings = settings_from(opts)
     history_mode = opts.get("history") or opts.get("git_range") or opts.get("pre_push")
@@ -250,8 +256,24 @@ def emit(result: ScanResult, opts: dict) -> None:
     if to_file:
         write_atomically(output, text)
     elif text:
-        click.echo(text, nl=False, color=options.color)
+        to_stdout(text, options.color)
     write_reports(result, opts)
+
+
+class StdoutFailed(Exception):
+    """Standard output refused the report. Not an OSError: click would make a closed pipe
+    exit 1, which reads as "tokens found"."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def to_stdout(text: str, color: Optional[bool] = None) -> None:
+    try:
+        click.echo(text, nl=False, color=color)
+    except OSError as exc:  # a full disk (/dev/full), a reader gone (| head)
+        raise StdoutFailed(exc) from exc
 
 
 def write_reports(result: ScanResult, opts: dict) -> None:
@@ -277,24 +299,41 @@ def exit_code(result: ScanResult, opts: dict) -> int:
     return code
 
 
+def hook_argv(args: Sequence[str]) -> List[str]:
+    """The ``scan`` the pre-commit hook runs: on the index when it was given no file names."""
+    return _hook_argv(scan, args, GIT_MODES)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    """Run the CLI and return the process exit code (never a traceback for user errors)."""
+    """Run the CLI and return the process exit code (never a traceback for user errors).
+
+    Standard output is flushed before returning: a report that could not be written is exit 2.
+    """
     try:
         code = cli.main(args=argv, prog_name=PROG, standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort):
-        click.echo(f"{PROG}: interrupted", err=True)
+        say_error("interrupted")
         return EXIT_INTERRUPTED
     except click.ClickException as exc:
-        exc.show()
-        return EXIT_ERROR
+        _show(exc)
+        return flushed(EXIT_ERROR)
     except FatalError as exc:
         shown = mask_tokens(str(exc), BUILTIN_PREFIXES, shortest=REDACT_KEEP + 1)
-        click.echo(f"{PROG}: error: {printable(shown)}", err=True)
-        return EXIT_ERROR
-    except BrokenPipeError:
-        sys.stderr.close()  # the reader went away (| head); nothing more to say
-        return EXIT_ERROR
-    return code if isinstance(code, int) else 0
+        say_error(f"error: {printable(shown)}")
+        return flushed(EXIT_ERROR)
+    except StdoutFailed as exc:
+        return stdout_failed(exc.error)
+    except OSError as exc:  # e.g. stderr on a full disk: still one line where possible, and 2
+        say_error(f"error: {exc.strerror or exc}")
+        return flushed(EXIT_ERROR)
+    return flushed(code if isinstance(code, int) else 0)
+
+
+def _show(exc: click.ClickException) -> None:
+    try:
+        exc.show()
+    except OSError:  # stderr full or gone: the exit code is all that can still tell
+        discard(sys.stderr)
 
 
 from . import cli_baseline  # noqa: E402,F401  (registers `config` and `baseline`; needs cli)

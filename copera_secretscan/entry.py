@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from .fastpath import ANCHOR, config_may_apply, guarded, say_clean, stream_clean
+from .fastpath import ANCHOR, ambiguous, config_may_apply, guarded, say_clean, stream_clean
 from .gitenv import STAGED_DIFF, git_env
 
 FAST_ARGS = {"--staged", "--quiet", "-q"}
@@ -31,8 +31,7 @@ def _run(args: list[str]) -> int:
     if _fast_eligible(args):
         count = staged_clean_count()
         if count is not None:
-            say_clean(args, count)
-            return 0
+            return say_clean(args, count)
     from .cli import main as cli_main
 
     return cli_main(args)
@@ -40,6 +39,8 @@ def _run(args: list[str]) -> int:
 
 def _fast_eligible(args: list[str]) -> bool:
     if args[:1] != ["scan"] or "--staged" not in args or not set(args[1:]) <= FAST_ARGS:
+        return False
+    if any(ambiguous(arg) for arg in args[1:]):  # a file named ``-q`` here: the CLI refuses
         return False
     return not config_may_apply(os.getcwd())
 
@@ -86,9 +87,13 @@ def _all_clean(blobs: list[str], env: dict[str, str]) -> bool:
         stderr=subprocess.DEVNULL,
     )
     assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.write("".join(f"{blob}\n" for blob in blobs).encode("ascii"))
-    proc.stdin.close()
-    clean = all(_blob_clean(proc) for _ in blobs)
+    try:
+        proc.stdin.write("".join(f"{blob}\n" for blob in blobs).encode("ascii"))
+        proc.stdin.close()
+    except OSError:  # git died first (a broken repository): the full scanner says why
+        clean = False
+    else:
+        clean = all(_blob_clean(proc) for _ in blobs)
     proc.kill()
     proc.wait()
     return clean

@@ -17,27 +17,89 @@ from .locate import PYPROJECT, find_config, toml_module
 
 TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
 if TYPE_CHECKING:
-    from typing import Callable
+    from typing import Callable, TextIO
 
 ANCHOR = b"cp_"  # rules.Ruleset().anchors() for the built-in rules; tests keep them equal
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # decoding.UTF16_BOMS, spelled without codecs
 BLOCK = 1 << 20
 EXIT_INTERRUPTED = 130  # cli.EXIT_INTERRUPTED, without importing click to learn it
+EXIT_ERROR = 2  # cli.EXIT_ERROR
 
 
 def guarded(run: Callable[[list[str]], int], argv: list[str] | None) -> int:
     """Ctrl-C is one line and 130 here too: the full CLI may still be importing when it lands."""
     try:
-        return run(sys.argv[1:] if argv is None else list(argv))
+        return flushed(run(sys.argv[1:] if argv is None else list(argv)))
     except KeyboardInterrupt:
-        print("copera-secretscan: interrupted", file=sys.stderr)
+        say_error("interrupted")
         return EXIT_INTERRUPTED
 
 
-def say_clean(args: list[str], files: int) -> None:
-    """The line the text report prints for a clean scan, unless ``--quiet``."""
+def ambiguous(arg: str) -> bool:
+    """Whether ``arg`` reads as an option (``-`` and ``--`` too) and also names a path here.
+
+    pre-commit appends file names after the hook's arguments with no ``--``, so a committed file
+    named ``--exit-zero`` would switch the gate off and ``--show-secrets`` would print tokens.
+    The full CLI and both fast paths ask this one question; the CLI alone knows which arguments
+    are the values of options (those are exempt), so a fast path hands any "yes" over to it.
+    """
+    return arg[:1] == "-" and os.path.lexists(arg)
+
+
+def say_clean(args: list[str], files: int) -> int:
+    """The line the text report prints for a clean scan, unless ``--quiet``; the exit code."""
     if "--quiet" not in args and "-q" not in args:
-        print(f"No Copera tokens found ({files} file{'' if files == 1 else 's'} scanned).")
+        try:
+            print(f"No Copera tokens found ({files} file{'' if files == 1 else 's'} scanned).")
+        except OSError as exc:
+            return stdout_failed(exc)
+    return flushed(0)
+
+
+def flushed(code: int) -> int:
+    """``code`` once standard output has taken everything, else 2: the report never arrived.
+
+    Flushing here, before returning, leaves nothing for Python's own flush at exit to fail on
+    (an "Exception ignored" message and exit 120 on a full disk).
+    """
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except OSError as exc:
+        return stdout_failed(exc)
+    return code
+
+
+def stdout_failed(exc: OSError) -> int:
+    """Exit 2 for a report standard output would not take: one line, unless the reader left
+    (``| head``), which expects silence."""
+    discard(sys.stdout)
+    if not isinstance(exc, BrokenPipeError):
+        say_error(f"error: cannot write to standard output: {exc.strerror or exc}")
+    return EXIT_ERROR
+
+
+def say_error(message: str) -> None:
+    """One ``copera-secretscan: …`` line on stderr, even when stderr is full or gone."""
+    try:
+        if sys.stderr is not None:
+            print(f"copera-secretscan: {message}", file=sys.stderr, flush=True)
+    except OSError:
+        discard(sys.stderr)  # the exit code is all that can still tell
+
+
+def discard(stream: TextIO | None) -> None:
+    """Point ``stream``'s descriptor at the null device, so what it still buffers goes nowhere
+    instead of failing again when Python flushes it at exit."""
+    if stream is None:
+        return
+    try:
+        fd = stream.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError):  # no descriptor (a test's capture: UnsupportedOperation), closed
+        return
+    os.dup2(null, fd)
+    os.close(null)
 
 
 def name_clean(path: str) -> bool:

@@ -4,17 +4,22 @@ pre-commit passes the staged file names. The common case is that none of them co
 three bytes every Copera token starts with, and proving that needs only ``os`` and
 ``bytes.find``: no click, no regex, no pathspec (together ~100 ms of imports on a small
 machine, against a ~15 ms interpreter start). Anything else — a candidate, a config file, an
-option, a directory, an unreadable file — hands the very same argument list to
-``copera-secretscan scan``, so output and exit codes are identical by construction.
+option, a file named like an option, a directory, an unreadable file — hands the very same
+argument list to ``copera-secretscan scan``, so output and exit codes are identical by
+construction. Given no file names at all (``pass_filenames: false``), the hook scans the index,
+as ``scan --staged`` would: a hook that scanned nothing must not say "Passed".
 """
 
 from __future__ import annotations
 
 import os
+import stat
 
-from .fastpath import config_may_apply, guarded, name_clean, say_clean, stream_clean
+from .fastpath import ambiguous, config_may_apply, guarded, name_clean, say_clean, stream_clean
 
 FAST_OPTIONS = {"--baseline": 1, "--quiet": 0, "-q": 0}  # options that cannot change a clean result
+# Never block in open(): a FIFO (even one swapped in after a check) would hang the commit.
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,12 +28,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: list[str]) -> int:
     files = fast_path_files(args)
-    if files is not None and all(_clean(path) for path in files):
-        say_clean(args, len(files))
-        return 0
+    if files == []:  # no file names (``pass_filenames: false``): what the commit holds is the index
+        from .entry import staged_clean_count
+
+        count = staged_clean_count()
+        if count is not None:
+            return say_clean(args, count)
+    elif files is not None and all(_clean(path) for path in files):
+        return say_clean(args, len(files))
+    from .cli import hook_argv
     from .cli import main as cli_main
 
-    return cli_main(["scan", *args])
+    return cli_main(hook_argv(args))
 
 
 def fast_path_files(args: list[str]) -> list[str] | None:
@@ -38,6 +49,8 @@ def fast_path_files(args: list[str]) -> list[str] | None:
     files, i = [], 0
     while i < len(args):
         arg = args[i]
+        if ambiguous(arg):
+            return None  # a file named like an option: the full CLI refuses it, in one place
         if arg == "--":
             files.extend(args[i + 1 :])
             break
@@ -54,14 +67,22 @@ def fast_path_files(args: list[str]) -> list[str] | None:
 
 
 def _clean(path: str) -> bool:
-    """True when ``path`` is a regular file with no anchor in it or its name; False means "look
-    closer"."""
-    if not name_clean(path) or not os.path.isfile(
-        path
-    ):  # directories, FIFOs, devices, broken links: the full scanner
+    """True when ``path`` is a regular file with no anchor in it or its name (git stores names
+    too); False means "look closer".
+
+    Directories, FIFOs, devices and broken links go to the full scanner, which knows what each
+    one means. The type is checked before opening (opening a device can act on it) and again on
+    what was opened, without blocking, in case a FIFO was swapped in between.
+    """
+    if not name_clean(path) or not os.path.isfile(path):
         return False
     try:
-        with open(path, "rb") as handle:
-            return stream_clean(handle.read)
+        fd = os.open(path, _READ_FLAGS)
     except OSError:
         return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and stream_clean(lambda n: os.read(fd, n))
+    except OSError:
+        return False
+    finally:
+        os.close(fd)

@@ -13,7 +13,18 @@ import stat
 import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import (
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Optional,
+    Protocol,
+    Sequence,
+    Set,
+    Tuple,
+    Union,
+)
 
 from . import engine
 from .models import Finding, Origin, Problem, printable
@@ -49,14 +60,25 @@ def display_path(path: str, cwd: Optional[str] = None) -> str:
     return printable(rel.replace(os.sep, "/"))
 
 
+Target = Union[FileTarget, Problem]
+
+
 def iter_targets(
     paths: Sequence[str], use_ignore: bool = True, exclude: Optional[Excluder] = None
-) -> Iterator[Union[FileTarget, Problem]]:
+) -> Iterator[Target]:
     """Files to scan under ``paths``: directories walked as git sees them, explicit files always.
 
     A file named explicitly is scanned even if ignored: pre-commit passes staged files by name,
-    and ``git add -f`` makes an ignored file part of the commit.
+    and ``git add -f`` makes an ignored file part of the commit. A file reached through two of
+    ``paths`` (``a.py ./a.py``, ``dir dir/sub``) is scanned once; one path costs nothing extra.
     """
+    targets = _targets(paths, use_ignore, exclude)
+    return targets if len(paths) < 2 else _once(targets)
+
+
+def _targets(
+    paths: Sequence[str], use_ignore: bool, exclude: Optional[Excluder]
+) -> Iterator[Target]:
     from .walk import walk  # deferred: walk imports this module (and pathspec when needed)
 
     for path in paths:
@@ -69,20 +91,44 @@ def iter_targets(
                 yield item
 
 
-def _explicit(path: str, exclude: Optional[Excluder]) -> Optional[Union[FileTarget, Problem]]:
+def _once(targets: Iterator[Target]) -> Iterator[Target]:
+    """Each file and each problem once, paths compared made absolute as written."""
+    seen: Set[object] = set()
+    for item in targets:
+        key = _identity(item)
+        if key not in seen:
+            seen.add(key)
+            yield item
+
+
+def _identity(item: Target) -> object:
+    """What makes two targets the same. A ``..`` after a symbolic link leads somewhere else
+    than the lexical form says, so a path that holds one is never merged with another."""
+    if isinstance(item, Problem):
+        return (item.path, item.message)
+    parts = item.path.replace(os.altsep or os.sep, os.sep).split(os.sep)
+    return item if os.pardir in parts else os.path.abspath(item.path)
+
+
+def _explicit(path: str, exclude: Optional[Excluder]) -> Optional[Target]:
     if exclude is not None and exclude(os.path.abspath(path), False):
         return None
     shown = display_path(path)
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
-        if exc.errno != errno.ENOENT:  # e.g. a symbolic link loop, a directory we may not enter
+        if exc.errno in _UNRESOLVED and os.path.islink(path):
+            return FileTarget(path, shown)  # dangling: its link text is what git commits
+        if exc.errno != errno.ENOENT:  # e.g. a directory we may not enter
             return Problem(shown, _os_reason(exc))
-        missing = "broken symbolic link" if os.path.islink(path) else "no such file or directory"
-        return Problem(shown, missing)
+        return Problem(shown, "no such file or directory")
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
         return Problem(shown, "not a regular file (device or socket): not scanned")
-    return FileTarget(path, shown)  # a FIFO named explicitly is read: ``scan <(cmd)`` works
+    return FileTarget(path, shown)  # a FIFO is read if something writes to it: ``scan <(cmd)``
+
+
+# A symbolic link that leads nowhere: missing target, a loop, a file used as a directory.
+_UNRESOLVED = frozenset({errno.ENOENT, errno.ELOOP, errno.ENOTDIR})
 
 
 def read_findings(target: FileTarget, ruleset: Ruleset) -> FileScan:
@@ -95,6 +141,8 @@ def read_findings(target: FileTarget, ruleset: Ruleset) -> FileScan:
             whole = _read_small(fd, info)
             if whole is not None:
                 return _scan_whole(whole, origin, ruleset)
+            if stat.S_ISFIFO(info.st_mode):
+                return _read_fifo(fd, origin, ruleset)
             with open(fd, "rb", closefd=False) as handle:  # the same open file: a FIFO once
                 regular = stat.S_ISREG(info.st_mode)
                 seekable = regular and hasattr(os, "pread")  # pread: not on Windows
@@ -103,10 +151,59 @@ def read_findings(target: FileTarget, ruleset: Ruleset) -> FileScan:
         finally:
             os.close(fd)
     except OSError as exc:
+        if exc.errno in _UNRESOLVED and os.path.islink(target.path):
+            return _scan_link_text(target.path, origin, ruleset)
         return FileScan((), Problem(target.display, _os_reason(exc)), 0)
 
 
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+# O_NONBLOCK: opening a FIFO must never wait for a writer (regular files ignore the flag). A
+# file can turn into a FIFO between the walk and this open, so every open is made this way.
+_READ_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+
+
+def _read_fifo(fd: int, origin: Origin, ruleset: Ruleset) -> FileScan:
+    """A FIFO or pipe, read only while something writes to it (``scan <(cmd)``).
+
+    Non-blocking, an empty first read means no writer: a Problem, never a silent pass, and
+    never a wait for a writer that may not come. EAGAIN means a writer is there: read on,
+    blocking, to its end.
+    """
+    try:
+        first = os.read(fd, 1)
+    except BlockingIOError:
+        first = b""
+    else:
+        if not first:
+            return FileScan((), Problem(origin.path, "FIFO with no writer: not read"), 0)
+    os.set_blocking(fd, True)
+    with open(fd, "rb", closefd=False) as handle:
+        return _scan_handle(_Prepended(first, handle.read), origin, ruleset)
+
+
+class _Prepended:
+    """A stream with the bytes a probe took put back in front. The first read still returns
+    ``size`` bytes in all: a short one would look like the end of the stream."""
+
+    def __init__(self, first: bytes, read: engine.Reader) -> None:
+        self.first, self.rest = first, read
+
+    def read(self, size: int) -> bytes:
+        head, self.first = self.first, b""
+        return head + self.rest(size - len(head))
+
+
+def _scan_link_text(path: str, origin: Origin, ruleset: Ruleset) -> FileScan:
+    """A symbolic link that leads nowhere, scanned as git commits it: its target's text."""
+    try:
+        text = os.fsencode(os.readlink(path))
+    except OSError as exc:
+        return FileScan((), Problem(origin.path, _os_reason(exc)), 0)
+    return FileScan(tuple(engine.scan_bytes(text, origin, ruleset)), None, len(text))
 
 
 def _read_small(fd: int, info: os.stat_result) -> Optional[bytes]:
@@ -126,9 +223,12 @@ def _read_small(fd: int, info: os.stat_result) -> Optional[bytes]:
 
 
 def read_stdin(ruleset: Ruleset) -> FileScan:
+    """Standard input; closed (``<&-``: Python then has no ``sys.stdin``) is a Problem."""
+    if sys.stdin is None:
+        return FileScan((), Problem(STDIN, "standard input is closed: not read"), 0)
     try:
         return _scan_handle(sys.stdin.buffer, Origin(STDIN), ruleset)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: the stream object itself was closed
         return FileScan((), Problem(STDIN, _os_reason(exc)), 0)
 
 
@@ -154,8 +254,12 @@ def undecided_problem(
     return Problem(path, "; ".join(map(str, first.values())))
 
 
+class _Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
 def _scan_handle(
-    handle: BinaryIO,
+    handle: _Readable,
     origin: Origin,
     ruleset: Ruleset,
     ahead: bool = False,
@@ -185,5 +289,5 @@ def _scan_handle(
     return FileScan(findings, undecided_problem(origin.path, undecided), size[0])
 
 
-def _os_reason(exc: OSError) -> str:
-    return f"cannot read: {exc.strerror or exc}".rstrip()
+def _os_reason(exc: Union[OSError, ValueError]) -> str:
+    return f"cannot read: {getattr(exc, 'strerror', None) or exc}".rstrip()

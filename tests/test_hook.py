@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -156,3 +157,75 @@ def test_hook_interrupted_while_handing_over_is_one_line_and_130(
     monkeypatch.setattr("copera_secretscan.cli.main", interrupted)
     assert hook.main(["--format", "json", *files]) == 130
     assert capsys.readouterr() == ("", "copera-secretscan: interrupted\n")
+
+
+def stage(repo: Path, name: str, text: str) -> None:
+    (repo / name).write_text(text)
+    subprocess.run(["git", "add", name], cwd=repo, check=True)
+
+
+@pytest.mark.parametrize("args", [[], ["-q"], ["--"], ["--format", "json"], ["--no-color"]])
+def test_the_hook_given_no_file_names_scans_the_index(
+    repo: Path, args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``pass_filenames: false`` (or only options in ``args``) must not pass vacuously."""
+    token = make_token("cp_pat_", 32, seed=34)
+    stage(repo, "staged.py", f"TOKEN = '{token}'\n")
+    (repo / "staged.py").write_text("TOKEN = None\n")  # the disk is clean; the commit is not
+
+    assert hook.main(args) == 1
+    assert "staged.py" in capsys.readouterr().out
+
+
+def test_the_hook_given_no_file_names_and_a_clean_index_passes_on_the_lean_path(
+    repo: Path,
+) -> None:
+    stage(repo, "a.py", "x = 1\n")
+    stage(repo, "b.py", "y = 2\n")
+    probe = (
+        "import sys; from copera_secretscan.hook import main; code = main([]); "
+        "print(code, 'click' in sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True)
+    assert proc.stdout.splitlines() == ["No Copera tokens found (2 files scanned).", "0 False"]
+
+
+def test_the_hook_given_no_file_names_outside_git_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.py").write_text("x = 1\n")
+    assert hook.main([]) == 2
+    assert "No Copera tokens found" not in capsys.readouterr().out
+
+
+def test_the_hook_given_a_git_mode_scans_that_not_the_index(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = make_token("cp_key_", 32, seed=35)
+    stage(repo, "old.py", f"KEY = '{token}'\n")
+    subprocess.run(["git", "commit", "-qm", "old"], cwd=repo, check=True)
+    stage(repo, "new.py", "x = 1\n")
+    assert hook.main(["--git", "HEAD"]) == 1
+    assert "old.py" in capsys.readouterr().out  # what HEAD holds, not what is staged
+
+
+def test_the_hook_never_blocks_on_a_fifo(tmp_path: Path) -> None:
+    """The lean check opens without blocking and checks the type of what it opened."""
+    os.mkfifo(tmp_path / "pipe")  # no writer: a blocking open would wait forever
+    swapped = "import os.path; os.path.isfile = lambda path: True; "  # a FIFO after the check
+    for setup in ("", swapped):
+        probe = f"{setup}from copera_secretscan import hook; print(hook._clean('pipe'))"
+        proc = subprocess.run(
+            [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=30
+        )
+        assert proc.stdout == "False\n", proc.stderr
+    hooked = subprocess.run(
+        [Path(sys.executable).parent / "copera-secretscan-hook", "pipe"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert hooked.returncode == 2
+    assert "pipe: FIFO with no writer: not read" in hooked.stderr

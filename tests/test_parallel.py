@@ -24,6 +24,7 @@ from copera_secretscan.cli import cli
 from copera_secretscan.config import Settings
 from copera_secretscan.models import ScanResult
 from tests.conftest import cli_runner
+from tests.fifos import connected_writer, wait_until_taken
 from tests.tokens import make_token
 
 
@@ -276,7 +277,8 @@ def test_ctrl_c_with_a_worker_blocked_exits_130_without_tracebacks(tmp_path: Pat
     for i in range(parallel.START_FILES + 1):  # enough files named explicitly to start the pool
         (tmp_path / f"f{i}.txt").write_text("x\n")
         names.append(f"f{i}.txt")
-    os.mkfifo(tmp_path / "pipe")  # read by a worker, which blocks until a writer appears
+    os.mkfifo(tmp_path / "pipe")  # read by a worker, which blocks waiting for the writer's rest
+    writer = connected_writer(tmp_path / "pipe", b"x")
     proc = subprocess.Popen(
         [sys.executable, "-m", "copera_secretscan", "scan", "--jobs", "2", *names, "pipe"],
         cwd=tmp_path,
@@ -284,8 +286,8 @@ def test_ctrl_c_with_a_worker_blocked_exits_130_without_tracebacks(tmp_path: Pat
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
-    writer = _open_when_read(tmp_path / "pipe", proc)
     try:
+        wait_until_taken(writer, 1, proc)
         os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=10)
     finally:
@@ -293,14 +295,3 @@ def test_ctrl_c_with_a_worker_blocked_exits_130_without_tracebacks(tmp_path: Pat
     assert proc.returncode == 130
     assert b"interrupted" in err
     assert b"Traceback" not in err
-
-
-def _open_when_read(fifo: Path, proc: subprocess.Popen) -> int:  # type: ignore[type-arg]
-    """A write end of ``fifo``, once some process has it open for reading (ENXIO until then)."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError:
-            time.sleep(0.02)
-    raise AssertionError(f"nobody opened the FIFO (exit {proc.poll()})")

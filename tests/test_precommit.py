@@ -119,7 +119,8 @@ def test_manifest_entry_is_the_installed_console_script() -> None:
     hooks = {hook["id"]: hook for hook in yaml.safe_load(manifest.read_text())}
     hook = hooks["copera-secretscan"]
     assert hook["language"] == "python"
-    assert "types" not in hook  # binaries are scanned too
+    assert hook["types"] == []  # binaries are scanned too,
+    assert hook["types_or"] == ["file", "symlink"]  # and symbolic links, as git commits them
     assert hook.get("pass_filenames", True) is True
     script = Path(sys.executable).parent / hook["entry"].split()[0]
     assert script.exists(), f"{script} is not installed by pyproject.toml"
@@ -135,3 +136,70 @@ def test_every_published_hook_states_the_pre_commit_it_needs() -> None:
     hooks = yaml.safe_load(manifest.read_text())
     assert all(hook.get("minimum_pre_commit_version") == "3.2.0" for hook in hooks)
     assert MANIFEST_SCHEMA is not None and load_manifest(str(manifest))  # a valid manifest
+
+
+@pytest.mark.parametrize("name", ["--exit-zero", "--show-secrets", "-", "--format=json", "-q"])
+def test_a_file_named_like_an_option_cannot_pass_a_leak(
+    hooked_repo: Path, pre_commit_home: Path, name: str
+) -> None:
+    """pre-commit passes file names without ``--``: none may act as an option of the hook."""
+    token = make_token("cp_pat_", 36, seed=601)
+    (hooked_repo / name).write_text("x = 1\n")
+    (hooked_repo / "leak.py").write_text(f'K="{token}"\n')
+    git(hooked_repo, "add", "-A")
+
+    result = git_commit(hooked_repo, pre_commit_home, "sneak")
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert f"'{name}' is a file here and also reads as" in output
+    assert token not in output
+    assert git(hooked_repo, "rev-list", "--count", "HEAD").strip() == "1"
+
+
+NO_FILENAMES = """\
+repos:
+  - repo: {path}
+    rev: {sha}
+    hooks:
+      - id: copera-secretscan
+        pass_filenames: false
+        args: {args}
+"""
+
+
+@pytest.mark.parametrize("args", ["[]", "[--quiet]", "[--format, json]"])
+def test_the_hook_without_file_names_scans_the_index(
+    repo: Path, hook_repo: tuple[str, str], pre_commit_home: Path, args: str
+) -> None:
+    path, sha = hook_repo
+    install_hooks(repo, pre_commit_home, NO_FILENAMES.format(path=path, sha=sha, args=args))
+    token = make_token("cp_key_", 40, seed=602)
+    (repo / "settings.py").write_text(f"KEY = '{token}'\n")
+    git(repo, "add", "settings.py")
+
+    blocked = git_commit(repo, pre_commit_home, "add settings")
+    (repo / "settings.py").write_text("KEY = None\n")
+    git(repo, "add", "settings.py")
+    clean = git_commit(repo, pre_commit_home, "settings without a key")
+
+    assert blocked.returncode == 1, blocked.stdout + blocked.stderr
+    assert "settings.py" in blocked.stdout + blocked.stderr
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+
+
+def test_dangling_symlinks_are_committed_as_their_link_text(
+    hooked_repo: Path, pre_commit_home: Path
+) -> None:
+    """git stores a symbolic link as its target's text: that is what the hook scans."""
+    token = make_token("cp_oat_", 40, seed=603)
+    (hooked_repo / "dangling").symlink_to("build/output.txt")  # made by a build, not committed
+    git(hooked_repo, "add", "dangling")
+    passed = git_commit(hooked_repo, pre_commit_home, "link to a build output")
+    (hooked_repo / "leaky").symlink_to(f"/home/me/{token}")
+    git(hooked_repo, "add", "leaky")
+    blocked = git_commit(hooked_repo, pre_commit_home, "link whose text is a token")
+
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert blocked.returncode == 1, blocked.stdout + blocked.stderr
+    assert "leaky:1:" in blocked.stdout + blocked.stderr
