@@ -10,17 +10,15 @@ bytes; a temporary sibling renamed into place means a crash never leaves half a 
 from __future__ import annotations
 
 import datetime
-import errno
 import json
-import os
 import re
-import stat
 from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
 
 from .atomic import write_atomically
 from .baseline import DECISIONS, VERSION, Baseline, Entry
 from .errors import FatalError
 from .models import printable
+from .readfile import read_whole, reason
 
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
@@ -36,37 +34,21 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 def load(path: str) -> Baseline:
     """The baseline in ``path``; any problem is a FatalError naming the file."""
     try:
-        raw = _read(path)
+        raw = read_whole(path)  # a pipe (`<(git show main:FILE)`) works, /dev/zero does not
     except FileNotFoundError as exc:
         raise FatalError(
             f"{printable(path)}: no such baseline "
             "(create it with 'copera-secretscan baseline create')"
         ) from exc
     except OSError as exc:
-        raise FatalError(f"{printable(path)}: cannot read baseline: {exc.strerror or exc}") from exc
+        raise FatalError(f"{printable(path)}: baseline {reason(exc)}") from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FatalError(f"{printable(path)}: corrupt baseline: not UTF-8 text") from exc
-    if not text.strip():  # also a FIFO that nothing writes to
+    if not text.strip():
         _fail(path, "the file is empty")
     return parse(_json(text, path), path)
-
-
-def _read(path: str) -> bytes:
-    """The file's bytes; a FIFO is read only while something writes to it, a device never.
-
-    ``--baseline <(git show main:FILE)`` is a pipe and works; a FIFO nobody writes to reads as
-    empty instead of hanging, and ``/dev/zero`` is refused instead of filling memory.
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    with os.fdopen(fd, "rb") as handle:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-            raise OSError(errno.EINVAL, "a device, not a file")
-        if getattr(os, "O_NONBLOCK", 0):
-            os.set_blocking(fd, True)
-        return handle.read()
 
 
 def _json(text: str, path: str) -> Any:

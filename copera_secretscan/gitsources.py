@@ -11,7 +11,6 @@ them.
 from __future__ import annotations
 
 import os
-import stat
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -21,6 +20,7 @@ from . import engine, git, gitobjects, names, scanner, sources
 from .config import Settings
 from .errors import FatalError
 from .models import Finding, Origin, Problem, ScanResult
+from .readfile import read_whole, reason
 from .rules import Ruleset
 from .scanner import Progress
 
@@ -331,42 +331,9 @@ def scan_commit_msg(path: str, settings: Settings) -> ScanResult:
 
 
 def read_message_file(path: str) -> Tuple[bytes, Optional[str]]:
-    """(contents, None), or (b"", why it cannot be scanned).
-
-    Opened non-blocking, so a FIFO with no writer cannot hang ``open``; it then reads as empty,
-    which is refused: from here no writer and a writer that sent nothing look the same. A pipe
-    with a writer (``--commit-msg <(cmd)``) is read to its end.
-    """
+    """(contents, None), or (b"", why it cannot be scanned): a directory, a device, a FIFO with
+    no writer (readfile.py); a pipe with a writer (``--commit-msg <(cmd)``) is read to its end."""
     try:
-        fd = os.open(path, _MESSAGE_FLAGS)
-        try:
-            mode = os.fstat(fd).st_mode
-            data = _read_all(fd, mode)
-        finally:
-            os.close(fd)
+        return read_whole(path), None
     except OSError as exc:
-        return b"", f"cannot read: {exc.strerror or exc}"
-    return data, _refusal(mode, data)
-
-
-_MESSAGE_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-
-
-def _read_all(fd: int, mode: int) -> bytes:
-    """All of a file or pipe; nothing from a directory or device, which ``_refusal`` turns down."""
-    if stat.S_ISFIFO(mode):
-        os.set_blocking(fd, True)
-    elif not stat.S_ISREG(mode):
-        return b""
-    with open(fd, "rb", closefd=False) as handle:
-        return handle.read()
-
-
-def _refusal(mode: int, data: bytes) -> Optional[str]:
-    if stat.S_ISDIR(mode):
-        return "is a directory, not a commit message file"
-    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
-        return "not a regular file (device or socket): not scanned"
-    if stat.S_ISFIFO(mode) and not data:
-        return "nothing to read (a pipe or FIFO with no writer?): not scanned"
-    return None
+        return b"", reason(exc)

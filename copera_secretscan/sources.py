@@ -28,6 +28,7 @@ from typing import (
 
 from . import engine
 from .models import Finding, Origin, Problem, printable
+from .readfile import NO_WRITER, READ_FLAGS, probe_fifo
 from .rules import Ruleset
 
 STDIN = "-"
@@ -156,31 +157,15 @@ def read_findings(target: FileTarget, ruleset: Ruleset) -> FileScan:
         return FileScan((), Problem(target.display, _os_reason(exc)), 0)
 
 
-# O_NONBLOCK: opening a FIFO must never wait for a writer (regular files ignore the flag). A
-# file can turn into a FIFO between the walk and this open, so every open is made this way.
-_READ_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_BINARY", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-)
+_READ_FLAGS = READ_FLAGS  # a file can turn into a FIFO between the walk and the open
 
 
 def _read_fifo(fd: int, origin: Origin, ruleset: Ruleset) -> FileScan:
-    """A FIFO or pipe, read only while something writes to it (``scan <(cmd)``).
-
-    Non-blocking, an empty first read means no writer: a Problem, never a silent pass, and
-    never a wait for a writer that may not come. EAGAIN means a writer is there: read on,
-    blocking, to its end.
-    """
-    try:
-        first = os.read(fd, 1)
-    except BlockingIOError:
-        first = b""
-    else:
-        if not first:
-            return FileScan((), Problem(origin.path, "FIFO with no writer: not read"), 0)
-    os.set_blocking(fd, True)
+    """A FIFO or pipe, read only while something writes to it (``scan <(cmd)``): with no writer
+    it is a Problem, never a silent pass, and never a wait for a writer that may not come."""
+    first = probe_fifo(fd)
+    if first is None:
+        return FileScan((), Problem(origin.path, NO_WRITER), 0)
     with open(fd, "rb", closefd=False) as handle:
         return _scan_handle(_Prepended(first, handle.read), origin, ruleset)
 

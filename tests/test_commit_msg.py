@@ -149,7 +149,7 @@ def unreadable(tmp_path: Path, kind: str) -> Path:
     ("kind", "problem"),
     [
         ("missing", "cannot read: No such file or directory"),
-        ("directory", "is a directory, not a commit message file"),
+        ("directory", "is a directory, not a file"),
         ("symlink loop", "cannot read: Too many levels of symbolic links"),
         ("dangling symlink", "cannot read: No such file or directory"),
         ("below a file", "cannot read: Not a directory"),
@@ -182,10 +182,7 @@ def test_a_fifo_with_no_writer_is_an_error_not_a_hang(tmp_path: Path) -> None:
     )
 
     assert result.returncode == 2
-    assert result.stderr == (
-        f"copera-secretscan: error: {fifo}: nothing to read"
-        " (a pipe or FIFO with no writer?): not scanned\n"
-    )
+    assert result.stderr == (f"copera-secretscan: error: {fifo}: FIFO with no writer: not read\n")
 
 
 def test_a_pipe_with_a_writer_is_read_to_its_end(token: str) -> None:

@@ -163,7 +163,8 @@ def test_a_device_as_baseline_is_refused_not_read_forever(
 ) -> None:
     assert main(["scan", "--baseline", "/dev/zero", "a.env"]) == 2
     assert capsys.readouterr().err == (
-        "copera-secretscan: error: /dev/zero: cannot read baseline: a device, not a file\n"
+        "copera-secretscan: error: /dev/zero: baseline not a regular file (device or socket): "
+        "not read\n"
     )
 
 
