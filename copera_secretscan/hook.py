@@ -70,11 +70,15 @@ def _clean(path: str) -> bool:
     """True when ``path`` is a regular file with no anchor in it or its name (git stores names
     too); False means "look closer".
 
-    Directories, FIFOs, devices and broken links go to the full scanner, which knows what each
-    one means. The type is checked before opening (opening a device can act on it) and again on
-    what was opened, without blocking, in case a FIFO was swapped in between.
+    Directories, FIFOs, devices and symbolic links (git commits a link's text, not what it
+    leads to) go to the full scanner, which knows what each one means. The type is checked
+    before opening (opening a device can act on it) and again on what was opened, without
+    blocking, in case a FIFO was swapped in between.
     """
-    if not name_clean(path) or not os.path.isfile(path):
+    try:
+        if not name_clean(path) or not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+    except OSError:
         return False
     try:
         fd = os.open(path, _READ_FLAGS)

@@ -145,7 +145,7 @@ def _from_pool(pool: Any, batches: Iterator[List[Packed]], plan: Plan) -> Iterat
 
 # What crosses the process boundary, kept to plain tuples and ints: pickling a frozen dataclass
 # costs ~10x a tuple, and the main process, which pays for half of it, is the one that walks.
-Packed = Union[Tuple[str, str], Problem]  # a FileTarget as (path, display)
+Packed = Union[Tuple[str, str, bool], Problem]  # a FileTarget as (path, display, link)
 # A batch's answer: how many of its files had nothing to report and their bytes, then, in walk
 # order, every result that has something to say. Clean files need no order and no record each.
 Results = Tuple[int, int, List[Item]]
@@ -160,7 +160,7 @@ def _batches(targets: Iterator[Target], size: int) -> Iterator[List[Packed]]:
 
 
 def _pack(target: Target) -> Packed:
-    return target if isinstance(target, Problem) else (target.path, target.display)
+    return target if isinstance(target, Problem) else (target.path, target.display, target.link)
 
 
 def _unpacked(results: Results) -> Iterator[Item]:

@@ -38,6 +38,7 @@ STDIN = "-"
 class FileTarget:
     path: str  # what to open
     display: str  # posix, relative to the working directory when under it
+    link: bool = False  # a symbolic link, read as git stores it: its target's text
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,7 @@ def _targets(
             if exclude is None or not exclude(os.path.abspath(path), True):
                 yield from walk(path, use_ignore, exclude)
         else:
-            item = _explicit(path, exclude)
-            if item is not None:
-                yield item
+            yield from _explicit(path, exclude)
 
 
 def _once(targets: Iterator[Target]) -> Iterator[Target]:
@@ -108,24 +107,27 @@ def _identity(item: Target) -> object:
     if isinstance(item, Problem):
         return (item.path, item.message)
     parts = item.path.replace(os.altsep or os.sep, os.sep).split(os.sep)
-    return item if os.pardir in parts else os.path.abspath(item.path)
+    return item if os.pardir in parts else (os.path.abspath(item.path), item.link)
 
 
-def _explicit(path: str, exclude: Optional[Excluder]) -> Optional[Target]:
+def _explicit(path: str, exclude: Optional[Excluder]) -> List[Target]:
+    """A named file; a named symbolic link twice: its text (what git commits, even when it
+    leads nowhere) and, when it leads to something, what it leads to."""
     if exclude is not None and exclude(os.path.abspath(path), False):
-        return None
+        return []
     shown = display_path(path)
+    link = [FileTarget(path, shown, link=True)] if os.path.islink(path) else []
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
-        if exc.errno in _UNRESOLVED and os.path.islink(path):
-            return FileTarget(path, shown)  # dangling: its link text is what git commits
+        if exc.errno in _UNRESOLVED and link:
+            return link  # dangling: its link text is all git commits
         if exc.errno != errno.ENOENT:  # e.g. a directory we may not enter
-            return Problem(shown, _os_reason(exc))
-        return Problem(shown, "no such file or directory")
+            return [Problem(shown, _os_reason(exc))]
+        return [Problem(shown, "no such file or directory")]
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
-        return Problem(shown, "not a regular file (device or socket): not scanned")
-    return FileTarget(path, shown)  # a FIFO is read if something writes to it: ``scan <(cmd)``
+        return [*link, Problem(shown, "not a regular file (device or socket): not scanned")]
+    return [*link, FileTarget(path, shown)]  # a FIFO is read if something writes: ``<(cmd)``
 
 
 # A symbolic link that leads nowhere: missing target, a loop, a file used as a directory.
@@ -135,6 +137,8 @@ _UNRESOLVED = frozenset({errno.ENOENT, errno.ELOOP, errno.ENOTDIR})
 def read_findings(target: FileTarget, ruleset: Ruleset) -> FileScan:
     """Scan one file; any OS error becomes a Problem naming the file."""
     origin = Origin(target.display)
+    if target.link:
+        return _scan_link_text(target.path, origin, ruleset)
     try:
         fd = os.open(target.path, _READ_FLAGS)
         try:
@@ -183,7 +187,7 @@ class _Prepended:
 
 
 def _scan_link_text(path: str, origin: Origin, ruleset: Ruleset) -> FileScan:
-    """A symbolic link that leads nowhere, scanned as git commits it: its target's text."""
+    """A symbolic link scanned as git commits it: its target's text."""
     try:
         text = os.fsencode(os.readlink(path))
     except OSError as exc:

@@ -12,8 +12,8 @@ does. When git cannot answer inside a work tree, the walk goes on with the ``.gi
 and reports the scan as incomplete: ignored files git tracks cannot be told apart.
 
 Symbolic links are never followed (a link to a file in the tree is scanned as that file; a link
-out of the tree or into a loop must not be), and FIFOs, sockets and devices are skipped without
-being opened, so a walk never hangs.
+out of the tree or into a loop must not be): a link is scanned as git stores it, as its target's
+text. FIFOs, sockets and devices are skipped without being opened, so a walk never hangs.
 """
 
 from __future__ import annotations
@@ -174,7 +174,9 @@ def _visit(
             child = _child_dir(tree, here, name, entry.path)
             if child is not None:
                 subdirs.append(child)
-        # anything else (symlink, FIFO, socket, device) is skipped without being opened
+        elif entry.is_symlink() and _wanted_file(tree, here, name, entry.path):
+            yield FileTarget(entry.path, here.shown + printable(name), link=True)  # its text
+        # anything else (FIFO, socket, device) is skipped without being opened
 
 
 def _wanted_file(tree: _Tree, here: _Dir, name: str, path: str) -> bool:

@@ -247,9 +247,13 @@ def test_symlinks_are_not_followed_in_walks(repo: Path, tmp_path: Path) -> None:
     os.symlink(".", repo / "real" / "loop")
     os.symlink("missing", repo / "broken")
 
-    assert walked(".") == ["real/file.txt"]
-    assert walked(".", use_ignore=False) == ["real/file.txt"]
+    links = ["broken", "link-out", "link-to-file"]  # scanned as their text, as git stores them
+    assert walked(".") == [*links, "real/file.txt", "real/loop"]
+    assert walked(".", use_ignore=False) == [*links, "real/file.txt", "real/loop"]
     assert walked("link-out") == ["link-out/secret.txt"]  # a directory link named explicitly
+    for target in iter_targets(["."]):
+        assert isinstance(target, FileTarget)
+        assert target.link == (target.display != "real/file.txt")
 
 
 def test_the_order_is_sorted_and_stable(repo: Path) -> None:
