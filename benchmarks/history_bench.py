@@ -143,10 +143,13 @@ def peak_rss(repo: Path) -> Tuple[float, float]:
 
     Linux carries ``ru_maxrss`` across ``exec`` from the forked parent's memory, and this
     process holds the generated repository, so the probe is started by a small ``sh`` instead.
+    The report goes to a file beside the repository, never to ``/dev/null``: a scanner from
+    before 0.2 renamed its report over the target, which as root replaces the device.
     """
+    report = repo.parent / f"{repo.name}-report.json"
     probe = (
         "import resource, sys; from copera_secretscan.entry import main; "
-        "main(['scan', '--history', '--quiet', '--format', 'json', '--output', '/dev/null']); "
+        f"main(['scan', '--history', '--quiet', '--format', 'json', '--output', {str(report)!r}]); "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
         "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
