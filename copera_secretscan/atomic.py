@@ -21,7 +21,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import stat
 from typing import Optional, Tuple
 
@@ -183,7 +182,7 @@ def _create_temp(name: str) -> Tuple[int, str]:
     directory = os.path.dirname(name) or os.curdir
     stem = f".{os.path.basename(name)[:64]}."
     for _ in range(100):
-        temp = os.path.join(directory, f"{stem}{secrets.token_hex(8)}.tmp")
+        temp = os.path.join(directory, f"{stem}{os.urandom(8).hex()}.tmp")  # as secrets does
         try:
             return os.open(temp, _TEMP_FLAGS, 0o666), temp
         except FileExistsError:
