@@ -110,13 +110,13 @@ def _identity(item: Target) -> object:
     return item if os.pardir in parts else (os.path.abspath(item.path), item.link)
 
 
-def _explicit(path: str, exclude: Optional[Excluder]) -> List[Target]:
+def _explicit(path: str, exclude: Optional[Excluder]) -> Sequence[Target]:
     """A named file; a named symbolic link twice: its text (what git commits, even when it
     leads nowhere) and, when it leads to something, what it leads to."""
     if exclude is not None and exclude(os.path.abspath(path), False):
         return []
     shown = display_path(path)
-    link = [FileTarget(path, shown, link=True)] if os.path.islink(path) else []
+    link: List[Target] = [FileTarget(path, shown, link=True)] if os.path.islink(path) else []
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
