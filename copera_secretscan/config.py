@@ -145,17 +145,28 @@ def describe(settings: Settings) -> str:
 
 
 def _toml_value(settings: Settings, key: str) -> str:
-    import json  # deferred, as in _rule_lines: only ``config`` prints TOML, and every scan loads us
-
     value: Any = getattr(settings, key)
     if key == "baseline":
-        return json.dumps(shown_path(value) if value else "")
-    return json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
+        return _toml(shown_path(value) if value else "")
+    return _toml(list(value) if isinstance(value, tuple) else value)
 
 
 def _rule_lines(rule: Rule) -> List[str]:
-    import json
-
     values = [("id", rule.rule_id), ("prefix", rule.prefix), ("body", rule.body_pattern)]
     values += [("description", rule.name), ("revoke", rule.revoke)]
-    return [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in values if value]
+    return [f"{key} = {_toml(value)}" for key, value in values if value]
+
+
+def _toml(value: Any) -> str:
+    """A value as TOML (JSON's spelling of strings, arrays and numbers is valid TOML), readable
+    Unicode kept, but every character that could act on a terminal (C1 controls, bidirectional
+    overrides) written as an escape, as JSON already writes the C0 ones."""
+    import json  # deferred: only ``config`` prints TOML, and every scan loads this module
+
+    text = json.dumps(value, ensure_ascii=False)
+    return "".join(char if char.isprintable() else _toml_escape(char) for char in text)
+
+
+def _toml_escape(char: str) -> str:
+    code = ord(char)
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

@@ -232,3 +232,19 @@ def test_a_directory_named_after_a_token_in_history_is_one_finding_even_once_rem
         assert finding["path"] == f"cfg/{token[:11]}…"
         code, out, err = run(capsys, "scan", *argv)
         assert token not in out + err and "(in the name)" in out
+
+
+def test_config_prints_terminal_controls_escaped_and_still_valid_toml(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from copera_secretscan.locate import toml_module
+
+    words = ["a\u202eb", "\u009b31m", "café"]
+    (repo / ".copera-secretscan.toml").write_text(
+        "placeholders = [" + ", ".join(json.dumps(w) for w in words) + "]\n", encoding="utf-8"
+    )
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert all(char.isprintable() or char == "\n" for char in out)
+    line = next(line for line in out.splitlines() if line.startswith("placeholders"))
+    assert toml_module().loads(line.split("  #")[0])["placeholders"] == words
