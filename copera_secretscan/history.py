@@ -135,22 +135,25 @@ def head_tokens(paths: Set[str], ruleset: Ruleset, cwd: Optional[str]) -> Dict[s
 def name_provenance(
     scan: ObjectScan, revs: Sequence[str], cwd: Optional[str], carriers: Carriers
 ) -> List[Finding]:
-    """One finding per token in a name (tree entries), at the oldest commit that added the path.
+    """One finding per token in a name (tree entries), at the oldest commit among ``revs`` that
+    added or changed the path.
 
-    Rare (one ``git log`` per such path), so plain: a name found in a tree that no commit reached
-    through a path (a tag pointing at a tree) keeps no commit.
+    A tree new in a range lists the unchanged names beside the one that changed, so a name no
+    commit of the range touched is not reported: it came in before the range, as an old blob
+    would. Rare (one ``git log`` per such path), so plain.
     """
     if not scan.names:
         return []
-    results = []
+    results: List[Finding] = []
     try:
         at_head = git.head_blobs(cwd)
         for finding in scan.names.values():
-            results.append(_named_at_first(finding, revs, cwd, at_head, carriers))
+            placed = _named_at_first(finding, revs, cwd, at_head, carriers)
+            results.extend([placed] if placed is not None else [])
     except FatalError as exc:  # tokens were found: report them, and say what is unknown
         scan.problems.append(salvage(exc, True))
-        done = {id(f) for f in results}
-        results += [_shown(f) for f in scan.names.values() if id(f) not in done]
+        done = {(f.rule_id, f.secret) for f in results}
+        results += [_shown(f) for f in scan.names.values() if (f.rule_id, f.secret) not in done]
     return results
 
 
@@ -160,11 +163,11 @@ def _named_at_first(
     cwd: Optional[str],
     at_head: Dict[str, str],
     carriers: Carriers,
-) -> Finding:
+) -> Optional[Finding]:
     path = finding.path or ""
     changes = gitobjects.path_log(revs, path, cwd)
     if not changes:
-        return _shown(finding)
+        return None
     first = changes[0]
     present = path in at_head or any(key.startswith(path + "/") for key in at_head)
     history = History(first.author, first.date, len(changes), present)

@@ -248,3 +248,26 @@ def test_config_prints_terminal_controls_escaped_and_still_valid_toml(
     assert all(char.isprintable() or char == "\n" for char in out)
     line = next(line for line in out.splitlines() if line.startswith("placeholders"))
     assert toml_module().loads(line.split("  #")[0])["placeholders"] == words
+
+
+def test_a_range_reports_only_the_names_it_adds(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tree new in a range also lists old names beside the changed entry: an old token-named
+    file is not what this range (a pull request, a push) brings."""
+    from tests.conftest import commit_all
+
+    old, new = make_token("cp_pat_", 30, seed=49), make_token("cp_key_", 30, seed=50)
+    (repo / "d").mkdir()
+    (repo / "d" / f"{old}.txt").write_text("legacy\n")
+    (repo / "d" / "sibling.txt").write_text("one\n")
+    base = commit_all(repo, "legacy")
+    (repo / "d" / "sibling.txt").write_text("two\n")
+    touched = commit_all(repo, "touch a sibling")
+    assert main(["scan", "--git", f"{base}..{touched}", "-f", "json"]) == 0
+    capsys.readouterr()
+    (repo / "d" / f"{new}.txt").write_text("new\n")
+    added = commit_all(repo, "add")
+    code, out, _ = run(capsys, "scan", "--git", f"{touched}..{added}", "-f", "json")
+    [finding] = json.loads(out)["findings"]
+    assert code == 1 and finding["rule_id"] == "copera-key" and finding["commit"] == added
