@@ -157,9 +157,7 @@ def _audit_interactively(
     for index, entry in enumerate(todo, 1):
         click.echo(audit.show(entry, found.get(entry.digest), index, len(todo)))
         answer = _ask(
-            "Real leak to rotate (r), false positive (f), skip (s), quit (q)?",
-            type=click.Choice(["r", "f", "s", "q"]),
-            show_choices=False,
+            "Real leak to rotate (r), false positive (f), skip (s), quit (q)?", ("r", "f", "s", "q")
         )
         ended = answer is None
         if answer in answers:
@@ -177,23 +175,30 @@ def _decide(known: Baseline, entry: Entry, decision: str, target: str) -> Tuple[
     """Record ``decision`` with the reason asked for; True when input ended at that question."""
     from . import baseline, baselinefile
 
-    reason = _ask("Reason (optional)", default=entry.reason or "", show_default=False)
+    reason = _ask("Reason (optional)", default=entry.reason or "")
     why = baselinefile.clean_text(reason or "").strip()  # a pasted tab could not be read back
     known = baseline.with_decision(known, entry.digest, decision, why)
     baselinefile.save(known, shown_path(target))
     return known, reason is None
 
 
-def _ask(text: str, **options: Any) -> Optional[str]:
-    """``click.prompt``, or None at the end of standard input (also when it is closed).
+def _ask(text: str, choices: Sequence[str] = (), default: str = "") -> Optional[str]:
+    """One answer from standard input (``default`` for an empty line), asked again until it is
+    one of ``choices`` (when given); None at the end of input, or when stdin is closed.
 
-    click turns both Ctrl-C and end of input into ``Abort``; only the first is an interruption.
+    Read here rather than through ``click.prompt``: click turns both Ctrl-C and end of input
+    into one ``Abort`` (only Ctrl-C is an interruption, 130), and click 8.1 under its test
+    runner reads an ended input as empty lines and asks again forever.
     """
-    if sys.stdin is None or sys.stdin.closed:
-        return None
-    try:
-        return str(click.prompt(text, **options))
-    except click.exceptions.Abort as exc:
-        if isinstance(exc.__context__, EOFError):
+    while sys.stdin is not None and not sys.stdin.closed:
+        click.echo(f"{text}: ", nl=False)
+        line = sys.stdin.readline()
+        if not line:
+            click.echo("")
             return None
-        raise
+        answer = line.strip() or default
+        if not choices or answer in choices:
+            return answer
+        allowed = ", ".join(repr(choice) for choice in choices)
+        click.echo(f"Error: {answer!r} is not one of {allowed}.")
+    return None

@@ -180,7 +180,7 @@ def audit_main(*args: str, input: str) -> Tuple[int, str, str]:
     """``cli.main`` (exit-code mapping included) with standard input fed by CliRunner."""
     with cli_runner().isolation(input=input) as streams:
         code = main(["baseline", "audit", *args])
-    return code, streams[0].getvalue().decode(), streams[1].getvalue().decode()
+        return code, streams[0].getvalue().decode(), streams[1].getvalue().decode()
 
 
 def ended(left: int, of: int = 3) -> str:
@@ -222,13 +222,18 @@ def test_answering_every_entry_then_end_of_input_is_complete(adopted: Path) -> N
 def test_ctrl_c_at_a_question_is_still_an_interruption(
     adopted: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def pressed_ctrl_c(prompt: str) -> str:
-        raise KeyboardInterrupt
+    class PressedCtrlC:
+        closed = False
+
+        def readline(self) -> str:
+            raise KeyboardInterrupt
 
     with cli_runner().isolation(input="") as streams:
-        monkeypatch.setattr("click.termui.visible_prompt_func", pressed_ctrl_c)
+        monkeypatch.setattr("sys.stdin", PressedCtrlC())
         code = main(["baseline", "audit"])
-    assert (code, streams[1].getvalue()) == (130, b"copera-secretscan: interrupted\n")
+        stderr = streams[1].getvalue()  # click 8.1 closes the streams on leaving
+    # click ends the unfinished prompt line on stderr first, as at a terminal after ^C
+    assert (code, stderr.lstrip(b"\n")) == (130, b"copera-secretscan: interrupted\n")
 
 
 @pytest.mark.parametrize("stdin", ["< /dev/null", "<&-"])
