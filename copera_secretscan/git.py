@@ -119,29 +119,42 @@ def work_tree(path: str) -> Optional[WorkTree]:
     directory for a plain one would skip ignored files that git tracks, and call that clean.
     """
     cwd = os.path.abspath(path)
+    broken: Optional[NoAnswer] = None  # the first `.git` file git could not follow
     while True:
         root = work_tree_root(cwd)
         if root is None:
-            return None
-        found, look_above = _ask_work_tree(cwd, root)
+            break
+        found, unusable = _ask_work_tree(cwd, root)
         if found is not None and not _holds(found.root, os.path.realpath(path)):
             raise NoAnswer(f"git names {found.root} as the work tree of {path}", root)
-        if not look_above or os.path.dirname(root) == root:
+        if unusable is None:
             return found
+        broken = broken or NoAnswer(
+            f"git cannot use {os.path.join(root, '.git')}: {unusable}", root
+        )
+        if os.path.dirname(root) == root:
+            break
         cwd = os.path.dirname(root)
+    if broken is not None:  # a work tree whose repository is out of reach (a copied worktree)
+        raise broken
+    return None
 
 
-def _ask_work_tree(cwd: str, root: str) -> Tuple[Optional[WorkTree], bool]:
-    """(git's answer for ``cwd``, whether the ``.git`` at ``root`` is a gitfile to look past)."""
+def _ask_work_tree(cwd: str, root: str) -> Tuple[Optional[WorkTree], Optional[str]]:
+    """(git's answer for ``cwd``, why the ``.git`` file at ``root`` cannot be followed, if so).
+
+    Inside a repository such a file is debris, and the search goes on above it; with no
+    repository above, it is a work tree whose repository is out of reach, never a plain one.
+    """
     try:
         out = run(["rev-parse", "--show-object-format", "--show-toplevel"], cwd=cwd)
     except GitFailed as exc:
         if exc.why.startswith(_NOT_A_GITFILE):
-            return None, True
+            return None, exc.why
         if exc.why.startswith(_NO_REPOSITORY):
-            return None, False
+            return None, None
         if exc.why.startswith(_NO_WORK_TREE) and _in_git_dir(cwd, root):
-            return None, False
+            return None, None
         raise NoAnswer(f"{exc}{_git_advice(exc.stderr)}", root) from exc
     except FatalError as exc:  # git missing, or not runnable
         raise NoAnswer(str(exc), root) from exc
@@ -149,7 +162,7 @@ def _ask_work_tree(cwd: str, root: str) -> Tuple[Optional[WorkTree], bool]:
     top = rest[:-1] if rest.endswith("\n") else rest  # a root may end in a space
     if not os.path.isabs(top):
         raise NoAnswer(f"git rev-parse named no work tree for {cwd}", root)
-    return WorkTree(top, 64 if kind == "sha256" else SHA1_HEX), False
+    return WorkTree(top, 64 if kind == "sha256" else SHA1_HEX), None
 
 
 def _holds(root: str, path: str) -> bool:

@@ -274,14 +274,32 @@ def test_a_work_tree_elsewhere_is_not_believed_to_hold_the_walked_directory(
     assert "as the work tree of" in report["errors"][0]["message"]
 
 
-def test_not_a_git_repository_means_a_plain_directory(
+def test_a_gitfile_leading_nowhere_with_no_repository_above_is_an_incomplete_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A worktree copied without its repository (a container build context, a moved checkout):
+    git cannot say what it tracks, so the directory is no plain one and the scan is incomplete."""
+    for spelling in ("gitdir: /nonexistent\n", "garbage\n", "gitdir: \n"):
+        copied = tmp_path / f"copied{len(spelling)}"
+        write(copied, {".git": spelling, ".gitignore": "*.log\n", "a.log": "", "b.txt": ""})
+        monkeypatch.chdir(copied)
+        files, problems = walk_items(".")
+        assert set(files) == {".gitignore", "b.txt"}
+        [problem] = problems
+        assert "git cannot use" in problem.message and "--no-ignore" in problem.message
+        assert main(["scan", "."]) == 2
+        assert main(["scan", "--no-ignore", "."]) == 0
+        capsys.readouterr()
+
+
+def test_an_empty_git_directory_with_no_repository_above_is_a_plain_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for spelling in ("gitdir: /nonexistent\n", "garbage\n", "gitdir: \n"):
-        plain = tmp_path / f"plain{len(spelling)}"
-        write(plain, {".git": spelling, ".gitignore": "*.log\n", "a.log": "", "b.txt": ""})
-        monkeypatch.chdir(plain)
-        assert walked(".") == {".gitignore", "b.txt"}
+    plain = tmp_path / "plain"
+    write(plain, {".gitignore": "*.log\n", "a.log": "", "b.txt": ""})
+    (plain / ".git").mkdir()  # git: "not a git repository (or any of the parent directories)"
+    monkeypatch.chdir(plain)
+    assert walked(".") == {".gitignore", "b.txt"}
 
 
 def test_a_stray_gitfile_inside_a_repository_does_not_hide_the_repository(
