@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from typing import IO, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import IO, Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Tuple
 
 from .errors import FatalError
 from .gitenv import SHA1_HEX, STAGED_DIFF, git_env, is_git_directory, work_tree_root
@@ -313,6 +313,19 @@ def stash_commits(cwd: Optional[str] = None) -> List[str]:
         return []
     out = run(["log", "-g", "--format=%H", "refs/stash", "--"], cwd=cwd)
     return out.decode("ascii").split()
+
+
+def shallow_commits(cwd: Optional[str] = None) -> FrozenSet[str]:
+    """The commits a shallow clone's history stops at; empty for a complete repository."""
+    out = run(["rev-parse", "--git-path", "shallow"], cwd=cwd)
+    path = os.path.join(cwd or os.curdir, out.decode("utf-8", "surrogateescape").strip())
+    try:
+        with open(path, "rb") as handle:
+            return frozenset(handle.read().decode("ascii", "replace").split())
+    except FileNotFoundError:
+        return frozenset()
+    except OSError as exc:
+        raise FatalError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 
 
 def commit_exists(rev: str, cwd: Optional[str] = None) -> bool:

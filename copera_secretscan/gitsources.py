@@ -14,7 +14,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import IO, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import IO, Dict, FrozenSet, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import engine, git, gitobjects, names, scanner, sources
 from .config import Settings
@@ -58,6 +58,8 @@ class ObjectScan:
     messages: List[Tuple[Message, Finding]] = field(default_factory=list)
     problems: List[Problem] = field(default_factory=list)
     names: Dict[names.NameKey, Finding] = field(default_factory=dict)  # tokens in tree entries
+    boundary: FrozenSet[str] = frozenset()  # a shallow clone's last commits: history stops there
+    cut_short: bool = False  # a commit of the boundary was reached: older history is missing
     files: int = 0  # unique blobs read
     bytes: int = 0
 
@@ -187,6 +189,7 @@ def scan_object_stream(
         elif header.kind == "tree":
             scan_tree(header, read_object(stream, header), ruleset, scan)
         elif header.kind in ("commit", "tag"):
+            scan.cut_short = scan.cut_short or header.oid in scan.boundary
             data = read_object(stream, header)
             scan.messages.extend(scan_message(header, data, ruleset, scan.problems))
             scan.bytes += header.size

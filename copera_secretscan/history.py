@@ -19,11 +19,15 @@ from . import git, gitobjects, scanner
 from .config import Settings
 from .errors import FatalError
 from .gitsources import Message, ObjectScan, read_blobs, salvage, scan_object_stream
-from .models import Finding, History, Origin, ScanResult, printable
+from .models import Finding, History, Origin, Problem, ScanResult, printable
 from .rules import Ruleset
 from .scanner import Progress
 
 Key = Tuple[str, str, str]  # (rule_id, token, path): reported once in history
+SHALLOW = (
+    "shallow clone: the commits before its boundary are not here and were not scanned; fetch "
+    "them (git fetch --unshallow; actions/checkout: fetch-depth: 0; GitLab: GIT_DEPTH: 0)"
+)
 Carriers = Dict[Tuple[str, str], Set[str]]  # (rule_id, token) -> every commit or tag holding it
 
 
@@ -52,10 +56,13 @@ def scan_revs(
     cwd = os.getcwd()
     scan = ObjectScan()
     try:
+        scan.boundary = git.shallow_commits(cwd)
         with gitobjects.object_stream(revs, cwd) as stream:
             scan_object_stream(stream, ruleset, progress, scan)
     except FatalError as exc:  # a bad range, no repository, a corrupt object: git stopped
         scan.problems.append(salvage(exc, bool(scan.blobs or scan.messages)))
+    if scan.cut_short:
+        scan.problems.append(Problem(None, SHALLOW))
     carriers: Carriers = {}
     findings = blob_provenance(scan, revs, ruleset, cwd, carriers)
     findings += message_provenance(scan.messages, carriers)
