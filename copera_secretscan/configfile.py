@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .errors import FatalError
 from .locate import toml_module
+from .models import printable
 from .rules import BUILTIN_RULES, MAX_BODY, Rule, compile_body_pattern
 
 _RULE_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}\Z")
@@ -176,6 +177,8 @@ def _text(table: Dict[str, Any], key: str, where: str) -> str:
     if not isinstance(value, str) or not value:
         got = kind(value) if not isinstance(value, str) else "an empty string"
         raise FatalError(f"{where}.{key}: expected a non-empty string, got {got}")
+    if not value.isprintable():  # a rule's text is printed in every report, to terminals too
+        raise FatalError(f"{where}.{key}: control characters are not allowed: {printable(value)}")
     return value
 
 

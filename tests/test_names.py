@@ -271,3 +271,17 @@ def test_a_range_reports_only_the_names_it_adds(
     code, out, _ = run(capsys, "scan", "--git", f"{touched}..{added}", "-f", "json")
     [finding] = json.loads(out)["findings"]
     assert code == 1 and finding["rule_id"] == "copera-key" and finding["commit"] == added
+
+
+@pytest.mark.parametrize("key", ["description", "revoke"])
+def test_a_custom_rule_text_with_a_terminal_control_is_refused(
+    key: str, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rule's description and advice are printed in every report: a config (say, from a pull
+    request) must not be able to send escape sequences to whoever reads them."""
+    (repo / ".copera-secretscan.toml").write_text(
+        f'[[rules]]\nid = "acme"\nprefix = "acme_"\n{key} = "x\\u001b]0;pwned\\u0007"\n'
+    )
+    code, out, err = run(capsys, "scan", ".")
+    assert code == 2
+    assert "control characters are not allowed" in err and "\x1b" not in out + err
