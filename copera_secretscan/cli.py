@@ -330,6 +330,12 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _show(exc: click.ClickException) -> None:
+    """A usage error in one line naming what is wrong, as every other error (click's own
+    adds a usage block and a hint); ``--help`` shows the usage."""
+    if isinstance(exc, click.UsageError) and type(exc).show is click.UsageError.show:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        say_error(f"error: {printable(exc.format_message())}{hint}")
+        return
     try:
         exc.show()
     except OSError:  # stderr full or gone: the exit code is all that can still tell

@@ -410,3 +410,26 @@ def test_one_path_is_not_deduplicated_at_all(plain: Path) -> None:
     """The common case (one tree, and the benchmarks) keeps the walk's own generator."""
     assert sources.iter_targets(["."]).__name__ == "_targets"  # type: ignore[attr-defined]
     assert sources.iter_targets([".", "."]).__name__ == "_once"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["scan", "--output", "/"],
+        ["scan", "--min-length", "0"],
+        ["scan", "--no-such-option"],
+        ["scan", "--format", "xml"],
+        ["baseline", "create", "--nope"],
+        ["no-such-command"],
+    ],
+)
+def test_a_usage_error_is_one_line_naming_the_problem(
+    argv: list, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from copera_secretscan.cli import main
+
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("copera-secretscan: error: ")
+    assert "--help" in err
