@@ -1,4 +1,4 @@
-"""copera-secretscan: find Copera API tokens (cp_pat_, cp_key_, cp_oat_) before git spreads them.
+"""copera-secretscan: find Copera API tokens (every kind in ``kinds.py``) before git spreads them.
 
 The library API is the engine: ``scan_bytes(data, Origin(path), Ruleset())`` returns findings and
 imports neither click nor git.

@@ -13,7 +13,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import click
 
-from . import __version__, scanner
+from . import __version__, kinds, scanner
 from .atomic import write_atomically
 from .cli_args import PROG, StrictGroup, check_range
 from .cli_args import hook_argv as _hook_argv
@@ -123,13 +123,16 @@ def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return stacked(options, fn)
 
 
-@click.group(cls=StrictGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name=PROG)
-def cli() -> None:
-    """Find Copera API tokens (cp_pat_, cp_key_, cp_oat_) before git spreads them.
+HELP = f"""Find Copera API tokens ({kinds.listed()}) before git spreads them.
 
     Exit codes: 0 nothing found, 1 tokens found, 2 error or incomplete scan, 130 interrupted.
-    """
+    """  # the prefixes come from the kinds table, so the help never lists a stale set
+
+
+@click.group(cls=StrictGroup, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name=PROG)
+def cli() -> None:
+    """The command group; its help (:data:`HELP`) names every kind's prefix."""
 
 
 def git_options(fn: Callable[..., Any]) -> Callable[..., Any]:

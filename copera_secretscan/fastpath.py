@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
+from . import kinds
 from .gitenv import work_tree_root
 from .locate import PYPROJECT, find_config, toml_module
 
@@ -19,7 +20,8 @@ TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is ne
 if TYPE_CHECKING:
     from typing import Callable, TextIO
 
-ANCHOR = b"cp_"  # rules.Ruleset().anchors() for the built-in rules; tests keep them equal
+# Every kind's prefix starts with it; rules.Ruleset().anchors() for the built-in rules, too.
+ANCHOR = kinds.anchor().encode("ascii")
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # decoding.UTF16_BOMS, spelled without codecs
 BLOCK = 1 << 20
 EXIT_INTERRUPTED = 130  # cli.EXIT_INTERRUPTED, without importing click to learn it

@@ -1,10 +1,11 @@
-"""The table of Copera token kinds, and how a rule's body is matched.
+"""Rules: what the engine matches, and how a rule's body is matched.
 
-Copera does not publish its token body format, so a built-in rule is a literal prefix plus a
-run of token characters; the heuristics module decides whether that run looks random. Custom
-rules (a team's own prefixes, from the config file) may bring their own body pattern: those are
-compiled with the third-party ``regex`` module because it can abandon a match after a timeout,
-so a catastrophic pattern cannot hang somebody's commit. ``regex`` is imported only then.
+A built-in rule is one row of :mod:`.kinds` (the table of token kinds). Copera does not publish
+its token body format, so a built-in rule is a literal prefix plus a run of token characters;
+the heuristics module decides whether that run looks random. Custom rules (a team's own
+prefixes, from the config file) may bring their own body pattern: those are compiled with the
+third-party ``regex`` module because it can abandon a match after a timeout, so a catastrophic
+pattern cannot hang somebody's commit. ``regex`` is imported only then.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Optional, Tuple
 
+from . import kinds
 from .errors import FatalError, PatternTimeout
 
 TOKEN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-# A prefix must not continue a word: `mcp_pat_`, `scp_pat_` and `gcp_key_path` are not tokens.
+# A prefix must not continue a word: a letter, digit or `_` before it makes it no token.
 WORD_CHARS = TOKEN_CHARS - {ord("-")}
 MAX_BODY = 4096  # a longer run of token characters is not a credential; bounds streaming memory
 DEFAULT_MIN_LENGTH = 16
@@ -39,32 +41,15 @@ class Rule:
         return self.prefix.encode("ascii")
 
 
-BUILTIN_RULES: Tuple[Rule, ...] = (
-    Rule(
-        "copera-pat",
-        "cp_pat_",
-        "Copera Personal Access Token",
-        "the user who created it, with full API access",
-        "Revoke it now in Copera: Workspace Settings → Integrations → Personal Tokens, "
-        "then create a new one and remove the old one from git history.",
-    ),
-    Rule(
-        "copera-key",
-        "cp_key_",
-        "Copera Integration API Key",
-        "a bot integration with access to its boards and channels",
-        "Revoke it now in Copera: Workspace Settings → Integrations → the integration's API "
-        "keys, then issue a new key and remove the old one from git history.",
-    ),
-    Rule(
-        "copera-oat",
-        "cp_oat_",
-        "Copera MCP OAuth token",
-        "a user, through an MCP client",
-        "Revoke it now: disconnect the MCP client in Copera (Workspace Settings → Integrations) "
-        "so the token and its refresh token die, then remove it from git history.",
-    ),
-)
+def builtin_rules() -> Tuple[Rule, ...]:
+    """One rule per row of the kinds table, read at call time, in table order."""
+    return tuple(
+        Rule(kind.rule_id, kind.prefix, kind.name, kind.acts_as, kind.revoke)
+        for kind in kinds.KINDS
+    )
+
+
+BUILTIN_RULES: Tuple[Rule, ...] = builtin_rules()
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,11 @@ import json
 import os
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .. import __version__
 from ..models import Finding, ScanResult
-from ..rules import BUILTIN_RULES, rule_by_id
+from ..rules import BUILTIN_RULES, Rule, rule_by_id
 from . import ReportOptions, kind_name, message_kind, shown_secret
 from .sarif import remediation, rule_ids, security_severity
 
@@ -38,24 +38,29 @@ _IDS = uuid.UUID("6f1c1f5e-4a53-5cf4-9d0e-7c0b0e5a7c11")  # namespace for our vu
 _TIME = "%Y-%m-%dT%H:%M:%S"  # the schema's format: UTC, no zone, no fraction
 
 
+# GitHub code scanning's bands for a security-severity score, in GitLab's words.
+SEVERITY_WORDS = ((9.0, "Critical"), (7.0, "High"), (4.0, "Medium"), (0.1, "Low"))
+
+
 def severity(rule_id: str) -> str:
-    """GitLab's words for the scores code scanning uses, so both dashboards agree."""
-    return "Critical" if security_severity(rule_id) >= 9.0 else "High"
+    """GitLab's word for the score code scanning uses, so both dashboards rank a kind alike."""
+    score = security_severity(rule_id)
+    return next((word for floor, word in SEVERITY_WORDS if score >= floor), "Info")
 
 
 def identifier(rule_id: str) -> Dict[str, str]:
     return {"type": "copera_secretscan_rule", "name": f"{TOOL} {rule_id}", "value": rule_id}
 
 
-def description(finding: Finding) -> str:
-    rule = rule_by_id(BUILTIN_RULES, finding.rule_id)
+def description(finding: Finding, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> str:
+    rule = rule_by_id(rules, finding.rule_id)
     where = f"in a {message_kind(finding)}" if finding.path is None else f"in `{finding.path}`"
     if finding.in_name:
         where = f"in the name of `{finding.path}`"
     if finding.commit:
         where += f" (introduced in commit {finding.commit})"
     acts = f" It acts as {rule.acts_as}." if rule else ""
-    return f"A {kind_name(finding.rule_id)} was committed {where}.{acts}"
+    return f"A {kind_name(finding.rule_id, rules)} was committed {where}.{acts}"
 
 
 def commit_of(finding: Finding, env: Mapping[str, str]) -> Dict[str, str]:
@@ -88,16 +93,19 @@ def details(finding: Finding, options: ReportOptions) -> Dict[str, Any]:
 
 
 def vulnerability(
-    finding: Finding, options: ReportOptions, env: Mapping[str, str]
+    finding: Finding,
+    options: ReportOptions,
+    env: Mapping[str, str],
+    rules: Tuple[Rule, ...] = BUILTIN_RULES,
 ) -> Dict[str, Any]:
     seed = f"{finding.fingerprint}:{finding.commit}:{finding.line}:{finding.column}"
     return {
         "id": str(uuid.uuid5(_IDS, seed)),
         "category": "secret_detection",
-        "name": kind_name(finding.rule_id),
-        "description": description(finding),
+        "name": kind_name(finding.rule_id, rules),
+        "description": description(finding, rules),
         "severity": severity(finding.rule_id),
-        "solution": " ".join(remediation(finding.rule_id)),
+        "solution": " ".join(remediation(finding.rule_id, rules)),
         "identifiers": [identifier(finding.rule_id)],
         "location": location(finding, env),
         "details": details(finding, options),
@@ -133,7 +141,7 @@ def build_report(
         "version": SCHEMA_VERSION,
         "schema": SCHEMA_URL,
         "scan": scan_section(result, now or datetime.now(timezone.utc)),
-        "vulnerabilities": [vulnerability(f, options, env) for f in result.findings],
+        "vulnerabilities": [vulnerability(f, options, env, result.rules) for f in result.findings],
     }
 
 

@@ -21,7 +21,7 @@ import os
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import quote
 
-from .. import __version__
+from .. import __version__, kinds
 from ..models import Finding, ScanResult
 from ..rules import BUILTIN_RULES, Rule, rule_by_id
 from . import ReportOptions, kind_name, message_kind, shown_secret
@@ -31,16 +31,24 @@ SCHEMA_URI = (
 )
 TOOL = "copera-secretscan"
 FINGERPRINT_KEY = "coperaSecretscan/v1"  # bump the suffix if the fingerprint ever changes meaning
-# GitHub ranks alerts by this score: >= 9.0 critical, >= 7.0 high. A PAT acts as a person with
-# the full API; an integration key is scoped to its boards; an MCP token is short-lived.
-SECURITY_SEVERITY = {"copera-pat": 9.0, "copera-key": 8.5, "copera-oat": 7.5}
-CUSTOM_SEVERITY = 8.0
+CUSTOM_SEVERITY = 8.0  # a custom rule's score: high, below a token that acts as a person
 CWE_TAG = "external/cwe/cwe-798"  # use of hard-coded credentials
 COMMIT_MESSAGE_DIR = "commit-message"
 
 
 def security_severity(rule_id: str) -> float:
-    return SECURITY_SEVERITY.get(rule_id, CUSTOM_SEVERITY)
+    """The score GitHub ranks alerts by (>= 9.0 critical, >= 7.0 high): the kind's, from the
+    kinds table; a custom rule's default otherwise.
+
+    A built-in rule without a kind row would silently get the custom default, ranking a leaked
+    Copera token by accident, so that is an error rather than a guess.
+    """
+    kind = kinds.by_rule_id(rule_id)
+    if kind is not None:
+        return kind.severity
+    if rule_by_id(BUILTIN_RULES, rule_id) is not None:
+        raise LookupError(f"built-in rule {rule_id!r} has no row in the kinds table")
+    return CUSTOM_SEVERITY
 
 
 def remediation(rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> List[str]:
@@ -92,7 +100,8 @@ def rule_descriptor(rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> Di
 
 
 def rule_ids(result: ScanResult) -> List[str]:
-    builtin = [rule.rule_id for rule in BUILTIN_RULES]
+    """Every kind's id in table order, then the custom rule ids the findings carry, sorted."""
+    builtin = [kind.rule_id for kind in kinds.KINDS]
     custom = sorted({f.rule_id for f in result.findings} - set(builtin))
     return builtin + custom
 
@@ -139,19 +148,24 @@ def location(finding: Finding) -> Dict[str, Any]:
     }
 
 
-def message(finding: Finding, options: ReportOptions) -> str:
+def message(
+    finding: Finding, options: ReportOptions, rules: Tuple[Rule, ...] = BUILTIN_RULES
+) -> str:
     where = f" in a {message_kind(finding)}" if finding.path is None else ""
     if finding.in_name:
         where = " in the name of this file or directory"
     if finding.commit:
         where += f" (introduced in commit {finding.commit})"
+    kind = kind_name(finding.rule_id, rules)
     return (
-        f"{kind_name(finding.rule_id)} {shown_secret(finding, options)}{where}: revoke it in "
+        f"{kind} {shown_secret(finding, options)}{where}: revoke it in "
         "Copera (Workspace Settings → Integrations), then remove it from git history."
     )
 
 
-def result_entry(finding: Finding, index: int, options: ReportOptions) -> Dict[str, Any]:
+def result_entry(
+    finding: Finding, index: int, options: ReportOptions, rules: Tuple[Rule, ...] = BUILTIN_RULES
+) -> Dict[str, Any]:
     properties: Dict[str, Any] = {"redactedSecret": finding.redacted}
     if finding.commit:
         properties["commit"] = finding.commit
@@ -164,7 +178,7 @@ def result_entry(finding: Finding, index: int, options: ReportOptions) -> Dict[s
         "ruleIndex": index,
         "level": "error",
         "kind": "fail",
-        "message": {"text": message(finding, options)},
+        "message": {"text": message(finding, options, rules)},
         "locations": [location(finding)],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": properties,
@@ -213,7 +227,9 @@ def build_log(result: ScanResult, options: ReportOptions, env: Mapping[str, str]
         },
         "invocations": [invocation(result)],
         "columnKind": "unicodeCodePoints",  # our columns count characters, not UTF-16 units
-        "results": [result_entry(f, index[f.rule_id], options) for f in result.findings],
+        "results": [
+            result_entry(f, index[f.rule_id], options, result.rules) for f in result.findings
+        ],
     }
     vcs = provenance(env)
     if vcs:

@@ -1,0 +1,101 @@
+"""The Copera token kinds: the one table that every fact about a kind is derived from.
+
+A row holds what a person and a report need to know about one kind of token: its prefix, the
+rule id reports and baselines key on, its name, who it acts as, how to revoke it, and the SARIF
+``security-severity`` score that GitHub code scanning ranks alerts by (>= 9.0 critical, >= 7.0
+high) and GitLab's severity words follow. The built-in rules, the lean hook's anchor, the
+severities, the help texts and the remediation advice all derive from :data:`KINDS`, so adding a
+kind is one row here plus its tests, and the prefixes are written down in this module only.
+
+The lean pre-commit check imports this module, so it must stay cheap: the standard library's
+``collections`` (already loaded when Python starts) and nothing else; ``typing`` is seen by
+mypy only.
+"""
+
+from __future__ import annotations
+
+import collections
+
+TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
+if TYPE_CHECKING:
+    from typing import NamedTuple, Optional, Tuple
+
+    class Kind(NamedTuple):
+        prefix: str
+        rule_id: str
+        name: str
+        acts_as: str
+        revoke: str  # what to do, in one sentence a person can follow
+        severity: float  # SARIF security-severity, 0.0 to 10.0
+
+else:
+    Kind = collections.namedtuple("Kind", "prefix rule_id name acts_as revoke severity")
+
+
+# A personal token acts as a person with the full API; an integration key is scoped to its
+# boards; an MCP token is short-lived. The scores rank them in that order.
+KINDS: Tuple[Kind, ...] = (
+    Kind(
+        "cp_pat_",
+        "copera-pat",
+        "Copera Personal Access Token",
+        "the user who created it, with full API access",
+        "Revoke it now in Copera: Workspace Settings → Integrations → Personal Tokens, "
+        "then create a new one and remove the old one from git history.",
+        9.0,
+    ),
+    Kind(
+        "cp_key_",
+        "copera-key",
+        "Copera Integration API Key",
+        "a bot integration with access to its boards and channels",
+        "Revoke it now in Copera: Workspace Settings → Integrations → the integration's API "
+        "keys, then issue a new key and remove the old one from git history.",
+        8.5,
+    ),
+    Kind(
+        "cp_oat_",
+        "copera-oat",
+        "Copera MCP OAuth token",
+        "a user, through an MCP client",
+        "Revoke it now: disconnect the MCP client in Copera (Workspace Settings → Integrations) "
+        "so the token and its refresh token die, then remove it from git history.",
+        7.5,
+    ),
+)
+
+
+def by_rule_id(rule_id: str) -> Optional[Kind]:
+    """The kind with this rule id, read from the table at call time (``None``: a custom rule)."""
+    return next((kind for kind in KINDS if kind.rule_id == rule_id), None)
+
+
+def prefixes() -> Tuple[str, ...]:
+    """Every kind's prefix, in table order."""
+    return tuple(kind.prefix for kind in KINDS)
+
+
+def listed() -> str:
+    """The prefixes as help texts name them: ``a, b, c``."""
+    return ", ".join(prefixes())
+
+
+def common_prefix(words: Tuple[str, ...]) -> str:
+    """The longest string every word starts with (``""`` for no words or nothing shared).
+
+    The lean hook searches for this one literal: a file without it holds no token of any kind.
+    An empty anchor is found everywhere, so the hook would hand every file to the full scanner:
+    slower, never wrong.
+    """
+    if not words:
+        return ""
+    first, last = min(words), max(words)
+    size = 0
+    while size < min(len(first), len(last)) and first[size] == last[size]:
+        size += 1
+    return first[:size]
+
+
+def anchor() -> str:
+    """The literal every token of every kind starts with."""
+    return common_prefix(prefixes())
