@@ -1,6 +1,6 @@
 """The baseline: tokens a team has already seen, so the hook blocks only new ones.
 
-What users of other scanners taught us (see the team's USERS.md): entries keyed by line number
+What users of other scanners taught us: entries keyed by line number
 break when code moves and once hid a *different* secret put on the same line; timestamps and
 line numbers make the file churn in every diff; plaintext secrets in it are a second leak. So an
 entry is an HMAC-SHA256 of (rule, path, token) keyed by a random salt kept in the file, plus the

@@ -1,6 +1,6 @@
 """Where a token may start and where its body ends, beyond the plain grammar.
 
-CONTRACTS.md: a prefix not preceded by a letter, digit or ``_``, a body of token characters.
+The grammar: a prefix not preceded by a letter, digit or ``_``, a body of token characters.
 Text met in the wild bends that in two places, both handled here so the engine stays a search.
 """
 

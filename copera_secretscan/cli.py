@@ -1,32 +1,32 @@
 """The command line: parse, wire the pipeline, print, exit 0/1/2 (130 on Ctrl-C).
 
-No scanning logic lives here. Exit codes go through ``ctx.exit`` because click ignores a
+No scanning logic lives here. This module owns the click group and the ``scan`` command, and
+adds the ``config`` and ``baseline`` commands of :mod:`.cli_baseline`; what the commands share
+lives in :mod:`.cli_common`. Exit codes go through ``ctx.exit`` because click ignores a
 callback's return value in standalone mode; :func:`main` also maps Ctrl-C to 130 rather than
 click's 1, which a CI gate would read as "tokens found".
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import click
 
 from . import __version__, kinds, scanner
-from .atomic import write_atomically
 from .cli_args import PROG, StrictGroup, check_range
 from .cli_args import hook_argv as _hook_argv
-from .config import Settings, load_settings
+from .cli_baseline import baseline_group, config_cmd
+from .cli_common import CONFIG_OPTION, EXIT_ERROR, StdoutFailed, emit, settings_from, stacked
+from .config import Settings
 from .errors import FatalError
 from .fastpath import discard, flushed, say_error, stdout_failed
 from .models import BUILTIN_PREFIXES, REDACT_KEEP, ScanResult, mask_tokens, printable
-from .report import FORMATS, ReportOptions, prefixes_of, redacted, writer
-from .terminal import Progress, use_color
+from .report import FORMATS
+from .terminal import Progress
 
 EXIT_INTERRUPTED = 130
-EXIT_ERROR = 2
-STDOUT = "-"  # as an --output or --report path: standard output, as for most tools
 
 
 def parse_reports(
@@ -45,21 +45,6 @@ def parse_reports(
             )
         reports.append((fmt, path))
     return tuple(reports)
-
-
-CONFIG_OPTION = click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False),
-    help="Read settings from FILE instead of the repository's config.",
-)
-
-
-def stacked(options: List[Callable[..., Any]], fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Apply click option decorators in the order listed (as if written above ``fn``)."""
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
 
 
 def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -133,6 +118,10 @@ HELP = f"""Find Copera API tokens ({kinds.listed()}) before git spreads them.
 @click.version_option(__version__, prog_name=PROG)
 def cli() -> None:
     """The command group; its help (:data:`HELP`) names every kind's prefix."""
+
+
+cli.add_command(config_cmd)  # the commands of other modules: they import no part of this one
+cli.add_command(baseline_group)
 
 
 def git_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -233,67 +222,6 @@ def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any)
     ctx.exit(exit_code(result, opts))
 
 
-def settings_from(opts: dict) -> Settings:
-    """Config file settings with command-line flags laid on top."""
-    settings = load_settings(opts.get("config_file"), start=os.getcwd())
-    return settings.with_flags(
-        min_length=opts.get("min_length"), baseline=opts.get("baseline_file")
-    )
-
-
-def emit(result: ScanResult, opts: dict) -> None:
-    """Problems to stderr (always), then the report to stdout or ``--output``."""
-    said = result if opts["show_secrets"] else redacted(result, prefixes_of(result.rules))
-    for problem in said.problems:
-        click.echo(f"{PROG}: error: {printable(str(problem))}", err=True)
-    for warning in said.warnings:
-        click.echo(f"{PROG}: warning: {printable(warning)}", err=True)
-    output = opts.get("output") or STDOUT
-    to_file = output != STDOUT
-    options = ReportOptions(
-        show_secrets=opts["show_secrets"],
-        color=use_color(sys.stdout, opts["color"]) and not to_file and opts["fmt"] == "text",
-        quiet=opts["quiet"],
-    )
-    text = writer(opts["fmt"])(result, options)
-    if to_file:
-        write_atomically(output, text)
-    elif text:
-        to_stdout(text, options.color)
-    write_reports(result, opts)
-
-
-class StdoutFailed(Exception):
-    """Standard output refused the report. Not an OSError: click would make a closed pipe
-    exit 1, which reads as "tokens found"."""
-
-    def __init__(self, error: OSError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-def to_stdout(text: str, color: Optional[bool] = None) -> None:
-    try:
-        click.echo(text, nl=False, color=color)
-    except OSError as exc:  # a full disk (/dev/full), a reader gone (| head)
-        raise StdoutFailed(exc) from exc
-
-
-def write_reports(result: ScanResult, opts: dict) -> None:
-    """Each ``--report FORMAT:PATH``, whole or not at all, after the terminal got its text."""
-    options = ReportOptions(show_secrets=opts.get("show_secrets", False))
-    for fmt, path in opts.get("reports") or ():
-        if path == STDOUT:
-            click.echo(writer(fmt)(result, options), nl=False)
-            continue
-        directory = os.path.dirname(os.path.abspath(path))
-        try:
-            os.makedirs(directory, exist_ok=True)  # CI recipes write into reports/ dirs
-        except OSError as exc:
-            raise FatalError(f"{path}: cannot write: {exc.strerror or exc}") from exc
-        write_atomically(path, writer(fmt)(result, options))
-
-
 def exit_code(result: ScanResult, opts: dict) -> int:
     """``--exit-zero`` turns "tokens found" into 0, never an incomplete scan: that stays 2."""
     code = scanner.exit_code(result)
@@ -343,6 +271,3 @@ def _show(exc: click.ClickException) -> None:
         exc.show()
     except OSError:  # stderr full or gone: the exit code is all that can still tell
         discard(sys.stderr)
-
-
-from . import cli_baseline  # noqa: E402,F401  (registers `config` and `baseline`; needs cli)

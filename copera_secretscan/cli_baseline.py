@@ -1,8 +1,9 @@
 """The ``config`` and ``baseline`` commands: adopting the scanner on a repository with history.
 
-Kept apart from :mod:`.cli` so that module stays a readable map of the scan commands; the
-commands register themselves on the same click group. Like the rest of the CLI, no logic lives
-here: :mod:`.audit` and :mod:`.baseline` do the work, this module asks and prints.
+Kept apart from :mod:`.cli` so that module stays a readable map of the scan commands; it adds
+these two to its click group, and this module imports :mod:`.cli_common`, never :mod:`.cli`.
+Like the rest of the CLI, no logic lives here: :mod:`.audit` and :mod:`.baseline` do the work,
+this module asks and prints.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Tuple
 
 import click
 
-from .cli import CONFIG_OPTION, EXIT_ERROR, PROG, cli, emit, settings_from, stacked
+from .cli_args import PROG, StrictCommand, StrictGroup
+from .cli_common import CONFIG_OPTION, EXIT_ERROR, emit, settings_from, stacked
 from .config import Settings, describe, load_settings, shown_path
 from .locate import BASELINE_FILE
 
@@ -22,7 +24,7 @@ if TYPE_CHECKING:  # the baseline modules load when a baseline command runs, not
     from .baseline import Baseline, Entry
 
 
-@cli.command("config")
+@click.command("config", cls=StrictCommand)
 @CONFIG_OPTION
 @click.pass_context
 def config_cmd(ctx: click.Context, config_file: Optional[str]) -> None:
@@ -53,7 +55,7 @@ def baseline_target(opts: dict, settings: Settings) -> str:
     return settings.baseline or os.path.join(settings.root, BASELINE_FILE)
 
 
-@cli.group("baseline")
+@click.group("baseline", cls=StrictGroup)
 def baseline_group() -> None:
     """Accept the tokens a repository already has, so only new ones block a commit.
 

@@ -199,8 +199,8 @@ def _check_body(pattern: str, where: str) -> None:
     characters.
 
     The per-candidate timeout in :func:`~.rules.body_end` stops a pattern that hangs, but a
-    pattern that takes a tenth of a second per candidate (``(a+)+$`` does, in ``regex``) would
-    still turn a file full of candidates into a minutes-long commit. Probing at load time with
+    pattern that is merely very slow per candidate (``(a+)+$`` is, in ``regex``) would still
+    turn a file full of candidates into a commit that seems to hang. Probing at load time with
     4 KiB runs (:func:`_probes`) fails such a config at once and clearly.
     """
     try:
@@ -225,7 +225,7 @@ def _probes(pattern: str) -> List[Tuple[str, bytes]]:
     and fail only at a space or a newline that does not end the input; and ``regex`` fails at
     once when a literal the pattern requires is missing from the input, so ``([a-z0-9]+)+!``
     backtracks only when a ``!`` is there, just not after the run. At most 2 * (17 + 136)
-    probes: a few milliseconds for a sane pattern.
+    probes, each over quickly for a sane pattern.
     """
     named = {c for c in pattern if c.isascii() and c.isprintable() and c not in " \\"}
     chars = [*_CLASS_SAMPLES, *sorted(named - set(_CLASS_SAMPLES), key=_literal_first)]

@@ -151,8 +151,8 @@ def config_may_apply(start: str) -> bool:
 def _has_our_table(pyproject: str) -> bool:
     """Whether a pyproject that names us really has ``[tool.copera-secretscan]``.
 
-    Many do not: our own package name, a dev dependency, a console script. Parsing costs a few
-    milliseconds, far less than the full scanner that a "maybe" would load; any doubt (a parse
+    Many do not: our own package name, a dev dependency, a console script. Parsing costs far
+    less than the full scanner that a "maybe" would load; any doubt (a parse
     error, a strange ``tool``) is a "yes", and the full scanner then says what is wrong.
     """
     try:

@@ -1,10 +1,10 @@
 """Worker processes made with a bare ``fork`` and two pipes each: all a scan's pool needs.
 
-``multiprocessing.Pool`` costs a scan ~25 ms of imports before the first fork (pickle's
-friends, sockets, tempfile, shutil, bz2, lzma) and three helper threads in the main process,
-all on the critical path of a scan that ripgrep finishes in ~70 ms. Where ``fork`` is the
-norm (Linux), a scan needs much less: N copies of this process, the next task for whichever
-is free, and the answers back in the order the tasks were asked.
+``multiprocessing.Pool`` costs a scan imports before the first fork (pickle's friends,
+sockets, tempfile, shutil, bz2, lzma) and three helper threads in the main process, all on the
+critical path of a scan meant to keep pace with a fast grep (benchmarks/bench_scan.py compares
+them). Where ``fork`` is the norm (Linux), a scan needs much less: N copies of this process,
+the next task for whichever is free, and the answers back in the order the tasks were asked.
 
 Safety, because a scanner must never hang or fail open: a worker that dies is a
 :class:`~.errors.FatalError` naming its exit status, an exception in a worker is raised again

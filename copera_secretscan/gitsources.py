@@ -150,7 +150,8 @@ def _expect(ok: bool, name: Optional[str]) -> None:
 
 def salvage(exc: FatalError, found_any: bool) -> Problem:
     """A git failure once tokens were found becomes a Problem, so they are still reported (exit 1
-    and every error printed, CONTRACTS.md). Before that it stays fatal: one line, exit 2."""
+    and every error printed, as for any scan that finds and fails). Before that it stays fatal:
+    one line, exit 2."""
     if not found_any:
         raise exc
     return Problem(None, str(exc))

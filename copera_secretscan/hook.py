@@ -2,12 +2,12 @@
 
 pre-commit passes the staged file names. The common case is that none of them contains the
 three bytes every Copera token starts with, and proving that needs only ``os`` and
-``bytes.find``: no click, no regex, no pathspec (together ~100 ms of imports on a small
-machine, against a ~15 ms interpreter start). Anything else — a candidate, a config file, an
-option, a file named like an option, a directory, an unreadable file — hands the very same
-argument list to ``copera-secretscan scan``, so output and exit codes are identical by
-construction. Given no file names at all (``pass_filenames: false``), the hook scans the index,
-as ``scan --staged`` would: a hook that scanned nothing must not say "Passed".
+``bytes.find``: no click, no regex, no pathspec (their imports together cost several times an
+interpreter start; benchmarks/bench_hook.py measures the hook). Anything else — a candidate, a
+config file, an option, a file named like an option, a directory, an unreadable file — hands
+the very same argument list to ``copera-secretscan scan``, so output and exit codes are
+identical by construction. Given no file names at all (``pass_filenames: false``), the hook
+scans the index, as ``scan --staged`` would: a hook that scanned nothing must not say "Passed".
 """
 
 from __future__ import annotations

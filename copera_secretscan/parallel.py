@@ -10,9 +10,9 @@ Results come back in walk order (batches are collected oldest first), so ``--job
 paths is in flight, so the walk is never queued whole in memory (100,000 files stay small).
 Workers ignore SIGINT: on Ctrl-C the main process alone raises KeyboardInterrupt and
 terminates them, so the user sees one "interrupted" line and no worker tracebacks. On Linux
-the workers are plain forks of this process (forkpool.py), which start in ~1 ms and need no
-import; elsewhere fork is unsafe (macOS) or missing (Windows) and a ``multiprocessing`` pool
-with spawn does the same job.
+the workers are plain forks of this process (forkpool.py), which start at once and need no
+import; elsewhere fork is unsafe (macOS) or missing (Windows) and the stock ``multiprocessing``
+spawn pool, used through its public API, does the same job.
 """
 
 from __future__ import annotations
@@ -29,11 +29,12 @@ from typing import Any, Deque, Iterable, Iterator, List, Optional, Tuple, Union
 from . import sources
 from .models import Problem
 from .rules import Ruleset
+from .targets import FileTarget
 
-Target = Union[sources.FileTarget, Problem]
+Target = Union[FileTarget, Problem]
 Item = Union[sources.FileScan, Problem]
 
-START_FILES = 256  # a walk longer than this starts the pool: ~what starting one costs (~10 ms)
+START_FILES = 256  # a walk longer than this starts the pool: about what starting one costs
 START_BYTES = 8 << 20  # so does a shorter one once this many bytes were scanned here
 BATCH = 128  # files per task: large enough to amortise the round trip, small enough to balance
 IN_FLIGHT = 16  # batches queued per worker: one big file must not idle the others; bounds memory
@@ -66,7 +67,7 @@ def plan_for(jobs: Optional[int]) -> Plan:
 def scan_targets(targets: Iterable[Target], ruleset: Ruleset, plan: Plan) -> Iterator[Item]:
     """Each target scanned (walk problems passed through), in the order the walk yields them.
 
-    The walk is read ``start_files`` targets ahead first (listing costs microseconds a file): a
+    The walk is read ``start_files`` targets ahead first (listing is cheap next to reading): a
     walk that goes on past them is a big scan, and the pool starts at once instead of after
     the first files were scanned here with the other cores idle. A short walk is scanned here,
     until its bytes show that a pool is worth it after all (a few huge files).
@@ -144,7 +145,7 @@ def _from_pool(pool: Any, batches: Iterator[List[Packed]], plan: Plan) -> Iterat
 
 
 # What crosses the process boundary, kept to plain tuples and ints: pickling a frozen dataclass
-# costs ~10x a tuple, and the main process, which pays for half of it, is the one that walks.
+# costs far more than a tuple, and the main process, which pays for half of it, also walks.
 Packed = Union[Tuple[str, str, bool], Problem]  # a FileTarget as (path, display, link)
 # A batch's answer: how many of its files had nothing to report and their bytes, then, in walk
 # order, every result that has something to say. Clean files need no order and no record each.
@@ -198,27 +199,9 @@ def _sigint_ignored() -> Iterator[None]:
 
 def _pool(context: Any, jobs: int, ruleset: Ruleset) -> Optional[Any]:
     try:
-        return _quiet_pool_class()(jobs, _init_worker, (ruleset,), context=context)
+        return context.Pool(jobs, _init_worker, (ruleset,))
     except (OSError, ImportError):
         return None
-
-
-def _quiet_pool_class() -> Any:
-    """``multiprocessing.Pool`` whose worker-minding thread sleeps until there is work for it.
-
-    The stock thread also wakes while a result waits unread in the result pipe, which it never
-    reads itself, so it spins until the result thread gets there: ~30 ms of the main process's
-    CPU over a 320 MB scan, on the cores the workers need. It still wakes when a worker exits
-    and when the pool is closed, terminated or drained (the notifier); ``ThreadPool`` waits on
-    exactly that. On a Python without the hook the override is unused and nothing changes.
-    """
-    from multiprocessing.pool import Pool
-
-    class QuietPool(Pool):
-        def _get_sentinels(self) -> List[Any]:
-            return [self._change_notifier._reader]  # type: ignore[attr-defined]
-
-    return QuietPool
 
 
 _RULESET: Optional[Ruleset] = None  # what workers scan with: inherited by fork, or _init_worker
@@ -239,7 +222,7 @@ def _scan_batch(batch: List[Packed]) -> Results:
         if isinstance(packed, Problem):
             others.append(packed)
             continue
-        scan = sources.read_findings(sources.FileTarget(*packed), ruleset)
+        scan = sources.read_findings(FileTarget(*packed), ruleset)
         if scan.findings or scan.problem is not None:
             others.append(scan)
         else:

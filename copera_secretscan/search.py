@@ -126,8 +126,8 @@ class Reading:
 
 @functools.lru_cache(maxsize=16)
 def literal(anchor: bytes) -> Pattern[bytes]:
-    """A literal as a pattern: on real source code and .pyc files ``re`` finds ``cp_`` about
-    1.4x as fast as ``bytes.find``, whose skip table suffers from how common ``_`` is."""
+    """A literal as a pattern: on real source code and .pyc files ``re`` finds ``cp_`` faster
+    than ``bytes.find``, whose skip table suffers from how common ``_`` is."""
     return re.compile(re.escape(anchor))
 
 

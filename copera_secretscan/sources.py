@@ -1,7 +1,8 @@
 """Where text comes from: files and directories on disk, and standard input.
 
-Each source yields :class:`FileTarget` records or a :class:`~.models.Problem` for one bad input;
-nothing here raises for a single unreadable file, so a scan reports every problem at once.
+Each source yields :class:`~.targets.FileTarget` records or a :class:`~.models.Problem` for one
+bad input; nothing here raises for a single unreadable file, so a scan reports every problem at
+once.
 ``read_findings`` is the one place that opens a file and hands its bytes to the engine.
 """
 
@@ -14,7 +15,6 @@ import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import (
-    Callable,
     Dict,
     Iterator,
     List,
@@ -27,18 +27,13 @@ from typing import (
 )
 
 from . import engine
-from .models import Finding, Origin, Problem, printable
+from .models import Finding, Origin, Problem
 from .readfile import NO_WRITER, READ_FLAGS, probe_fifo
 from .rules import Ruleset
+from .targets import Excluder, FileTarget, display_path
+from .walk import walk
 
 STDIN = "-"
-
-
-@dataclass(frozen=True)
-class FileTarget:
-    path: str  # what to open
-    display: str  # posix, relative to the working directory when under it
-    link: bool = False  # a symbolic link, read as git stores it: its target's text
 
 
 @dataclass(frozen=True)
@@ -47,19 +42,6 @@ class FileScan:
     problem: Optional[Problem]
     size: int
     files: int = 1  # a worker sums up a batch's clean files in one record (parallel.py)
-
-
-Excluder = Callable[[str, bool], bool]  # (absolute path, is_dir) -> excluded by configuration?
-
-
-def display_path(path: str, cwd: Optional[str] = None) -> str:
-    """Posix path relative to ``cwd`` when the file is under it, else absolute."""
-    cwd = cwd or os.getcwd()
-    absolute = os.path.abspath(path)
-    rel = os.path.relpath(absolute, cwd) if absolute.startswith(cwd) else absolute
-    if rel.startswith(os.pardir):
-        rel = absolute
-    return printable(rel.replace(os.sep, "/"))
 
 
 Target = Union[FileTarget, Problem]
@@ -81,8 +63,6 @@ def iter_targets(
 def _targets(
     paths: Sequence[str], use_ignore: bool, exclude: Optional[Excluder]
 ) -> Iterator[Target]:
-    from .walk import walk  # deferred: walk imports this module (and pathspec when needed)
-
     for path in paths:
         if os.path.isdir(path):  # follows a link: a directory link named explicitly is walked
             if exclude is None or not exclude(os.path.abspath(path), True):
@@ -200,7 +180,7 @@ def _read_small(fd: int, info: os.stat_result) -> Optional[bytes]:
 
     Most files of a tree are small, and per file ``os.open``/``fstat``/``read``/``close`` is
     four system calls where a buffered ``open().read()`` makes seven (isatty, a seek, and a
-    second read to see the end): about half the reading cost of a scan of a source tree.
+    second read to see the end): a large share of the reading cost of a scan of a source tree.
     """
     if not stat.S_ISREG(info.st_mode) or info.st_size >= engine.CHUNK_SIZE:
         return None

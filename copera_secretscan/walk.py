@@ -27,8 +27,8 @@ from typing import FrozenSet, Iterator, List, Optional, Tuple, Union
 from . import git, gitenv, ignore
 from .errors import FatalError
 from .ignore import Rules
-from .models import Problem
-from .sources import Excluder, FileTarget, display_path, printable
+from .models import Problem, printable
+from .targets import Excluder, FileTarget, display_path
 
 GITIGNORE = ".gitignore"
 DOT_GIT = ".git"

@@ -1,4 +1,4 @@
-"""Inline allow markers (CONTRACTS.md): `copera-secretscan: allow` on the token's line and
+"""Inline allow markers: `copera-secretscan: allow` on the token's line and
 `copera-secretscan: allow-next-line` on the line before, in any comment syntax, and exactly
 those lines: the next-line marker excuses neither its own line nor the line two below."""
 

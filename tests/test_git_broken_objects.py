@@ -1,5 +1,5 @@
 """A repository git cannot fully read: history, range, push and staged scans say what they could
-not read and never pass (CONTRACTS.md: an unreadable object is an incomplete scan, exit 2).
+not read and never pass (an unreadable object is an incomplete scan, exit 2).
 
 Each damage is made to one object of a middle commit, then every git scan that reaches it runs
 on the same repository: ``--history``, ``--git BASE..TAG``, and ``--pre-push`` both as
@@ -154,7 +154,7 @@ def test_a_missing_tree_does_not_hide_the_tokens_that_were_found(
     out, err = capsys.readouterr()
 
     report = json.loads(out)
-    assert code == 1  # found, and still every error printed (CONTRACTS.md)
+    assert code == 1  # found, and still every error printed
     assert [f["path"] for f in report["findings"]] == ["leak.txt"]
     assert report["errors"][0]["path"] == oid and oid in err
     assert "git log failed" in err  # so where it came from is unknown, and said to be

@@ -12,7 +12,7 @@ from typing import Any, Dict, Tuple
 import pytest
 
 from copera_secretscan.cli import main
-from copera_secretscan.sources import printable
+from copera_secretscan.models import printable
 from tests.conftest import commit_all, git
 from tests.tokens import make_token
 
@@ -56,7 +56,7 @@ def test_history_failure_after_findings_keeps_them(
 
     code, report, err = scan(capsys, "--history")
 
-    assert code == 1  # tokens found, and the error is still reported (CONTRACTS.md)
+    assert code == 1  # tokens found, and the error is still reported
     assert [(f["path"], f["commit"]) for f in report["findings"]] == [(None, commit)]
     [error] = report["errors"]
     assert "git cat-file" in error["message"] and "clean.txt" in error["message"]

@@ -12,7 +12,7 @@ from typing import Dict, List, Tuple
 from ..models import Finding, ScanResult, printable
 from ..rules import BUILTIN_RULES, Rule, rule_by_id
 from . import ReportOptions, kind_name, shown_secret
-from .text import NAME_ADVICE, advice, masked_line, style
+from .human import NAME_ADVICE, advice, masked_line, style
 
 
 def render(result: ScanResult, options: ReportOptions) -> str:

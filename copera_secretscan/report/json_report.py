@@ -1,4 +1,4 @@
-"""The JSON report of CONTRACTS.md: ``version``, ``findings``, ``errors``, ``stats``."""
+"""The JSON report: ``version``, ``findings``, ``errors``, ``stats``; keys keep their meaning."""
 
 from __future__ import annotations
 

@@ -22,7 +22,8 @@ from .. import __version__
 from ..models import Finding, Problem, ScanResult
 from ..rules import BUILTIN_RULES, rule_by_id
 from . import ReportOptions, kind_name, message_kind, shown_secret
-from .text import advice, summary
+from .human import advice
+from .text import summary
 
 SUITE = "copera-secretscan"
 _ILLEGAL_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

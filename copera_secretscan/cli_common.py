@@ -1,0 +1,100 @@
+"""What every command shares: the ``--config`` option, settings, and printing a scan's report.
+
+Its own module so that the command modules (:mod:`.cli` for ``scan``, :mod:`.cli_baseline` for
+``config`` and ``baseline``) both import it and neither imports the other's: :mod:`.cli` owns
+the click group and adds the commands, the command modules know nothing of the group.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable, List, Optional
+
+import click
+
+from .atomic import write_atomically
+from .cli_args import PROG
+from .config import Settings, load_settings
+from .errors import FatalError
+from .models import ScanResult, printable
+from .report import ReportOptions, prefixes_of, redacted, writer
+from .terminal import use_color
+
+EXIT_ERROR = 2
+STDOUT = "-"  # as an --output or --report path: standard output, as for most tools
+
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="Read settings from FILE instead of the repository's config.",
+)
+
+
+def stacked(options: List[Callable[..., Any]], fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Apply click option decorators in the order listed (as if written above ``fn``)."""
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def settings_from(opts: dict) -> Settings:
+    """Config file settings with command-line flags laid on top."""
+    settings = load_settings(opts.get("config_file"), start=os.getcwd())
+    return settings.with_flags(
+        min_length=opts.get("min_length"), baseline=opts.get("baseline_file")
+    )
+
+
+def emit(result: ScanResult, opts: dict) -> None:
+    """Problems to stderr (always), then the report to stdout or ``--output``."""
+    said = result if opts["show_secrets"] else redacted(result, prefixes_of(result.rules))
+    for problem in said.problems:
+        click.echo(f"{PROG}: error: {printable(str(problem))}", err=True)
+    for warning in said.warnings:
+        click.echo(f"{PROG}: warning: {printable(warning)}", err=True)
+    output = opts.get("output") or STDOUT
+    to_file = output != STDOUT
+    options = ReportOptions(
+        show_secrets=opts["show_secrets"],
+        color=use_color(sys.stdout, opts["color"]) and not to_file and opts["fmt"] == "text",
+        quiet=opts["quiet"],
+    )
+    text = writer(opts["fmt"])(result, options)
+    if to_file:
+        write_atomically(output, text)
+    elif text:
+        to_stdout(text, options.color)
+    write_reports(result, opts)
+
+
+class StdoutFailed(Exception):
+    """Standard output refused the report. Not an OSError: click would make a closed pipe
+    exit 1, which reads as "tokens found"."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def to_stdout(text: str, color: Optional[bool] = None) -> None:
+    try:
+        click.echo(text, nl=False, color=color)
+    except OSError as exc:  # a full disk (/dev/full), a reader gone (| head)
+        raise StdoutFailed(exc) from exc
+
+
+def write_reports(result: ScanResult, opts: dict) -> None:
+    """Each ``--report FORMAT:PATH``, whole or not at all, after the terminal got its text."""
+    options = ReportOptions(show_secrets=opts.get("show_secrets", False))
+    for fmt, path in opts.get("reports") or ():
+        if path == STDOUT:
+            click.echo(writer(fmt)(result, options), nl=False)
+            continue
+        directory = os.path.dirname(os.path.abspath(path))
+        try:
+            os.makedirs(directory, exist_ok=True)  # CI recipes write into reports/ dirs
+        except OSError as exc:
+            raise FatalError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+        write_atomically(path, writer(fmt)(result, options))

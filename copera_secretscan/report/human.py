@@ -1,0 +1,66 @@
+"""What every human-facing report says the same way: colours, where a token is, its line masked,
+and what to do about it.
+
+The per-file text report (:mod:`.text`), the history report (:mod:`.grouped`) and JUnit's
+failure text all import these from here, so a finding reads alike in each and no report module
+imports another for them.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+from ..models import REDACT_KEEP, Finding, inert, mask_tokens, printable
+from ..rules import BUILTIN_RULES, Rule
+from . import ReportOptions, shown_secret
+
+_STYLES = {"bold": "1", "red": "31", "yellow": "33", "dim": "2", "green": "32"}
+_LINE_WIDTH = 120  # characters of the offending line shown around the token
+
+
+def style(text: str, name: str, options: ReportOptions) -> str:
+    return f"\033[{_STYLES[name]}m{text}\033[0m" if options.color else text
+
+
+def location(finding: Finding) -> str:
+    if finding.path is None:
+        where = f"commit message:{finding.line}:{finding.column}"
+    elif finding.in_name:
+        where = printable(finding.path)
+    else:
+        where = f"{printable(finding.path)}:{finding.line}:{finding.column}"
+    return f"{where} (commit {finding.commit[:12]})" if finding.commit else where
+
+
+def masked_line(
+    finding: Finding, options: ReportOptions, rules: Tuple[Rule, ...] = BUILTIN_RULES
+) -> str:
+    """The token's line with every token on it redacted (this one, others found or accepted,
+    custom rules' too), trimmed to a readable width around this one."""
+    line = finding.line_text
+    if not options.show_secrets:
+        line = line.replace(finding.secret, finding.redacted)
+        prefixes = [finding.prefix, *(rule.prefix for rule in rules)]
+        line = mask_tokens(line, prefixes, shortest=REDACT_KEEP + 1)
+    at = line.find(shown_secret(finding, options))
+    if len(line) > _LINE_WIDTH:
+        start = max(0, at - _LINE_WIDTH // 2)
+        line = ("…" if start else "") + line[start : start + _LINE_WIDTH].strip() + "…"
+    return inert(line.strip())
+
+
+NAME_ADVICE = "rename it; git keeps the old name in history"
+
+
+def context_line(finding: Finding, options: ReportOptions, rules: Tuple[Rule, ...]) -> str:
+    """``line: …`` with the token's line masked, or what to do about a token in a name."""
+    if finding.in_name:
+        return f"name: {NAME_ADVICE}"
+    return f"line: {masked_line(finding, options, rules)}"
+
+
+def advice(rule: Optional[Rule], indent: str = "  ") -> List[str]:
+    """Who the token acts as and what to do now: the lines every human-facing report ends with."""
+    if rule is None:
+        return []
+    return [f"{indent}acts as: {rule.acts_as}", f"{indent}fix now: {rule.revoke}"]
