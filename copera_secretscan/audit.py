@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import os
 import re
-import stat
 from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -19,7 +18,8 @@ from . import baselinefile, engine, scanner
 from .baseline import FALSE_POSITIVE, LEAK, Baseline, Entry, merged, scope_of
 from .config import Settings, shown_path
 from .errors import FatalError
-from .models import BUILTIN_PREFIXES, REDACT_KEEP, Finding, Origin, ScanResult, inert, mask_tokens
+from .models import BUILTIN_PREFIXES, Finding, Origin, ScanResult, inert, mask_tokens
+from .readfile import read_regular
 
 _ESCAPE = re.compile(rb"\\(x[0-9a-f]{2}|[ntr])")  # what models.printable writes for a byte
 _UNESCAPE = {b"n": b"\n", b"t": b"\t", b"r": b"\r"}
@@ -123,16 +123,9 @@ def _byte(match: re.Match[bytes]) -> bytes:
 
 def _regular_bytes(name: str) -> Optional[bytes]:
     try:
-        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        return read_regular(name)
     except OSError:
         return None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        try:
-            return handle.read()
-        except OSError:
-            return None
 
 
 def _context(
@@ -147,7 +140,7 @@ def _masked(line: str, findings: List[Finding]) -> str:
     """The line with every token on it redacted, trimmed to a readable width."""
     for finding in findings:
         line = line.replace(finding.secret, finding.redacted)
-    line = mask_tokens(line.rstrip("\r"), BUILTIN_PREFIXES, shortest=REDACT_KEEP + 1)
+    line = mask_tokens(line.rstrip("\r"), BUILTIN_PREFIXES)
     return inert(line if len(line) <= _WIDTH else line[:_WIDTH] + "…")
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from .locate import BASELINE_FILE
-from .models import BUILTIN_PREFIXES, REDACT_KEEP, Finding, mask_tokens
+from .models import BUILTIN_PREFIXES, Finding, mask_tokens
 
 VERSION = 1
 DEFAULT_FILE = BASELINE_FILE
@@ -97,7 +97,7 @@ def entry_path(finding: Finding, root: str) -> str:
 def shown_path(path: str, prefix: str) -> str:
     """The path an entry records: a baseline is committed, so a token in a file name is stored
     redacted (the hash keys on the real path)."""
-    return mask_tokens(path, (prefix, *BUILTIN_PREFIXES), shortest=REDACT_KEEP + 1)
+    return mask_tokens(path, (prefix, *BUILTIN_PREFIXES))
 
 
 def scope_of(paths: Sequence[str], root: str) -> Scope:

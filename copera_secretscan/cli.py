@@ -22,7 +22,7 @@ from .cli_common import CONFIG_OPTION, EXIT_ERROR, StdoutFailed, emit, settings_
 from .config import Settings
 from .errors import FatalError
 from .fastpath import discard, flushed, say_error, stdout_failed
-from .models import BUILTIN_PREFIXES, REDACT_KEEP, ScanResult, mask_tokens, printable
+from .models import BUILTIN_PREFIXES, ScanResult, mask_tokens, printable
 from .report import FORMATS
 from .terminal import Progress
 
@@ -249,7 +249,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         _show(exc)
         return flushed(EXIT_ERROR)
     except FatalError as exc:
-        shown = mask_tokens(str(exc), BUILTIN_PREFIXES, shortest=REDACT_KEEP + 1)
+        shown = mask_tokens(str(exc), BUILTIN_PREFIXES)
         say_error(f"error: {printable(shown)}")
         return flushed(EXIT_ERROR)
     except StdoutFailed as exc:

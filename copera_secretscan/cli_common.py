@@ -18,7 +18,7 @@ from .cli_args import PROG
 from .config import Settings, load_settings
 from .errors import FatalError
 from .models import ScanResult, printable
-from .report import ReportOptions, prefixes_of, redacted, writer
+from .report import ReportOptions, redacted, writer
 from .terminal import use_color
 
 EXIT_ERROR = 2
@@ -49,7 +49,7 @@ def settings_from(opts: dict) -> Settings:
 
 def emit(result: ScanResult, opts: dict) -> None:
     """Problems to stderr (always), then the report to stdout or ``--output``."""
-    said = result if opts["show_secrets"] else redacted(result, prefixes_of(result.rules))
+    said = result if opts["show_secrets"] else redacted(result)
     for problem in said.problems:
         click.echo(f"{PROG}: error: {printable(str(problem))}", err=True)
     for warning in said.warnings:
@@ -90,7 +90,7 @@ def write_reports(result: ScanResult, opts: dict) -> None:
     options = ReportOptions(show_secrets=opts.get("show_secrets", False))
     for fmt, path in opts.get("reports") or ():
         if path == STDOUT:
-            click.echo(writer(fmt)(result, options), nl=False)
+            to_stdout(writer(fmt)(result, options))
             continue
         directory = os.path.dirname(os.path.abspath(path))
         try:

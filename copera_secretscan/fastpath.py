@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from typing import Callable, TextIO
 
 # Every kind's prefix starts with it; rules.Ruleset().anchors() for the built-in rules, too.
-ANCHOR = kinds.anchor().encode("ascii")
+_ANCHOR_TEXT = kinds.anchor()
+ANCHOR = _ANCHOR_TEXT.encode("ascii")
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # decoding.UTF16_BOMS, spelled without codecs
 BLOCK = 1 << 20
 EXIT_INTERRUPTED = 130  # cli.EXIT_INTERRUPTED, without importing click to learn it
@@ -106,7 +107,7 @@ def discard(stream: TextIO | None) -> None:
 
 def name_clean(path: str) -> bool:
     """True when a path cannot hold a token: git stores names too (names.py)."""
-    return ANCHOR.decode("ascii") not in path
+    return _ANCHOR_TEXT not in path
 
 
 def stream_clean(read: Callable[[int], bytes], size: int = -1) -> bool:

@@ -158,8 +158,7 @@ def _ask_work_tree(cwd: str, root: str) -> Tuple[Optional[WorkTree], Optional[st
         raise NoAnswer(f"{exc}{_git_advice(exc.stderr)}", root) from exc
     except FatalError as exc:  # git missing, or not runnable
         raise NoAnswer(str(exc), root) from exc
-    kind, _, rest = out.decode("utf-8", "surrogateescape").partition("\n")
-    top = rest[:-1] if rest.endswith("\n") else rest  # a root may end in a space
+    kind, _, top = _line(out).partition("\n")  # a root may end in a space: no strip()
     if not os.path.isabs(top):
         raise NoAnswer(f"git rev-parse named no work tree for {cwd}", root)
     return WorkTree(top, 64 if kind == "sha256" else SHA1_HEX), None
@@ -212,8 +211,7 @@ def excludes_file(root: Optional[str] = None) -> Optional[str]:
         if exc.code != 1 or exc.stderr.strip():
             raise
     else:
-        configured = out.decode("utf-8", "surrogateescape")
-        configured = configured[:-1] if configured.endswith("\n") else configured
+        configured = _line(out)
         return os.path.join(root or os.getcwd(), configured) if configured else None
     xdg = os.environ.get("XDG_CONFIG_HOME")
     if xdg:
@@ -222,14 +220,20 @@ def excludes_file(root: Optional[str] = None) -> Optional[str]:
     return os.path.join(home, ".config", "git", "ignore") if home else None
 
 
-def info_exclude(root: str) -> str:
-    """Where git keeps ``info/exclude`` (in a linked worktree, the common dir's)."""
-    out = run(["rev-parse", "--git-path", "info/exclude"], cwd=root)
-    path = out.decode("utf-8", "surrogateescape")
-    path = path[:-1] if path.endswith("\n") else path
+def git_path(name: str, cwd: str) -> str:
+    """Where git keeps ``name`` of its directory (``info/exclude``, ``shallow``); in a linked
+    worktree some live in the common directory, so git is asked rather than guessed."""
+    path = _line(run(["rev-parse", "--git-path", name], cwd=cwd))
     if not path:
-        raise FatalError("git rev-parse named no info/exclude file")
-    return os.path.join(root, path)
+        raise FatalError(f"git rev-parse named no path for {name}")
+    return os.path.join(cwd, path)
+
+
+def _line(out: bytes) -> str:
+    """git's one-line answer without its newline, and nothing else stripped: a path may end
+    in a space."""
+    text = out.decode("utf-8", "surrogateescape")
+    return text[:-1] if text.endswith("\n") else text
 
 
 def version() -> tuple:
@@ -315,10 +319,9 @@ def stash_commits(cwd: Optional[str] = None) -> List[str]:
     return out.decode("ascii").split()
 
 
-def shallow_commits(cwd: Optional[str] = None) -> FrozenSet[str]:
+def shallow_commits(cwd: str) -> FrozenSet[str]:
     """The commits a shallow clone's history stops at; empty for a complete repository."""
-    out = run(["rev-parse", "--git-path", "shallow"], cwd=cwd)
-    path = os.path.join(cwd or os.curdir, out.decode("utf-8", "surrogateescape").strip())
+    path = git_path("shallow", cwd)
     try:
         with open(path, "rb") as handle:
             return frozenset(handle.read().decode("ascii", "replace").split())

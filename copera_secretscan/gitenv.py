@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 import stat
 
+from .readfile import READ_FLAGS
+
 LEAKY_ENV = (
     "GIT_DIR",
     "GIT_WORK_TREE",
@@ -67,7 +69,6 @@ SHA1_HEX = 40  # hex digits in a SHA-1 object id; SHA-256 repositories use 64
 GITFILE_MAX = 1 << 20  # git reads no larger ``.git`` file
 _GIT_SPACE = b" \t\n\r"  # git's isspace(): \v and \f are not spaces to git
 _HEX = frozenset(b"0123456789abcdefABCDEF")
-_READ_NOW = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)  # a FIFO must not stall a walk
 
 
 def holds_repository(dot_git: str, hex_digits: int = SHA1_HEX) -> bool:
@@ -149,7 +150,7 @@ def _common_dir(git_dir: str) -> str | None:
 
 
 def _read(path: str, limit: int) -> bytes:
-    fd = os.open(path, _READ_NOW)
+    fd = os.open(path, READ_FLAGS)  # a FIFO must not stall a walk
     try:
         return os.read(fd, limit)
     finally:

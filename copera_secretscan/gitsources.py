@@ -307,9 +307,12 @@ def scan_staged(settings: Settings, progress: Optional[Progress] = None) -> Scan
 
 def _staged_names(staged: List[Tuple[str, str]], root: str, ruleset: Ruleset) -> List[Finding]:
     """Tokens in the names the commit adds (git paths are relative to the root, all stored)."""
+
+    def shown(rel: str) -> str:
+        return sources.display_path(os.path.join(root, rel))
+
     named: Dict[names.NameKey, Finding] = {}
     for _, path in staged:
-        shown = lambda rel: sources.display_path(os.path.join(root, rel))  # noqa: E731
         names.collect(names.name_findings(path, ruleset, shown), named)
     return list(named.values())
 

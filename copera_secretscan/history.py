@@ -151,16 +151,19 @@ def name_provenance(
     """
     if not scan.names:
         return []
-    results: List[Finding] = []
     try:
-        at_head = git.head_blobs(cwd)
-        for finding in scan.names.values():
-            placed = _named_at_first(finding, revs, cwd, at_head, carriers)
-            results.extend([placed] if placed is not None else [])
+        at_head: Optional[Dict[str, str]] = git.head_blobs(cwd)
     except FatalError as exc:  # tokens were found: report them, and say what is unknown
         scan.problems.append(salvage(exc, True))
-        done = {(f.rule_id, f.secret) for f in results}
-        results += [_shown(f) for f in scan.names.values() if (f.rule_id, f.secret) not in done]
+        at_head = None
+    results: List[Finding] = []
+    for finding in scan.names.values():
+        try:
+            placed = _named_at_first(finding, revs, cwd, at_head, carriers)
+        except FatalError as exc:
+            scan.problems.append(salvage(exc, True))
+            placed = _shown(finding)  # its commit is unknown: reported all the same
+        results.extend([placed] if placed is not None else [])
     return results
 
 
@@ -168,7 +171,7 @@ def _named_at_first(
     finding: Finding,
     revs: Sequence[str],
     cwd: Optional[str],
-    at_head: Dict[str, str],
+    at_head: Optional[Dict[str, str]],
     carriers: Carriers,
 ) -> Optional[Finding]:
     path = finding.path or ""
@@ -176,10 +179,15 @@ def _named_at_first(
     if not changes:
         return None
     first = changes[0]
-    present = path in at_head or any(key.startswith(path + "/") for key in at_head)
+    present = None if at_head is None else _at_head(path, at_head)
     history = History(first.author, first.date, len(changes), present)
     carriers.setdefault((finding.rule_id, finding.secret), set()).update(c.commit for c in changes)
     return replace(_shown(finding), origin=Origin(printable(path), first.commit), history=history)
+
+
+def _at_head(path: str, at_head: Dict[str, str]) -> bool:
+    """A file at ``path``, or a directory there (any file below it), at HEAD."""
+    return path in at_head or any(key.startswith(path + "/") for key in at_head)
 
 
 def _shown(finding: Finding) -> Finding:

@@ -16,10 +16,9 @@ import os
 import stat
 
 from .fastpath import ambiguous, config_may_apply, guarded, name_clean, say_clean, stream_clean
+from .readfile import READ_FLAGS
 
 FAST_OPTIONS = {"--baseline": 1, "--quiet": 0, "-q": 0}  # options that cannot change a clean result
-# Never block in open(): a FIFO (even one swapped in after a check) would hang the commit.
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,7 +80,7 @@ def _clean(path: str) -> bool:
     except OSError:
         return False
     try:
-        fd = os.open(path, _READ_FLAGS)
+        fd = os.open(path, READ_FLAGS)  # never blocks: a FIFO swapped in after the check
     except OSError:
         return False
     try:

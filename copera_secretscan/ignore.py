@@ -12,11 +12,11 @@ slash after the matched directory); :func:`_self_match` keeps only matches of th
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from dataclasses import dataclass
 from typing import Any, Iterable, List, Optional, Sequence, Tuple
+
+from .readfile import read_regular
 
 _DIR_MARK = "ps_d"  # pathspec's group for "the slash after a matched directory"
 _ANY_DEPTH = "^(?:.+/)?"  # how pathspec starts a pattern without a slash: "at any level"
@@ -119,33 +119,13 @@ def read_rules(path: str, base: str = "", follow_links: bool = True) -> Optional
     file has rules: git stalls on a FIFO, and a walk must never hang.
     """
     try:
-        data = _read_regular(path, follow_links)
+        data = read_regular(path, follow_links)
     except OSError:  # ELOOP: a link we were told not to follow
         return None
     if data is None:
         return None
     text = data.decode("utf-8", "surrogateescape")
     return compile_rules(text.lstrip(_UTF8_BOM).split("\n"), base)
-
-
-_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # opening a link fails: no lstat per .gitignore
-
-
-def _read_regular(path: str, follow_links: bool) -> Optional[bytes]:
-    if not follow_links and not _NOFOLLOW and os.path.islink(path):
-        return None  # no O_NOFOLLOW here (Windows): ask the slow way
-    fd = os.open(path, _READ if follow_links else _READ | _NOFOLLOW)
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return None
-        chunks = [os.read(fd, info.st_size + 1)]  # one read, and one more to see the end
-        while chunks[-1]:
-            chunks.append(os.read(fd, 1 << 16))
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
 
 
 def is_ignored(stack: Sequence[Rules], rel: str, name: str, is_dir: bool) -> bool:

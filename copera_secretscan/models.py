@@ -137,29 +137,29 @@ def redact(secret: str, prefix: str = "") -> str:
     return prefix + body[:keep] + ELLIPSIS
 
 
-def mask_tokens(text: str, prefixes: Iterable[str], shortest: int = 1) -> str:
+def mask_tokens(text: str, prefixes: Iterable[str]) -> str:
     """``text`` with every run that starts like a token redacted, not only the one reported.
 
     A line may hold a second token (another finding, or one the baseline accepted); showing the
-    line to explain one finding must not print the other in full. ``shortest`` is the fewest
-    body characters a run needs: a redacted token keeps at most REDACT_KEEP, so a ``shortest``
-    above that leaves text that was already redacted alone.
+    line to explain one finding must not print the other in full. A run needs more body
+    characters than a redacted token keeps (REDACT_KEEP), so text already redacted is left as
+    it is, however often it passes through here.
     """
-    pattern = _token_runs(tuple(sorted(set(prefixes), key=len, reverse=True)), shortest)
+    pattern = _token_runs(tuple(sorted(set(prefixes), key=len, reverse=True)))
     if pattern is None:
         return text
     return pattern.sub(_hide, text)
 
 
 @functools.lru_cache(maxsize=32)
-def _token_runs(prefixes: Tuple[str, ...], shortest: int) -> Optional[Pattern[str]]:
+def _token_runs(prefixes: Tuple[str, ...]) -> Optional[Pattern[str]]:
     # No boundary check: the engine also reports tokens after an escape (`\ncp_…`, `%3Dcp_…`)
     # or a .pyc length byte, and masking `mcp_pat_…` too is harmless. `+/=` cover base64 bodies
     # of custom rules.
     if not any(prefixes):
         return None
     alternatives = "|".join(f"({re.escape(prefix)})" for prefix in prefixes if prefix)
-    return re.compile(f"(?:{alternatives})[A-Za-z0-9_+/=-]{{{shortest},}}")
+    return re.compile(f"(?:{alternatives})[A-Za-z0-9_+/=-]{{{REDACT_KEEP + 1},}}")
 
 
 def _hide(match: re.Match[str]) -> str:

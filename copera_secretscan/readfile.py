@@ -1,10 +1,12 @@
-"""Reading a file the user named (a message file, a baseline, a scan input): never hang, never
-read a device.
+"""Reading a file without ever hanging: a message file, a baseline, a scan input, an ignore
+file, the hook's files.
 
 A name can lead to a FIFO (``--commit-msg <(cmd)``, or one swapped in by someone else), and a
 blocking ``open`` of a FIFO waits for a writer that may never come: a hook that hangs is a hook
-that gets killed and skipped. So every open here is non-blocking, and a FIFO is read only while
-something writes to it. A device (``/dev/zero``, a terminal) is refused rather than read.
+that gets killed and skipped. So every open is non-blocking (:data:`READ_FLAGS`), a FIFO is
+read only while something writes to it, and a device (``/dev/zero``, a terminal) is refused
+rather than read. Nothing but ``os``, ``errno`` and ``stat``: the hook's lean path opens with
+these flags too.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from typing import Optional
+
+TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
+if TYPE_CHECKING:
+    from typing import Optional
 
 # O_NONBLOCK: opening a FIFO must never wait for a writer (regular files ignore the flag).
 READ_FLAGS = (
@@ -22,6 +27,7 @@ READ_FLAGS = (
     | getattr(os, "O_CLOEXEC", 0)
 )
 NO_WRITER = "FIFO with no writer: not read"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # opening a link fails: no lstat first
 
 
 class Refused(OSError):
@@ -47,6 +53,24 @@ def read_whole(path: str) -> bytes:
             raise Refused(errno.EINVAL, "not a regular file (device or socket): not read")
         with open(fd, "rb", closefd=False) as handle:
             return first + handle.read()
+    finally:
+        os.close(fd)
+
+
+def read_regular(path: str, follow_links: bool = True) -> Optional[bytes]:
+    """A regular file's bytes; None for anything else (a FIFO, a device, a directory, and a
+    symbolic link when ``follow_links`` is off). OSError when it cannot be opened or read."""
+    if not follow_links and not _NOFOLLOW and os.path.islink(path):
+        return None  # no O_NOFOLLOW here (Windows): ask the slow way
+    fd = os.open(path, READ_FLAGS if follow_links else READ_FLAGS | _NOFOLLOW)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        chunks = [os.read(fd, info.st_size + 1)]  # one read, and one more to see the end
+        while chunks[-1]:
+            chunks.append(os.read(fd, 1 << 16))
+        return b"".join(chunks)
     finally:
         os.close(fd)
 

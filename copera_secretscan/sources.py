@@ -120,7 +120,7 @@ def read_findings(target: FileTarget, ruleset: Ruleset) -> FileScan:
     if target.link:
         return _scan_link_text(target.path, origin, ruleset)
     try:
-        fd = os.open(target.path, _READ_FLAGS)
+        fd = os.open(target.path, READ_FLAGS)  # a FIFO may have replaced the walked file
         try:
             info = os.fstat(fd)
             whole = _read_small(fd, info)
@@ -139,9 +139,6 @@ def read_findings(target: FileTarget, ruleset: Ruleset) -> FileScan:
         if exc.errno in _UNRESOLVED and os.path.islink(target.path):
             return _scan_link_text(target.path, origin, ruleset)
         return FileScan((), Problem(target.display, _os_reason(exc)), 0)
-
-
-_READ_FLAGS = READ_FLAGS  # a file can turn into a FIFO between the walk and the open
 
 
 def _read_fifo(fd: int, origin: Origin, ruleset: Ruleset) -> FileScan:
@@ -172,7 +169,7 @@ def _scan_link_text(path: str, origin: Origin, ruleset: Ruleset) -> FileScan:
         text = os.fsencode(os.readlink(path))
     except OSError as exc:
         return FileScan((), Problem(origin.path, _os_reason(exc)), 0)
-    return FileScan(tuple(engine.scan_bytes(text, origin, ruleset)), None, len(text))
+    return _scan_whole(text, origin, ruleset)
 
 
 def _read_small(fd: int, info: os.stat_result) -> Optional[bytes]:

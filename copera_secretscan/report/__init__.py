@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable, Dict, Tuple
 
-from ..models import REDACT_KEEP, Finding, Origin, Problem, ScanResult, mask_tokens
+from ..models import Finding, Origin, Problem, ScanResult, mask_tokens
 from ..rules import BUILTIN_RULES, Rule, rule_by_id
 
 
@@ -63,9 +63,8 @@ def writer(fmt: str) -> Writer:
     def write(result: ScanResult, options: ReportOptions) -> str:
         if options.show_secrets:
             return render(result, options)
-        prefixes = prefixes_of(result.rules)
-        text = render(redacted(result, prefixes), options)
-        return mask_tokens(text, prefixes, shortest=REDACT_KEEP + 1)
+        text = render(redacted(result), options)
+        return mask_tokens(text, prefixes_of(result.rules))
 
     return write
 
@@ -74,11 +73,12 @@ def prefixes_of(rules: Tuple[Rule, ...]) -> Tuple[str, ...]:
     return tuple(rule.prefix for rule in rules)
 
 
-def redacted(result: ScanResult, prefixes: Tuple[str, ...]) -> ScanResult:
+def redacted(result: ScanResult) -> ScanResult:
     """``result`` with tokens masked in every path, error and warning it will print."""
+    prefixes = prefixes_of(result.rules)
 
     def mask(text: str) -> str:
-        return mask_tokens(text, prefixes, shortest=REDACT_KEEP + 1)
+        return mask_tokens(text, prefixes)
 
     def finding(found: Finding) -> Finding:
         path = found.origin.path

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
-from ..models import REDACT_KEEP, Finding, inert, mask_tokens, printable
+from ..models import Finding, inert, mask_tokens, printable
 from ..rules import BUILTIN_RULES, Rule
 from . import ReportOptions, shown_secret
 
@@ -41,7 +41,7 @@ def masked_line(
     if not options.show_secrets:
         line = line.replace(finding.secret, finding.redacted)
         prefixes = [finding.prefix, *(rule.prefix for rule in rules)]
-        line = mask_tokens(line, prefixes, shortest=REDACT_KEEP + 1)
+        line = mask_tokens(line, prefixes)
     at = line.find(shown_secret(finding, options))
     if len(line) > _LINE_WIDTH:
         start = max(0, at - _LINE_WIDTH // 2)
