@@ -117,7 +117,7 @@ def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]
 
 def make_token(rng: random.Random, prefix: str = "cp_pat_", length: int = 32) -> str:
     """A fake token the engine reports (random body that passes the heuristics)."""
-    from copera_secretscan.heuristics import why_not_secret
+    from copera_secretscan.engine.heuristics import why_not_secret
 
     while True:
         body = "".join(rng.choice(BODY_CHARS) for _ in range(length))

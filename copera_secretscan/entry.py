@@ -17,7 +17,7 @@ import os
 import subprocess
 
 from .fastpath import ANCHOR, ambiguous, config_may_apply, guarded, say_clean, stream_clean
-from .gitenv import STAGED_DIFF, git_env
+from .sources.gitenv import STAGED_DIFF, git_env
 
 FAST_ARGS = {"--staged", "--quiet", "-q"}
 MAX_BLOBS = 1000  # ids we can write to cat-file's stdin before reading without a feeder thread
@@ -32,7 +32,7 @@ def _run(args: list[str]) -> int:
         count = staged_clean_count()
         if count is not None:
             return say_clean(args, count)
-    from .cli import main as cli_main
+    from .cli.main import main as cli_main
 
     return cli_main(args)
 

@@ -13,8 +13,8 @@ import os
 import sys
 
 from . import kinds
-from .gitenv import work_tree_root
-from .locate import PYPROJECT, find_config, toml_module
+from .config.locate import PYPROJECT, find_config, toml_module
+from .sources.gitenv import work_tree_root
 
 TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ import os
 import stat
 
 from .fastpath import ambiguous, config_may_apply, guarded, name_clean, say_clean, stream_clean
-from .readfile import READ_FLAGS
+from .sources.readfile import READ_FLAGS
 
 FAST_OPTIONS = {"--baseline": 1, "--quiet": 0, "-q": 0}  # options that cannot change a clean result
 
@@ -35,8 +35,8 @@ def _run(args: list[str]) -> int:
             return say_clean(args, count)
     elif files is not None and all(_clean(path) for path in files):
         return say_clean(args, len(files))
-    from .cli import hook_argv
-    from .cli import main as cli_main
+    from .cli.main import hook_argv
+    from .cli.main import main as cli_main
 
     return cli_main(hook_argv(args))
 

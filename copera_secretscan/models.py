@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Pattern, Tuple
 
-from .rules import BUILTIN_RULES, Rule
+from .engine.rules import BUILTIN_RULES, Rule
 
 ELLIPSIS = "\u2026"
 BUILTIN_PREFIXES = tuple(rule.prefix for rule in BUILTIN_RULES)

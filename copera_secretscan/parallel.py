@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any, Deque, Iterable, Iterator, List, Optional, Tuple, Union
 
-from . import sources
+from .engine.rules import Ruleset
 from .models import Problem
-from .rules import Ruleset
-from .targets import FileTarget
+from .sources import files as sources
+from .sources.targets import FileTarget
 
 Target = Union[FileTarget, Problem]
 Item = Union[sources.FileScan, Problem]

@@ -9,10 +9,11 @@ from typing import List
 
 import pytest
 
-from copera_secretscan import cli, engine
-from copera_secretscan.allowlist import drop_inline_allowed
+from copera_secretscan.cli import main as cli
+from copera_secretscan.engine import scan as engine
+from copera_secretscan.engine.allowlist import drop_inline_allowed
+from copera_secretscan.engine.rules import Ruleset
 from copera_secretscan.models import Origin
-from copera_secretscan.rules import Ruleset
 from tests.tokens import make_token
 
 TOKEN = make_token("cp_pat_", 32, seed=11)

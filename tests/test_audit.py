@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from copera_secretscan.cli import cli, main
+from copera_secretscan.cli.main import cli, main
 from tests.conftest import cli_runner
 from tests.tokens import make_token
 

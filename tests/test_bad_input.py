@@ -17,9 +17,9 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 from click.testing import Result
 
-from copera_secretscan import sources
-from copera_secretscan.cli import cli
-from copera_secretscan.rules import Ruleset
+from copera_secretscan.cli.main import cli
+from copera_secretscan.engine.rules import Ruleset
+from copera_secretscan.sources import files as sources
 from tests.conftest import cli_runner
 from tests.tokens import make_token
 
@@ -426,7 +426,7 @@ def test_one_path_is_not_deduplicated_at_all(plain: Path) -> None:
 def test_a_usage_error_is_one_line_naming_the_problem(
     argv: list, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from copera_secretscan.cli import main
+    from copera_secretscan.cli.main import main
 
     assert main(argv) == 2
     out, err = capsys.readouterr()

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from copera_secretscan.cli import main
+from copera_secretscan.cli.main import main
 from tests.tokens import make_token
 
 BASELINE = ".copera-secretscan-baseline.json"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from copera_secretscan import __version__
-from copera_secretscan.cli import cli, main
-from copera_secretscan.terminal import use_color
+from copera_secretscan.cli.main import cli, main
+from copera_secretscan.cli.terminal import use_color
 from tests.conftest import cli_runner
 from tests.tokens import make_token
 

@@ -9,10 +9,10 @@ from typing import List, Tuple
 
 import pytest
 
-from copera_secretscan import configfile
-from copera_secretscan.cli import main
-from copera_secretscan.config import load_settings, make_excluder
-from copera_secretscan.rules import DEFAULT_TIMEOUT
+from copera_secretscan.cli.main import main
+from copera_secretscan.config import file as configfile
+from copera_secretscan.config.settings import load_settings, make_excluder
+from copera_secretscan.engine.rules import DEFAULT_TIMEOUT
 from tests.tokens import make_token
 
 CONFIG = ".copera-secretscan.toml"

@@ -19,7 +19,7 @@ from typing import Dict, List, Set, Tuple
 
 import pytest
 
-from copera_secretscan import cli
+from copera_secretscan.cli import main as cli
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 Where = Tuple[str, int, int, str]  # path, line, column, rule_id

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from copera_secretscan.cli import main
+from copera_secretscan.cli.main import main
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 

@@ -11,9 +11,9 @@ from typing import Callable, List
 
 import pytest
 
-from copera_secretscan import engine
+from copera_secretscan.engine import scan as engine
+from copera_secretscan.engine.rules import MAX_BODY, Ruleset
 from copera_secretscan.models import ELLIPSIS, Finding, Origin
-from copera_secretscan.rules import MAX_BODY, Ruleset
 from tests.tokens import KINDS, make_token
 
 TOKEN = make_token("cp_pat_", 32, seed=7)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from copera_secretscan import fastpath, git, gitenv
-from copera_secretscan.locate import find_config
+from copera_secretscan import fastpath
+from copera_secretscan.config.locate import find_config
+from copera_secretscan.sources import git, gitenv
 
 
 @pytest.mark.parametrize("split", range(1, 4))
@@ -88,7 +89,7 @@ def test_a_pyproject_that_only_names_us_keeps_the_fast_path(tmp_path: Path) -> N
     """Our own package name, a dev dependency, a console script: not a config."""
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "copera-secretscan"\n'
-        '[project.scripts]\ncopera-secretscan = "copera_secretscan.cli:main"\n'
+        '[project.scripts]\ncopera-secretscan = "copera_secretscan.cli.main:main"\n'
         '[tool.poetry.dev-dependencies]\ncopera-secretscan = "^0.1"\n'
     )
     assert fastpath.config_may_apply(str(tmp_path)) is False

@@ -18,8 +18,9 @@ from typing import Callable, Dict, List, Tuple
 
 import pytest
 
-from copera_secretscan import entry, gitsources
-from copera_secretscan.cli import main
+from copera_secretscan import entry
+from copera_secretscan.cli.main import main
+from copera_secretscan.sources import objects as gitsources
 from tests.conftest import commit_all, git
 from tests.tokens import make_token
 

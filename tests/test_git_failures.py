@@ -11,7 +11,7 @@ from typing import Any, Dict, Tuple
 
 import pytest
 
-from copera_secretscan.cli import main
+from copera_secretscan.cli.main import main
 from copera_secretscan.models import printable
 from tests.conftest import commit_all, git
 from tests.tokens import make_token

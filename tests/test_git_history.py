@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
 
-from copera_secretscan.cli import main
+from copera_secretscan.cli.main import main
 from tests.conftest import commit_all, git
 from tests.tokens import make_token
 
@@ -306,8 +306,8 @@ def test_bad_range_is_an_error(repo: Path, capsys: pytest.CaptureFixture[str]) -
 
 
 def test_progress_counts_blobs_and_bytes(repo: Path) -> None:
-    from copera_secretscan import history
-    from copera_secretscan.config import Settings
+    from copera_secretscan.config.settings import Settings
+    from copera_secretscan.sources import history
 
     for n in range(3):
         (repo / f"f{n}.txt").write_text("x" * 1000 + f"{n}\n")

@@ -10,7 +10,7 @@ from typing import Dict
 
 import pytest
 
-from copera_secretscan import pushes
+from copera_secretscan.sources import pushes
 from tests.conftest import commit_all, git, git_hooked, install_hooks
 from tests.tokens import make_token
 
@@ -158,7 +158,7 @@ def test_revisions_from_git_lines(two_commits: Dict[str, str]) -> None:
 def test_pre_push_by_hand_on_a_terminal_is_an_error_not_a_pass(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from copera_secretscan.cli import main
+    from copera_secretscan.cli.main import main
 
     class Tty:
         def isatty(self) -> bool:
@@ -174,7 +174,7 @@ def test_commit_msg_scans_comment_lines_and_everything_below_the_scissors_line(
 ) -> None:
     """Below the scissors line is not always cut: ``git commit -F`` keeps it (see
     tests/test_commit_msg.py), and the hook cannot tell which cleanup git will apply."""
-    from copera_secretscan.cli import main
+    from copera_secretscan.cli.main import main
 
     other = make_token("cp_key_", seed=9)
     message = repo / ".git" / "COMMIT_EDITMSG"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from copera_secretscan import engine
-from copera_secretscan import git as gitmod
-from copera_secretscan.cli import main
+from copera_secretscan.cli.main import main
+from copera_secretscan.engine import scan as engine
+from copera_secretscan.sources import git as gitmod
 from tests.conftest import commit_all, git
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from copera_secretscan.cli import main
+from copera_secretscan.cli.main import main
 from copera_secretscan.report import FORMATS
 from tests.conftest import commit_all, git
 from tests.tokens import make_token

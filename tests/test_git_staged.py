@@ -12,8 +12,8 @@ from typing import Tuple
 import pytest
 
 from copera_secretscan import entry, fastpath
-from copera_secretscan.cli import main
-from copera_secretscan.rules import Ruleset
+from copera_secretscan.cli.main import main
+from copera_secretscan.engine.rules import Ruleset
 from tests.conftest import commit_all, git
 from tests.tokens import make_token
 
@@ -201,7 +201,7 @@ def test_lean_entry_imports_no_click(repo: Path) -> None:
     git(repo, "add", "a.txt")
     code = (
         "import sys; from copera_secretscan.entry import main; code = main(['scan', '--staged']);"
-        "heavy = ('click', 'regex', 'pathspec', 'dataclasses', 'copera_secretscan.cli');"
+        "heavy = ('click', 'regex', 'pathspec', 'dataclasses', 'copera_secretscan.cli.main');"
         "print(sorted(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
@@ -225,7 +225,7 @@ def test_utf16_staged_file_goes_to_the_full_scanner(
 
 
 def test_lean_entry_strips_what_git_py_strips(monkeypatch: pytest.MonkeyPatch) -> None:
-    from copera_secretscan import git as gitmod
+    from copera_secretscan.sources import git as gitmod
 
     assert entry.git_env is gitmod.git_env  # one isolation rule for every git we start
     monkeypatch.setenv("GIT_DIR", "/elsewhere/.git")
@@ -268,6 +268,6 @@ def test_lean_entry_interrupted_while_handing_over_is_one_line_and_130(
 
     (repo / "a.py").write_text(f"x = '{token}'\n")
     git(repo, "add", "a.py")
-    monkeypatch.setattr("copera_secretscan.cli.main", interrupted)
+    monkeypatch.setattr("copera_secretscan.cli.main.main", interrupted)
     assert entry.main(["scan", "--staged"]) == 130
     assert capsys.readouterr() == ("", "copera-secretscan: interrupted\n")

@@ -15,9 +15,10 @@ from collections import Counter
 
 import pytest
 
-from copera_secretscan import engine, heuristics
+from copera_secretscan.engine import heuristics
+from copera_secretscan.engine import scan as engine
+from copera_secretscan.engine.rules import Ruleset
 from copera_secretscan.models import Origin
-from copera_secretscan.rules import Ruleset
 from tests.tokens import make_token
 
 BASE62 = string.ascii_letters + string.digits

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from copera_secretscan import fastpath, hook
-from copera_secretscan.cli import main as cli_main
-from copera_secretscan.rules import Ruleset
+from copera_secretscan.cli.main import main as cli_main
+from copera_secretscan.engine.rules import Ruleset
 from tests.tokens import make_token
 
 
@@ -154,7 +154,7 @@ def test_hook_interrupted_while_handing_over_is_one_line_and_130(
     def interrupted(argv: list[str]) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("copera_secretscan.cli.main", interrupted)
+    monkeypatch.setattr("copera_secretscan.cli.main.main", interrupted)
     assert hook.main(["--format", "json", *files]) == 130
     assert capsys.readouterr() == ("", "copera-secretscan: interrupted\n")
 

@@ -14,7 +14,7 @@ from typing import List
 
 import pytest
 
-from copera_secretscan.cli import main
+from copera_secretscan.cli.main import main
 from tests.conftest import commit_all, git, git_hooked, install_hooks, pre_commit
 from tests.tokens import make_token
 

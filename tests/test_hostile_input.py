@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from copera_secretscan import entry, hook
-from copera_secretscan.cli import main
+from copera_secretscan.cli.main import main
 from tests.conftest import git
 from tests.tokens import make_token
 

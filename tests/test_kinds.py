@@ -15,14 +15,14 @@ import pytest
 from click.testing import CliRunner
 
 from copera_secretscan import fastpath, kinds
-from copera_secretscan.cli import cli
-from copera_secretscan.config import Settings, describe
-from copera_secretscan.engine import scan_bytes
+from copera_secretscan.cli.main import cli
+from copera_secretscan.config.settings import Settings, describe
+from copera_secretscan.engine.rules import BUILTIN_RULES, Rule, Ruleset, builtin_rules
+from copera_secretscan.engine.scan import scan_bytes
 from copera_secretscan.models import BUILTIN_PREFIXES, Origin, ScanResult
 from copera_secretscan.report import FORMATS, ReportOptions, writer
 from copera_secretscan.report.gitlab import severity
 from copera_secretscan.report.sarif import CUSTOM_SEVERITY, security_severity
-from copera_secretscan.rules import BUILTIN_RULES, Rule, Ruleset, builtin_rules
 from tests.tokens import make_token
 
 PACKAGE = Path(__file__).resolve().parents[1] / "copera_secretscan"

@@ -1,7 +1,9 @@
-"""Data flows one way: sources → engine → allow-list → report → CLI. Imports must agree.
+"""Data flows one way: sources → pipeline (engine, allow-list, baseline) → report → CLI.
 
-Read the import statements of each module (no import side effects) and check that the engine
-never reaches for git, files or click, and that only the CLI imports click.
+The import graph says whether the code agrees. Every module belongs to one layer; a module may
+import its own layer's modules and any lower layer's, never a higher one and never another
+layer of the same rank (sources and the engine know nothing of each other). The lean hook path
+sits on top: it hands over to the CLI.
 """
 
 from __future__ import annotations
@@ -13,75 +15,87 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "copera_secretscan"
-ENGINE = {
-    "engine",
-    "search",
-    "heuristics",
-    "rules",
-    "models",
-    "errors",
-    "positions",
-    "decoding",
-    "boundary",
-    "names",
-}
-FORBIDDEN_FOR_ENGINE = {
-    "click",
-    "subprocess",
-    "git",
-    "sources",
-    "scanner",
-    "cli",
-    "report",
-    "pathspec",
-    "os",
-    "config",
-}
+ROOT = PACKAGE.name
+
+# (rank, layer, the modules and packages in it), lowest first.
+LAYERS = (
+    (0, "base", ("kinds", "errors", "models", "atomic", "console", "argv")),
+    (1, "engine", ("engine",)),
+    (1, "sources", ("sources",)),
+    (2, "config", ("config",)),
+    (3, "baseline", ("baseline.records", "baseline.file")),
+    (4, "pipeline", ("pipeline", "parallel", "forkpool")),
+    (5, "report", ("report",)),
+    (5, "baseline workflows", ("baseline.audit",)),
+    (6, "cli", ("cli",)),
+    (7, "entry points", ("quick", "__main__", "hook", "entry", "fastpath")),
+)
+PARENTS = {ROOT, *(f"{ROOT}.{package}" for package in ("engine", "sources", "config", "baseline"))}
 
 
-def imports(module: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(module.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = (node.module or "").split(".")[0]
-            names.add(base if base else "")
-            if node.level and not node.module:
-                names.update(alias.name for alias in node.names)
-            elif node.level:
-                names.add(node.module.split(".")[0])  # type: ignore[union-attr]
-    return names - {""}
+def layer_of(module: str) -> tuple[int, str]:
+    """(rank, layer) of a dotted module name; the longest listed prefix wins."""
+    best: tuple[int, str, int] | None = None
+    for rank, layer, members in LAYERS:
+        for member in members:
+            full = f"{ROOT}.{member}"
+            if (module == full or module.startswith(full + ".")) and (
+                best is None or len(full) > best[2]
+            ):
+                best = (rank, layer, len(full))
+    assert best is not None, f"{module} belongs to no layer: add it to LAYERS"
+    return best[0], best[1]
 
 
-def modules() -> dict[str, set[str]]:
-    return {
-        str(path.relative_to(PACKAGE).with_suffix("")).replace("/", "."): imports(path)
-        for path in PACKAGE.rglob("*.py")
-    }
+def test_every_module_has_a_layer() -> None:
+    for name in import_graph():
+        if name not in PARENTS:
+            layer_of(name)
+
+
+def test_imports_go_one_way_down_the_layers() -> None:
+    """cli → pipeline → sources and engine → models, lazy imports included."""
+    wrong = []
+    for name, (inside, _) in import_graph().items():
+        if name in PARENTS:
+            continue
+        rank, layer = layer_of(name)
+        for target in inside - PARENTS:
+            their_rank, their_layer = layer_of(target)
+            if their_layer != layer and their_rank >= rank:
+                wrong.append(f"{name} ({layer}) imports {target} ({their_layer})")
+    assert not wrong, "\n".join(sorted(wrong))
+
+
+def test_package_inits_import_nothing_of_ours() -> None:
+    """Importing ``sources.gitenv`` must not load every source: the lean path relies on it."""
+    graph = import_graph()
+    assert not {name: graph[name][0] for name in PARENTS - {ROOT} if graph[name][0]}
+
+
+ENGINE_MUST_NOT_IMPORT = {"click", "subprocess", "pathspec", "os"}
 
 
 def test_engine_knows_nothing_of_git_files_or_click() -> None:
-    for name, imported in modules().items():
-        if name in ENGINE:
-            assert not imported & FORBIDDEN_FOR_ENGINE, (name, imported & FORBIDDEN_FOR_ENGINE)
+    for name, (_, outside) in import_graph().items():
+        if name.startswith(f"{ROOT}.engine"):
+            assert not outside & ENGINE_MUST_NOT_IMPORT, (name, outside)
 
 
 def test_only_the_cli_imports_click() -> None:
-    users = {name for name, imported in modules().items() if "click" in imported}
-    assert users <= {"cli"} | {n for n in users if n.startswith("cli")}, users
+    users = {name for name, (_, outside) in import_graph().items() if "click" in outside}
+    assert all(name.startswith(f"{ROOT}.cli") for name in users), users
 
 
-def test_only_git_module_runs_subprocesses() -> None:
-    users = {name for name, imported in modules().items() if "subprocess" in imported}
-    assert users <= {"git", "entry", "parallel"}, users  # gitobjects streams via git.spawn
+def test_only_git_plumbing_runs_subprocesses() -> None:
+    users = {name for name, (_, outside) in import_graph().items() if "subprocess" in outside}
+    assert users <= {f"{ROOT}.sources.git", f"{ROOT}.sources.gitenv"}, users
 
 
 # The import graph: every module of the package and the package modules each one imports,
 # lazy imports inside functions included, relative and absolute spellings alike.
 
-ROOT = PACKAGE.name
-LEAN_ENTRIES = (f"{ROOT}.hook", f"{ROOT}.entry", f"{ROOT}.fastpath")
+LEAN_ENTRIES = (f"{ROOT}.quick",)
 HEAVY_FOR_THE_HOOK = {"click", "dataclasses"}
 
 
@@ -186,8 +200,8 @@ def a_cycle(edges: dict[str, set[str]]) -> list[str] | None:
 def test_the_graph_sees_every_spelling_of_an_import() -> None:
     """Guards the test itself: relative, absolute and lazy imports are all edges."""
     graph = import_graph()
-    assert f"{ROOT}.walk" in graph[f"{ROOT}.sources"][0]  # from .walk import walk
-    assert f"{ROOT}.cli" in graph[f"{ROOT}.entry"][0]  # lazy, inside a function
+    assert f"{ROOT}.sources.walk" in graph[f"{ROOT}.sources.files"][0]  # from .walk import walk
+    assert f"{ROOT}.cli.main" in graph[f"{ROOT}.quick"][0]  # lazy, inside a function
     assert f"{ROOT}.report.grouped" in graph[f"{ROOT}.report.text"][0]  # from . import grouped
     assert f"{ROOT}.models" in graph[f"{ROOT}.report.text"][0]  # from ..models import …
     assert a_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]

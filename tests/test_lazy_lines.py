@@ -8,9 +8,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copera_secretscan import engine, sources
+from copera_secretscan.engine import scan as engine
+from copera_secretscan.engine.rules import Ruleset
 from copera_secretscan.models import Origin
-from copera_secretscan.rules import Ruleset
+from copera_secretscan.sources import files as sources
 from tests.tokens import make_token
 
 RULESET = Ruleset()

@@ -18,11 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copera_secretscan import engine
-from copera_secretscan.cli import main
-from copera_secretscan.heuristics import why_not_secret
+from copera_secretscan.cli.main import main
+from copera_secretscan.engine import scan as engine
+from copera_secretscan.engine.heuristics import why_not_secret
+from copera_secretscan.engine.rules import Ruleset
 from copera_secretscan.models import Finding, Origin
-from copera_secretscan.rules import Ruleset
 from tests.conftest import commit_all, git
 from tests.tokens import make_token
 

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copera_secretscan.cli import main
+from copera_secretscan.cli.main import main
+from copera_secretscan.engine.names import name_findings
+from copera_secretscan.engine.rules import Ruleset
 from copera_secretscan.models import printable
-from copera_secretscan.names import name_findings
 from copera_secretscan.report import FORMATS
-from copera_secretscan.rules import Ruleset
 from tests.conftest import git
 from tests.report_samples import validate_gitlab, validate_junit, validate_sarif
 from tests.tokens import make_token
@@ -237,7 +237,7 @@ def test_a_directory_named_after_a_token_in_history_is_one_finding_even_once_rem
 def test_config_prints_terminal_controls_escaped_and_still_valid_toml(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from copera_secretscan.locate import toml_module
+    from copera_secretscan.config.locate import toml_module
 
     words = ["a\u202eb", "\u009b31m", "café"]
     (repo / ".copera-secretscan.toml").write_text(

@@ -20,10 +20,12 @@ from typing import Any, Iterator, List, Tuple
 
 import pytest
 
-from copera_secretscan import forkpool, parallel, scanner, sources
-from copera_secretscan.cli import cli
-from copera_secretscan.config import Settings
+from copera_secretscan import forkpool, parallel
+from copera_secretscan import pipeline as scanner
+from copera_secretscan.cli.main import cli
+from copera_secretscan.config.settings import Settings
 from copera_secretscan.models import ScanResult
+from copera_secretscan.sources import files as sources
 from tests.conftest import cli_runner
 from tests.fifos import connected_writer, wait_until_taken
 from tests.tokens import make_token

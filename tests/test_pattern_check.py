@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copera_secretscan import configfile
-from copera_secretscan.cli import main
+from copera_secretscan.cli.main import main
+from copera_secretscan.config import file as configfile
 from copera_secretscan.errors import FatalError
 
 CONFIG = ".copera-secretscan.toml"

@@ -18,12 +18,15 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from copera_secretscan import configfile, engine, parallel, scanner
-from copera_secretscan.cli import main
-from copera_secretscan.config import Settings
+from copera_secretscan import parallel
+from copera_secretscan import pipeline as scanner
+from copera_secretscan.cli.main import main
+from copera_secretscan.config import file as configfile
+from copera_secretscan.config.settings import Settings
+from copera_secretscan.engine import scan as engine
+from copera_secretscan.engine.rules import BUILTIN_RULES, Rule, Ruleset
 from copera_secretscan.errors import PatternTimeout
 from copera_secretscan.models import Origin
-from copera_secretscan.rules import BUILTIN_RULES, Rule, Ruleset
 from tests.conftest import commit_all, git
 from tests.tokens import make_token
 

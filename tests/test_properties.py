@@ -21,10 +21,10 @@ from typing import List, Tuple
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copera_secretscan import engine
-from copera_secretscan.heuristics import why_not_secret
+from copera_secretscan.engine import scan as engine
+from copera_secretscan.engine.heuristics import why_not_secret
+from copera_secretscan.engine.rules import Ruleset
 from copera_secretscan.models import Finding, Origin
-from copera_secretscan.rules import Ruleset
 
 RULESET = Ruleset()
 ORIGIN = Origin("p")

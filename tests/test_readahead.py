@@ -9,10 +9,11 @@ from typing import List
 
 import pytest
 
-from copera_secretscan import engine, sources
-from copera_secretscan.config import Settings
+from copera_secretscan.config.settings import Settings
+from copera_secretscan.engine import scan as engine
 from copera_secretscan.models import Origin
-from copera_secretscan.readahead import read_ahead
+from copera_secretscan.sources import files as sources
+from copera_secretscan.sources.readahead import read_ahead
 from tests.tokens import make_token
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from copera_secretscan.cli import main
+from copera_secretscan.cli.main import main
 from tests.tokens import make_token
 
 

@@ -8,7 +8,7 @@ from typing import Dict, List
 
 import pytest
 
-from copera_secretscan.cli import main
+from copera_secretscan.cli.main import main
 from tests.conftest import commit_all, git
 from tests.report_samples import validate_gitlab, validate_junit, validate_sarif
 from tests.tokens import make_token

@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Tuple
 
 import yaml
 
-from copera_secretscan.cli import main
+from copera_secretscan.cli.main import main
 from tests.conftest import git
 from tests.report_samples import validate_gitlab, validate_junit, validate_sarif
 from tests.tokens import make_token

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from copera_secretscan.cli import main
+from copera_secretscan.cli.main import main
 from tests.conftest import git
 from tests.tokens import make_token
 

@@ -10,10 +10,10 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import pytest
 
-from copera_secretscan import ignore
-from copera_secretscan.cli import cli
+from copera_secretscan.cli.main import cli
 from copera_secretscan.models import Problem
-from copera_secretscan.sources import FileTarget, iter_targets
+from copera_secretscan.sources import ignore
+from copera_secretscan.sources.files import FileTarget, iter_targets
 from tests.conftest import cli_runner, commit_all, git
 from tests.tokens import make_token
 

@@ -20,10 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copera_secretscan import config, git, gitenv
-from copera_secretscan.cli import main
+from copera_secretscan.cli.main import main
+from copera_secretscan.config import settings as config
 from copera_secretscan.models import Problem
-from copera_secretscan.sources import FileTarget, iter_targets
+from copera_secretscan.sources import git, gitenv
+from copera_secretscan.sources.files import FileTarget, iter_targets
 from tests.conftest import git as run_git
 from tests.tokens import make_token
 

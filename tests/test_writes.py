@@ -23,7 +23,7 @@ from typing import Callable, List, Tuple
 import pytest
 
 from copera_secretscan import atomic
-from copera_secretscan.cli import cli, main
+from copera_secretscan.cli.main import cli, main
 from tests.conftest import cli_runner
 from tests.tokens import make_token
 

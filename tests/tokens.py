@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import string
 
-from copera_secretscan.heuristics import why_not_secret
+from copera_secretscan.engine.heuristics import why_not_secret
 
 KINDS = {"copera-pat": "cp_pat_", "copera-key": "cp_key_", "copera-oat": "cp_oat_"}
 BODY_CHARS = string.ascii_letters + string.digits

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable, Dict, Tuple
 
+from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import Finding, Origin, Problem, ScanResult, mask_tokens
-from ..rules import BUILTIN_RULES, Rule, rule_by_id
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
+from ..engine.rules import BUILTIN_RULES, rule_by_id
 from ..models import Finding, Problem, ScanResult
-from ..rules import BUILTIN_RULES, rule_by_id
 from . import ReportOptions, kind_name, message_kind, shown_secret
 from .text import summary
 

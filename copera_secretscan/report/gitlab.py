@@ -22,8 +22,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .. import __version__
+from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import Finding, ScanResult
-from ..rules import BUILTIN_RULES, Rule, rule_by_id
 from . import ReportOptions, kind_name, message_kind, shown_secret
 from .sarif import remediation, rule_ids, security_severity
 

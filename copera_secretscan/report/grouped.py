@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Dict, List, Tuple
 
+from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import Finding, ScanResult, printable
-from ..rules import BUILTIN_RULES, Rule, rule_by_id
 from . import ReportOptions, kind_name, shown_secret
 from .human import NAME_ADVICE, advice, masked_line, style
 

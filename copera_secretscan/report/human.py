@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
+from ..engine.rules import BUILTIN_RULES, Rule
 from ..models import Finding, inert, mask_tokens, printable
-from ..rules import BUILTIN_RULES, Rule
 from . import ReportOptions, shown_secret
 
 _STYLES = {"bold": "1", "red": "31", "yellow": "33", "dim": "2", "green": "32"}

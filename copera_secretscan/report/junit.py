@@ -19,8 +19,8 @@ from datetime import datetime, timezone
 from typing import Dict, List, Optional, Tuple
 
 from .. import __version__
+from ..engine.rules import BUILTIN_RULES, rule_by_id
 from ..models import Finding, Problem, ScanResult
-from ..rules import BUILTIN_RULES, rule_by_id
 from . import ReportOptions, kind_name, message_kind, shown_secret
 from .human import advice
 from .text import summary

@@ -22,8 +22,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import quote
 
 from .. import __version__, kinds
+from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import Finding, ScanResult
-from ..rules import BUILTIN_RULES, Rule, rule_by_id
 from . import ReportOptions, kind_name, message_kind, shown_secret
 
 SCHEMA_URI = (

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import List, Tuple
 
+from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import Finding, ScanResult
-from ..rules import BUILTIN_RULES, Rule, rule_by_id
 from . import ReportOptions, grouped, kind_name, shown_secret
 from .human import advice, context_line, location, style
 

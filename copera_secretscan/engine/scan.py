@@ -22,8 +22,8 @@ from __future__ import annotations
 import functools
 from typing import Callable, Iterator, List, Optional, Tuple
 
+from ..models import Finding, Origin
 from .decoding import UTF16_BOMS, Reader, Transcoder, open_stream
-from .models import Finding, Origin
 from .positions import CONTEXT, Rereader
 from .rules import Ruleset
 from .search import Reading, Undecided, literal, plan_for

@@ -13,10 +13,10 @@ import os
 import re
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .errors import FatalError
+from ..engine.rules import BUILTIN_RULES, MAX_BODY, Rule, compile_body_pattern
+from ..errors import FatalError
+from ..models import printable
 from .locate import toml_module
-from .models import printable
-from .rules import BUILTIN_RULES, MAX_BODY, Rule, compile_body_pattern
 
 _RULE_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}\Z")
 # At least three characters: the engine anchors its literal search on the first three bytes,

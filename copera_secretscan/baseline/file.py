@@ -14,11 +14,11 @@ import json
 import re
 from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
 
-from .atomic import write_atomically
-from .baseline import DECISIONS, VERSION, Baseline, Entry
-from .errors import FatalError
-from .models import printable
-from .readfile import read_whole, reason
+from ..atomic import write_atomically
+from ..errors import FatalError
+from ..models import printable
+from ..sources.readfile import read_whole, reason
+from .records import DECISIONS, VERSION, Baseline, Entry
 
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")

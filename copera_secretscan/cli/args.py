@@ -18,8 +18,8 @@ from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tup
 
 import click
 
-from .fastpath import ambiguous
-from .models import printable
+from ..fastpath import ambiguous
+from ..models import printable
 
 PROG = "copera-secretscan"
 Arity = Dict[str, Tuple[str, int]]  # option spelling -> (parameter name, values it takes)

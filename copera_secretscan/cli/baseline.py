@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Tuple
 
 import click
 
-from .cli_args import PROG, StrictCommand, StrictGroup
-from .cli_common import CONFIG_OPTION, EXIT_ERROR, emit, settings_from, stacked
-from .config import Settings, describe, load_settings, shown_path
-from .locate import BASELINE_FILE
+from ..config.locate import BASELINE_FILE
+from ..config.settings import Settings, describe, load_settings, shown_path
+from .args import PROG, StrictCommand, StrictGroup
+from .common import CONFIG_OPTION, EXIT_ERROR, emit, settings_from, stacked
 
 if TYPE_CHECKING:  # the baseline modules load when a baseline command runs, not at start-up
-    from .baseline import Baseline, Entry
+    from ..baseline.records import Baseline, Entry
 
 
 @click.command("config", cls=StrictCommand)
@@ -71,7 +71,9 @@ def _build_command(name: str, update: bool, summary: str) -> Callable[..., Any]:
     @baseline_options
     @click.pass_context
     def command(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any) -> None:
-        from . import atomic, audit, baselinefile
+        from .. import atomic
+        from ..baseline import audit
+        from ..baseline import file as baselinefile
 
         settings = settings_from({**opts, "baseline_file": None})
         target = baseline_target(opts, settings)
@@ -118,7 +120,8 @@ def baseline_audit(ctx: click.Context, report: bool, everything: bool, **opts: A
 
     With --report: exit 1 while an entry is marked a real leak still present or has expired.
     """
-    from . import audit, baselinefile
+    from ..baseline import audit
+    from ..baseline import file as baselinefile
 
     settings = load_settings(opts.get("config_file"), start=os.getcwd())
     target = baseline_target(opts, settings)
@@ -129,7 +132,7 @@ def baseline_audit(ctx: click.Context, report: bool, everything: bool, **opts: A
         ctx.exit(code)
     todo = audit.to_audit(known, everything)
     if todo:
-        from .atomic import check_writable
+        from ..atomic import check_writable
 
         check_writable(shown_path(target), "baseline")  # before any question, not after one
     left = _audit_interactively(known, todo, settings, target)
@@ -151,7 +154,9 @@ def _audit_interactively(
     (130): it stops like ``q``, but the run did not do what was asked, so the caller exits 2,
     and a job that runs the audit with no terminal (stdin from /dev/null) cannot pass by it.
     """
-    from . import audit, baseline, baselinefile
+    from ..baseline import audit
+    from ..baseline import file as baselinefile
+    from ..baseline import records as baseline
 
     answers = {"r": baseline.LEAK, "f": baseline.FALSE_POSITIVE}
     found = audit.locate_all(known, settings) if todo else {}
@@ -175,7 +180,8 @@ def _audit_interactively(
 
 def _decide(known: Baseline, entry: Entry, decision: str, target: str) -> Tuple[Baseline, bool]:
     """Record ``decision`` with the reason asked for; True when input ended at that question."""
-    from . import baseline, baselinefile
+    from ..baseline import file as baselinefile
+    from ..baseline import records as baseline
 
     reason = _ask("Reason (optional)", default=entry.reason or "")
     why = baselinefile.clean_text(reason or "").strip()  # a pasted tab could not be read back

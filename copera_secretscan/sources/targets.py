@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from .models import printable
+from ..models import printable
 
 
 @dataclass(frozen=True)

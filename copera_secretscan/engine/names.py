@@ -14,8 +14,8 @@ import functools
 from dataclasses import replace
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
-from . import engine
-from .models import Finding, Origin
+from ..models import Finding, Origin
+from . import scan as engine
 from .rules import Ruleset
 
 NameKey = Tuple[str, str, Optional[str], Optional[str]]  # rule, token, path, commit

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Optional, Tuple
 
-from . import kinds
-from .errors import FatalError, PatternTimeout
+from .. import kinds
+from ..errors import FatalError, PatternTimeout
 
 TOKEN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 # A prefix must not continue a word: a letter, digit or `_` before it makes it no token.

@@ -14,12 +14,14 @@ import re
 from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from . import baselinefile, engine, scanner
-from .baseline import FALSE_POSITIVE, LEAK, Baseline, Entry, merged, scope_of
-from .config import Settings, shown_path
-from .errors import FatalError
-from .models import BUILTIN_PREFIXES, Finding, Origin, ScanResult, inert, mask_tokens
-from .readfile import read_regular
+from .. import pipeline as scanner
+from ..config.settings import Settings, shown_path
+from ..engine import scan as engine
+from ..errors import FatalError
+from ..models import BUILTIN_PREFIXES, Finding, Origin, ScanResult, inert, mask_tokens
+from ..sources.readfile import read_regular
+from . import file as baselinefile
+from .records import FALSE_POSITIVE, LEAK, Baseline, Entry, merged, scope_of
 
 _ESCAPE = re.compile(rb"\\(x[0-9a-f]{2}|[ntr])")  # what models.printable writes for a byte
 _UNESCAPE = {b"n": b"\n", b"t": b"\t", b"r": b"\r"}

@@ -14,16 +14,17 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import click
 
-from . import __version__, kinds, scanner
-from .cli_args import PROG, StrictGroup, check_range
-from .cli_args import hook_argv as _hook_argv
-from .cli_baseline import baseline_group, config_cmd
-from .cli_common import CONFIG_OPTION, EXIT_ERROR, StdoutFailed, emit, settings_from, stacked
-from .config import Settings
-from .errors import FatalError
-from .fastpath import discard, flushed, say_error, stdout_failed
-from .models import BUILTIN_PREFIXES, ScanResult, mask_tokens, printable
-from .report import FORMATS
+from .. import __version__, kinds
+from .. import pipeline as scanner
+from ..config.settings import Settings
+from ..errors import FatalError
+from ..fastpath import discard, flushed, say_error, stdout_failed
+from ..models import BUILTIN_PREFIXES, ScanResult, mask_tokens, printable
+from ..report import FORMATS
+from .args import PROG, StrictGroup, check_range
+from .args import hook_argv as _hook_argv
+from .baseline import baseline_group, config_cmd
+from .common import CONFIG_OPTION, EXIT_ERROR, StdoutFailed, emit, settings_from, stacked
 from .terminal import Progress
 
 EXIT_INTERRUPTED = 130
@@ -167,7 +168,8 @@ def git_scan(
         raise click.UsageError(
             "choose one of PATHS, --staged, --git/--history, --commit-msg, --pre-push"
         )
-    from . import gitsources, history, pushes  # a scan of PATHS never pays for these imports
+    from ..sources import history, pushes
+    from ..sources import objects as gitsources  # a scan of PATHS never pays for these imports
 
     if chosen == ["staged"]:
         return gitsources.scan_staged(settings, progress)

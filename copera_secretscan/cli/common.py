@@ -13,12 +13,12 @@ from typing import Any, Callable, List, Optional
 
 import click
 
-from .atomic import write_atomically
-from .cli_args import PROG
-from .config import Settings, load_settings
-from .errors import FatalError
-from .models import ScanResult, printable
-from .report import ReportOptions, redacted, writer
+from ..atomic import write_atomically
+from ..config.settings import Settings, load_settings
+from ..errors import FatalError
+from ..models import ScanResult, printable
+from ..report import ReportOptions, redacted, writer
+from .args import PROG
 from .terminal import use_color
 
 EXIT_ERROR = 2

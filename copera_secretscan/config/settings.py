@@ -13,9 +13,9 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .errors import FatalError
+from ..engine.rules import BUILTIN_RULES, DEFAULT_MIN_LENGTH, Rule, Ruleset
+from ..errors import FatalError
 from .locate import find_config
-from .rules import BUILTIN_RULES, DEFAULT_MIN_LENGTH, Rule, Ruleset
 
 DEFAULT = "default"
 COMMAND_LINE = "command line"
@@ -90,7 +90,7 @@ def repository_root(start: str) -> str:
     When git cannot answer inside a work tree (the scan says so), the directory holding the
     ``.git`` found above ``start``: the config and the baseline's keys must not quietly move.
     """
-    from . import git
+    from ..sources import git
 
     try:
         return git.toplevel(start) or os.path.abspath(start)
@@ -106,7 +106,7 @@ def load_settings(config_file: Optional[str] = None, start: str = ".") -> Settin
     path = config_file or find_config(root)
     if path is None:
         return Settings(root=root, origins=dict.fromkeys(KEYS, DEFAULT))
-    from . import configfile  # deferred: TOML is parsed only when a config file may exist
+    from . import file as configfile  # deferred: TOML is parsed only when a config file may exist
 
     shown = shown_path(path)  # messages name the file as the user would type it
     table = configfile.read_table(shown)

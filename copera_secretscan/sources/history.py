@@ -15,13 +15,14 @@ import time
 from dataclasses import replace
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from . import git, gitobjects, scanner
-from .config import Settings
-from .errors import FatalError
-from .gitsources import Message, ObjectScan, read_blobs, salvage, scan_object_stream
-from .models import Finding, History, Origin, Problem, ScanResult, printable
-from .rules import Ruleset
-from .scanner import Progress
+from .. import pipeline as scanner
+from ..config.settings import Settings
+from ..engine.rules import Ruleset
+from ..errors import FatalError
+from ..models import Finding, History, Origin, Problem, ScanResult, printable
+from ..pipeline import Progress
+from . import git, gitobjects
+from .objects import Message, ObjectScan, read_blobs, salvage, scan_object_stream
 
 Key = Tuple[str, str, str]  # (rule_id, token, path): reported once in history
 SHALLOW = (

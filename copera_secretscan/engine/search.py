@@ -21,10 +21,10 @@ import re
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterator, List, NamedTuple, Optional, Pattern, Tuple
 
+from ..errors import PatternTimeout
+from ..models import Finding, Origin
 from .boundary import length_prefix, run_end
-from .errors import PatternTimeout
 from .heuristics import why_not_secret
-from .models import Finding, Origin
 from .positions import CONTEXT, Cursor, Rereader, context, cut_point, position_after
 from .rules import MAX_BODY, TOKEN_CHARS, WORD_CHARS, Rule, Ruleset, body_end
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, List, Sequence, Tuple
 
-from .models import Finding
+from ..models import Finding
 
 _SAME_LINE = re.compile(r"copera-secretscan:\s*allow(?!-next-line)")
 _NEXT_LINE = re.compile(r"copera-secretscan:\s*allow-next-line")

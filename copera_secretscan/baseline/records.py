@@ -19,8 +19,8 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
-from .locate import BASELINE_FILE
-from .models import BUILTIN_PREFIXES, Finding, mask_tokens
+from ..config.locate import BASELINE_FILE
+from ..models import BUILTIN_PREFIXES, Finding, mask_tokens
 
 VERSION = 1
 DEFAULT_FILE = BASELINE_FILE

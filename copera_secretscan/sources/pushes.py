@@ -14,11 +14,12 @@ import os
 import sys
 from typing import IO, List, Mapping, Optional, Tuple
 
-from . import git, history, scanner
-from .config import Settings
-from .errors import FatalError
-from .models import ScanResult
-from .scanner import Progress
+from .. import pipeline as scanner
+from ..config.settings import Settings
+from ..errors import FatalError
+from ..models import ScanResult
+from ..pipeline import Progress
+from . import git, history
 
 NOT_PUSHED = ["--not", "--remotes"]  # what no remote-tracking ref has yet
 

@@ -16,13 +16,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import IO, Dict, FrozenSet, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
-from . import engine, git, gitobjects, names, scanner, sources
-from .config import Settings
-from .errors import FatalError
-from .models import Finding, Origin, Problem, ScanResult
+from .. import pipeline as scanner
+from ..config.settings import Settings
+from ..engine import names
+from ..engine import scan as engine
+from ..engine.rules import Ruleset
+from ..errors import FatalError
+from ..models import Finding, Origin, Problem, ScanResult
+from ..pipeline import Progress
+from . import files as sources
+from . import git, gitobjects
 from .readfile import read_whole, reason
-from .rules import Ruleset
-from .scanner import Progress
 
 MISSING = "object missing or unreadable (partial or damaged clone); not fetched, not scanned"
 

@@ -10,7 +10,7 @@ import os
 import subprocess
 from typing import IO, Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Tuple
 
-from .errors import FatalError
+from ..errors import FatalError
 from .gitenv import SHA1_HEX, STAGED_DIFF, git_env, is_git_directory, work_tree_root
 
 MIN_GIT = (2, 30)

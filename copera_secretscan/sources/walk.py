@@ -24,10 +24,10 @@ from functools import cached_property
 from operator import attrgetter
 from typing import FrozenSet, Iterator, List, Optional, Tuple, Union
 
+from ..errors import FatalError
+from ..models import Problem, printable
 from . import git, gitenv, ignore
-from .errors import FatalError
 from .ignore import Rules
-from .models import Problem, printable
 from .targets import Excluder, FileTarget, display_path
 
 GITIGNORE = ".gitignore"

@@ -26,10 +26,10 @@ from typing import (
     Union,
 )
 
-from . import engine
-from .models import Finding, Origin, Problem
+from ..engine import scan as engine
+from ..engine.rules import Ruleset
+from ..models import Finding, Origin, Problem
 from .readfile import NO_WRITER, READ_FLAGS, probe_fifo
-from .rules import Ruleset
 from .targets import Excluder, FileTarget, display_path
 from .walk import walk
 

@@ -21,14 +21,16 @@ from typing import (
     Tuple,
 )
 
-from . import names, parallel, sources
-from .allowlist import drop_inline_allowed
-from .config import Settings
+from . import parallel
+from .config.settings import Settings
+from .engine import names
+from .engine.allowlist import drop_inline_allowed
+from .engine.rules import Ruleset
 from .models import Finding, Problem, ScanResult, printable
-from .rules import Ruleset
+from .sources import files as sources
 
 if TYPE_CHECKING:  # the baseline modules load only when a baseline is in use (start-up time)
-    from .baseline import Applied, Scope
+    from .baseline.records import Applied, Scope
 
 Progress = Callable[[int, int], None]  # (files done, bytes done)
 
@@ -73,7 +75,7 @@ def scan_paths(
     findings.extend(named.values())
     scope = None
     if settings.baseline is not None:
-        from .baseline import scope_of
+        from .baseline.records import scope_of
 
         scope = scope_of(paths, settings.root)
     seconds = time.perf_counter() - started
@@ -146,7 +148,8 @@ def _apply_baseline(
     scope: Optional[Scope],
 ) -> Applied:
     """The baseline (read once per run) applied; files that could not be read are not stale."""
-    from . import baseline, baselinefile
+    from .baseline import file as baselinefile
+    from .baseline import records as baseline
 
     assert settings.baseline is not None
     known = baselinefile.load(settings.baseline)
