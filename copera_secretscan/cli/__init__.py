@@ -1,3 +1,3 @@
 """The command line: ``main`` holds the click group, the ``scan`` command and the exit codes;
-``baseline`` the ``config`` and ``baseline`` commands; ``args`` what arguments mean; ``common``
-what commands share; ``terminal`` progress and colour."""
+``baseline`` and ``config`` the other commands; ``args`` what arguments mean; ``common`` what
+the commands share; ``terminal`` progress and colour."""

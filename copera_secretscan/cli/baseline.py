@@ -1,9 +1,8 @@
-"""The ``config`` and ``baseline`` commands: adopting the scanner on a repository with history.
+"""The ``baseline`` commands: adopting the scanner on a repository with history.
 
-Kept apart from :mod:`.cli` so that module stays a readable map of the scan commands; it adds
-these two to its click group, and this module imports :mod:`.cli_common`, never :mod:`.cli`.
-Like the rest of the CLI, no logic lives here: :mod:`.audit` and :mod:`.baseline` do the work,
-this module asks and prints.
+:mod:`.main` adds this group to its click group; this module imports :mod:`.common`, never
+:mod:`.main`. No logic lives here: :mod:`..baseline.audit` and :mod:`..baseline.records` do the
+work, this module asks and prints.
 """
 
 from __future__ import annotations
@@ -16,21 +15,12 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Tuple
 import click
 
 from ..config.locate import BASELINE_FILE
-from ..config.settings import Settings, describe, load_settings, shown_path
-from .args import PROG, StrictCommand, StrictGroup
+from ..config.settings import Settings, load_settings, shown_path
+from .args import PROG, StrictGroup
 from .common import CONFIG_OPTION, EXIT_ERROR, emit, settings_from, stacked
 
 if TYPE_CHECKING:  # the baseline modules load when a baseline command runs, not at start-up
     from ..baseline.records import Baseline, Entry
-
-
-@click.command("config", cls=StrictCommand)
-@CONFIG_OPTION
-@click.pass_context
-def config_cmd(ctx: click.Context, config_file: Optional[str]) -> None:
-    """Print the effective configuration and where each value came from."""
-    click.echo(describe(load_settings(config_file, start=os.getcwd())), nl=False)
-    ctx.exit(0)
 
 
 def baseline_options(fn: Callable[..., Any]) -> Callable[..., Any]:

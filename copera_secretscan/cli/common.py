@@ -1,8 +1,8 @@
 """What every command shares: the ``--config`` option, settings, and printing a scan's report.
 
-Its own module so that the command modules (:mod:`.cli` for ``scan``, :mod:`.cli_baseline` for
-``config`` and ``baseline``) both import it and neither imports the other's: :mod:`.cli` owns
-the click group and adds the commands, the command modules know nothing of the group.
+Its own module so that the command modules (:mod:`.main` for ``scan``, :mod:`.baseline` and
+:mod:`.config`) all import it and none imports another: :mod:`.main` owns the click group and
+adds the commands, the command modules know nothing of the group.
 """
 
 from __future__ import annotations

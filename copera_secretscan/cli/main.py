@@ -23,8 +23,9 @@ from ..models import BUILTIN_PREFIXES, ScanResult, mask_tokens, printable
 from ..report import FORMATS
 from .args import PROG, StrictGroup, check_range
 from .args import hook_argv as _hook_argv
-from .baseline import baseline_group, config_cmd
+from .baseline import baseline_group
 from .common import CONFIG_OPTION, EXIT_ERROR, StdoutFailed, emit, settings_from, stacked
+from .config import config_cmd
 from .terminal import Progress
 
 EXIT_INTERRUPTED = 130
