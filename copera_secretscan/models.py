@@ -20,10 +20,29 @@ REDACT_KEEP = 4  # body characters shown after the prefix: enough to recognise, 
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a piece of scanned text came from. The engine copies it into findings untouched."""
+    """Where a piece of scanned text came from. The engine copies it into findings untouched.
+
+    A file has two names: ``path``, the way the user named it (text and JSON show it), and its
+    path from the repository root, which code scanning, CI annotations and the baseline need
+    whatever the working directory was. ``rooted`` holds the second only where the two differ,
+    so the common scan from the root carries nothing extra; read it through :attr:`root_path`.
+    """
 
     path: Optional[str]  # posix display path; None for a commit message
     commit: Optional[str] = None  # 40-hex commit id for history findings
+    rooted: Optional[str] = None  # posix path from the root (see root_path); None: ``path``
+
+    @property
+    def root_path(self) -> Optional[str]:
+        """The path from the root of the git work tree that holds the file (outside git: from
+        the scanned directory, or as named for a file argument)."""
+        return self.path if self.rooted is None else self.rooted
+
+
+def origin_of(path: Optional[str], rooted: Optional[str], commit: Optional[str] = None) -> Origin:
+    """An Origin whose ``rooted`` is dropped when it says the same as ``path``, so that equal
+    places compare equal however they were reached."""
+    return Origin(path, commit, None if rooted == path else rooted)
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,10 @@ class Finding:
         return self.origin.path
 
     @property
+    def root_path(self) -> Optional[str]:
+        return self.origin.root_path
+
+    @property
     def in_name(self) -> bool:
         """The token is in the file or directory name itself (line 0), not in any content."""
         return self.line == 0
@@ -81,7 +104,7 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.rule_id, self.origin.path, self.secret, self.prefix)
+        return fingerprint(self.rule_id, self.origin.root_path, self.secret, self.prefix)
 
     @property
     def redacted(self) -> str:

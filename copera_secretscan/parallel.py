@@ -146,7 +146,7 @@ def _from_pool(pool: Any, batches: Iterator[List[Packed]], plan: Plan) -> Iterat
 
 # What crosses the process boundary, kept to plain tuples and ints: pickling a frozen dataclass
 # costs far more than a tuple, and the main process, which pays for half of it, also walks.
-Packed = Union[Tuple[str, str, bool], Problem]  # a FileTarget as (path, display, link)
+Packed = Union[Tuple[str, str, bool, Optional[str]], Problem]  # a FileTarget as a tuple
 # A batch's answer: how many of its files had nothing to report and their bytes, then, in walk
 # order, every result that has something to say. Clean files need no order and no record each.
 Results = Tuple[int, int, List[Item]]
@@ -161,7 +161,11 @@ def _batches(targets: Iterator[Target], size: int) -> Iterator[List[Packed]]:
 
 
 def _pack(target: Target) -> Packed:
-    return target if isinstance(target, Problem) else (target.path, target.display, target.link)
+    return (
+        target
+        if isinstance(target, Problem)
+        else (target.path, target.display, target.link, target.rooted)
+    )
 
 
 def _unpacked(results: Results) -> Iterator[Item]:

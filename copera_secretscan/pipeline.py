@@ -95,7 +95,8 @@ def _noting_names(
     for target in targets:
         path = target.path if isinstance(target, Problem) else target.display
         if path is not None and (anchor in path if anchor else any(a in path for a in anchors)):
-            names.collect(names.name_findings(path, ruleset), named)
+            rooted = None if isinstance(target, Problem) else target.rooted
+            names.collect(names.name_findings(path, ruleset, rooted=rooted), named)
         yield target
 
 
@@ -106,7 +107,11 @@ def _above_cwd(root: str, ruleset: Ruleset) -> List[Finding]:
     if cwd == root or not cwd.startswith(os.path.join(root, "")):
         return []
     rel = os.path.relpath(cwd, root).replace(os.sep, "/")
-    return names.name_findings(rel, ruleset, lambda p: printable(os.path.join(root, p)))
+
+    def shown(path: str) -> str:
+        return printable(os.path.join(root, path))
+
+    return names.name_findings(rel, ruleset, shown, rooted=printable(rel))
 
 
 def finish(

@@ -85,13 +85,32 @@ def relative(path: str, root: str) -> str:
     return "" if rel == os.curdir else rel.replace(os.sep, "/")
 
 
-def entry_path(finding: Finding, root: str) -> str:
-    """The path a finding is keyed by: root-relative, whatever the working directory."""
-    if finding.path is None or finding.path == "-":
-        return finding.path or ""
-    if finding.commit is not None:
-        return finding.path  # git sources already report paths relative to the root
-    return relative(finding.path, root)
+def entry_path(finding: Finding) -> str:
+    """The path a finding is keyed by: from its repository root, whatever the working directory
+    ("" for a commit message)."""
+    return finding.root_path or ""
+
+
+def entry_paths(finding: Finding, root: str) -> Tuple[str, ...]:
+    """The key first, then the one 0.1 wrote for a file shown by another path: relative to the
+    baseline's ``root``. Inside that repository both are the same; outside git (where 0.1 keyed
+    on the working directory) or in another repository, the old entry still matches."""
+    path = entry_path(finding)
+    if finding.origin.rooted is None or finding.path is None:
+        return (path,)
+    old = relative(finding.path, root)
+    return (path,) if old == path else (path, old)
+
+
+def known_entry(
+    baseline: Baseline, known: Dict[str, Entry], finding: Finding, root: str
+) -> Optional[Entry]:
+    """The entry that accepts ``finding``, under its key or the one 0.1 wrote."""
+    for path in entry_paths(finding, root):
+        entry = known.get(baseline.digest(finding.rule_id, path, finding.secret))
+        if entry is not None:
+            return entry
+    return None
 
 
 def shown_path(path: str, prefix: str) -> str:
@@ -123,11 +142,12 @@ def merged(
     known = base.by_digest()
     entries: Dict[str, Entry] = {}
     for finding in findings:
-        path = entry_path(finding, root)
+        path = entry_path(finding)
         digest = base.digest(finding.rule_id, path, finding.secret)
-        entries[digest] = known.get(digest) or Entry(
-            digest, finding.rule_id, shown_path(path, finding.prefix), finding.redacted
-        )
+        shown = shown_path(path, finding.prefix)
+        seen = known_entry(base, known, finding, root)  # an old key is rewritten, decision kept
+        new = Entry(digest, finding.rule_id, shown, finding.redacted)
+        entries[digest] = new if seen is None else replace(seen, digest=digest, path=shown)
     if scope is not None:
         for entry in base.entries:
             if not scope.covers(entry.path):
@@ -168,8 +188,7 @@ def apply(
     seen: Set[str] = set()
     expired: Dict[str, Entry] = {}
     for finding in findings:
-        path = entry_path(finding, root)
-        entry = known.get(baseline.digest(finding.rule_id, path, finding.secret))
+        entry = known_entry(baseline, known, finding, root)
         if entry is None:
             kept.append(finding)
             continue

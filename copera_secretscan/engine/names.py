@@ -14,7 +14,7 @@ import functools
 from dataclasses import replace
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
-from ..models import Finding, Origin
+from ..models import Finding, Origin, origin_of, printable
 from . import scan as engine
 from .rules import Ruleset
 
@@ -26,18 +26,27 @@ def name_findings(
     ruleset: Ruleset,
     shown: Callable[[str], str] = str,
     commit: Optional[str] = None,
+    rooted: Optional[str] = None,
 ) -> List[Finding]:
     """Tokens in ``path`` (the part of a path that git stores), each as a finding at the path up
-    to the end of the name that holds it, displayed through ``shown``."""
+    to the end of the name that holds it, displayed through ``shown``.
+
+    ``rooted`` is the same path from the repository root when that differs from what ``shown``
+    makes of ``path``; both end in the same names, so each is cut after the same name.
+    """
     if not any(anchor in path for anchor in anchors(ruleset)):
         return []  # nearly every path: one substring check per anchor
     data = path.encode("utf-8", "surrogateescape")
     found = engine.scan_bytes(data, Origin(path), ruleset)
-    return [_in_name(path, finding, shown, commit) for finding in found]
+    return [_in_name(path, finding, shown, commit, rooted) for finding in found]
 
 
 def _in_name(
-    path: str, found: Finding, shown: Callable[[str], str], commit: Optional[str]
+    path: str,
+    found: Finding,
+    shown: Callable[[str], str],
+    commit: Optional[str],
+    rooted: Optional[str],
 ) -> Finding:
     start = path.find(found.secret)
     end = path.find("/", start + len(found.secret))
@@ -45,7 +54,7 @@ def _in_name(
     column = where.rfind(found.secret) + 1 or start + 1
     return replace(
         found,
-        origin=Origin(where, commit),
+        origin=origin_of(where, _cut(rooted, "" if end < 0 else path[end:]), commit),
         line=0,
         column=column,
         end_line=0,
@@ -53,6 +62,15 @@ def _in_name(
         line_text="",
         prev_line_text="",
     )
+
+
+def _cut(rooted: Optional[str], tail: str) -> Optional[str]:
+    """``rooted`` without the names after the one that holds the token (``tail``); None, so
+    the display path stands, when the token lies above the root."""
+    if rooted is None or not tail:
+        return rooted
+    tail = printable(tail)
+    return rooted[: -len(tail)] if len(rooted) > len(tail) and rooted.endswith(tail) else None
 
 
 @functools.lru_cache(maxsize=8)

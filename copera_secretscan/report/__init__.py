@@ -10,10 +10,10 @@ unless ``--show-secrets`` asked for it.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
-from ..models import Finding, Origin, Problem, ScanResult, mask_tokens
+from ..models import Finding, Problem, ScanResult, mask_tokens
 
 
 @dataclass(frozen=True)
@@ -81,10 +81,16 @@ def redacted(result: ScanResult) -> ScanResult:
         return mask_tokens(text, prefixes)
 
     def finding(found: Finding) -> Finding:
-        path = found.origin.path
-        if path is None or mask(path) == path:
+        origin = found.origin
+        if _unchanged(origin.path, mask) and _unchanged(origin.rooted, mask):
             return found
-        return replace(found, origin=Origin(mask(path), found.origin.commit))
+        rooted = None if origin.rooted is None else mask(origin.rooted)
+        return replace(
+            found,
+            origin=replace(
+                origin, path=None if origin.path is None else mask(origin.path), rooted=rooted
+            ),
+        )
 
     def problem(found: Problem) -> Problem:
         return Problem(None if found.path is None else mask(found.path), mask(found.message))
@@ -95,6 +101,10 @@ def redacted(result: ScanResult) -> ScanResult:
         problems=tuple(problem(p) for p in result.problems),
         warnings=tuple(mask(w) for w in result.warnings),
     )
+
+
+def _unchanged(path: Optional[str], mask: Callable[[str], str]) -> bool:
+    return path is None or mask(path) == path
 
 
 FORMATS = ("text", "json", "sarif", "junit", "github", "gitlab")

@@ -55,9 +55,10 @@ def finding_message(finding: Finding, options: ReportOptions) -> str:
 def annotation(finding: Finding, options: ReportOptions) -> str:
     """``::error file=…,line=…,col=…,endLine=…,endColumn=…,title=…::message``."""
     title = f"Copera token leaked: {kind_name(finding.rule_id)} ({finding.rule_id})"
-    if finding.path in (None, STDIN):  # no file to point at: a job-level annotation
+    if finding.root_path in (None, STDIN):  # no file to point at: a job-level annotation
         return command("error", finding_message(finding, options), [("title", title)])
-    position: List[Tuple[str, Optional[object]]] = [("file", finding.path)]
+    # GitHub resolves ``file`` from the repository root, whatever directory the job ran in
+    position: List[Tuple[str, Optional[object]]] = [("file", finding.root_path)]
     if not finding.in_name:  # a name has no line to annotate: the file itself is annotated
         position += [
             ("line", finding.line),

@@ -54,9 +54,10 @@ def identifier(rule_id: str) -> Dict[str, str]:
 
 def description(finding: Finding, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> str:
     rule = rule_by_id(rules, finding.rule_id)
-    where = f"in a {message_kind(finding)}" if finding.path is None else f"in `{finding.path}`"
+    path = finding.root_path
+    where = f"in a {message_kind(finding)}" if path is None else f"in `{path}`"
     if finding.in_name:
-        where = f"in the name of `{finding.path}`"
+        where = f"in the name of `{path}`"
     if finding.commit:
         where += f" (introduced in commit {finding.commit})"
     acts = f" It acts as {rule.acts_as}." if rule else ""
@@ -77,8 +78,8 @@ def location(finding: Finding, env: Mapping[str, str]) -> Dict[str, Any]:
     place: Dict[str, Any] = {"commit": commit_of(finding, env)}
     if not finding.in_name:  # a token in a name is on no line
         place.update(start_line=finding.line, end_line=finding.end_line)
-    if finding.path is not None:
-        place["file"] = finding.path
+    if finding.root_path is not None:  # GitLab resolves it from the repository root
+        place["file"] = finding.root_path
     return place
 
 

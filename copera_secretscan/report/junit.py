@@ -41,9 +41,9 @@ def one_line(text: str) -> str:
 
 
 def case_name(finding: Finding) -> str:
-    if finding.path is None:
+    if finding.root_path is None:
         return f"{message_kind(finding)} {finding.commit or ''}".strip()
-    return one_line(finding.path)
+    return one_line(finding.root_path)  # CI shows it beside the repository: from the root
 
 
 def group_by_place(findings: Tuple[Finding, ...]) -> Dict[str, List[Finding]]:

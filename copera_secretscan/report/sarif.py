@@ -107,7 +107,7 @@ def rule_ids(result: ScanResult) -> List[str]:
 
 
 def artifact_uri(path: str) -> str:
-    """A valid URI reference for a display path: percent-encoded UTF-8, ``file://`` if absolute.
+    """A valid URI reference for a path: percent-encoded UTF-8, ``file://`` if absolute.
 
     Encoding ``:`` matters: ``a:b.txt`` would otherwise read as a URI with scheme ``a``.
     """
@@ -126,8 +126,8 @@ def location(finding: Finding) -> Dict[str, Any]:
         "endLine": finding.end_line,
         "endColumn": finding.end_column,
     }
-    if finding.path is not None:
-        where = {"uri": artifact_uri(finding.path)}
+    if finding.root_path is not None:  # from the root: code scanning resolves it there
+        where = {"uri": artifact_uri(finding.root_path)}
         if finding.in_name:  # no line holds it (a region starts at line 1): the artifact alone
             return {"physicalLocation": {"artifactLocation": where}}
         return {"physicalLocation": {"artifactLocation": where, "region": region}}

@@ -30,7 +30,7 @@ from ..engine import scan as engine
 from ..engine.rules import Ruleset
 from ..models import Finding, Origin, Problem
 from .readfile import NO_WRITER, READ_FLAGS, probe_fifo
-from .targets import Excluder, FileTarget, display_path
+from .targets import Excluder, FileTarget, Roots, display_path
 from .walk import walk
 
 STDIN = "-"
@@ -63,12 +63,13 @@ def iter_targets(
 def _targets(
     paths: Sequence[str], use_ignore: bool, exclude: Optional[Excluder]
 ) -> Iterator[Target]:
+    roots = Roots()
     for path in paths:
         if os.path.isdir(path):  # follows a link: a directory link named explicitly is walked
             if exclude is None or not exclude(os.path.abspath(path), True):
                 yield from walk(path, use_ignore, exclude)
         else:
-            yield from _explicit(path, exclude)
+            yield from _explicit(path, exclude, roots)
 
 
 def _once(targets: Iterator[Target]) -> Iterator[Target]:
@@ -90,13 +91,16 @@ def _identity(item: Target) -> object:
     return item if os.pardir in parts else (os.path.abspath(item.path), item.link)
 
 
-def _explicit(path: str, exclude: Optional[Excluder]) -> Sequence[Target]:
+def _explicit(path: str, exclude: Optional[Excluder], roots: Roots) -> Sequence[Target]:
     """A named file; a named symbolic link twice: its text (what git commits, even when it
     leads nowhere) and, when it leads to something, what it leads to."""
     if exclude is not None and exclude(os.path.abspath(path), False):
         return []
     shown = display_path(path)
-    link: List[Target] = [FileTarget(path, shown, link=True)] if os.path.islink(path) else []
+    rooted = roots.rooted(path, shown)
+    link: List[Target] = []
+    if os.path.islink(path):
+        link.append(FileTarget(path, shown, link=True, rooted=rooted))
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
@@ -107,7 +111,8 @@ def _explicit(path: str, exclude: Optional[Excluder]) -> Sequence[Target]:
         return [Problem(shown, "no such file or directory")]
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
         return [*link, Problem(shown, "not a regular file (device or socket): not scanned")]
-    return [*link, FileTarget(path, shown)]  # a FIFO is read if something writes: ``<(cmd)``
+    target = FileTarget(path, shown, rooted=rooted)
+    return [*link, target]  # a FIFO is read if something writes: ``<(cmd)``
 
 
 # A symbolic link that leads nowhere: missing target, a loop, a file used as a directory.
@@ -116,7 +121,7 @@ _UNRESOLVED = frozenset({errno.ENOENT, errno.ELOOP, errno.ENOTDIR})
 
 def read_findings(target: FileTarget, ruleset: Ruleset) -> FileScan:
     """Scan one file; any OS error becomes a Problem naming the file."""
-    origin = Origin(target.display)
+    origin = target.origin()
     if target.link:
         return _scan_link_text(target.path, origin, ruleset)
     try:

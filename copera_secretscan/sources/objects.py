@@ -22,7 +22,7 @@ from ..engine import names
 from ..engine import scan as engine
 from ..engine.rules import Ruleset
 from ..errors import FatalError
-from ..models import Finding, Origin, Problem, ScanResult
+from ..models import Finding, Origin, Problem, ScanResult, origin_of, printable
 from ..pipeline import Progress
 from . import files as sources
 from . import git, gitobjects
@@ -285,11 +285,9 @@ def scan_staged(settings: Settings, progress: Optional[Progress] = None) -> Scan
     ruleset = settings.ruleset()
     staged = git.staged_blobs()
     root = git.toplevel(os.getcwd()) or os.getcwd()
-    # JSON paths are relative to the working directory, as for files on disk, so a baseline
-    # made by `scan` matches `scan --staged` run from a subdirectory too.
-    blobs = [
-        (blob, Origin(sources.display_path(os.path.join(root, path)))) for blob, path in staged
-    ]
+    # Shown relative to the working directory, as files on disk are; git's own path is the
+    # root-relative one.
+    blobs = [(blob, _staged_origin(root, path)) for blob, path in staged]
     findings: List[Finding] = _staged_names(staged, root, ruleset)
     problems: List[Problem] = []
     size = 0
@@ -309,6 +307,10 @@ def scan_staged(settings: Settings, progress: Optional[Progress] = None) -> Scan
     return scanner.finish(findings, problems, settings, len(staged), size, elapsed)
 
 
+def _staged_origin(root: str, path: str) -> Origin:
+    return origin_of(sources.display_path(os.path.join(root, path)), printable(path))
+
+
 def _staged_names(staged: List[Tuple[str, str]], root: str, ruleset: Ruleset) -> List[Finding]:
     """Tokens in the names the commit adds (git paths are relative to the root, all stored)."""
 
@@ -317,7 +319,8 @@ def _staged_names(staged: List[Tuple[str, str]], root: str, ruleset: Ruleset) ->
 
     named: Dict[names.NameKey, Finding] = {}
     for _, path in staged:
-        names.collect(names.name_findings(path, ruleset, shown), named)
+        found = names.name_findings(path, ruleset, shown, rooted=printable(path))
+        names.collect(found, named)
     return list(named.values())
 
 

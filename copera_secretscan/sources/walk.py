@@ -28,7 +28,7 @@ from ..errors import FatalError
 from ..models import Problem, printable
 from . import git, gitenv, ignore
 from .ignore import Rules
-from .targets import Excluder, FileTarget, display_path
+from .targets import Excluder, FileTarget, dir_root, display_path, root_relative
 
 GITIGNORE = ".gitignore"
 DOT_GIT = ".git"
@@ -101,6 +101,12 @@ class _Dir:
     shown: str  # display prefix: "" or "sub/dir/"
     rules: Tuple[Rules, ...]  # highest precedence first
     tracked_only: bool = False  # inside an ignored directory: only tracked files count
+    rooted: Optional[str] = None  # prefix from the root ("" or "sub/dir/"); None: ``shown``
+
+    def named(self, name: str, suffix: str = "") -> Tuple[str, Optional[str]]:
+        """(display path, root-relative path or None) of the entry ``name`` here, escaped."""
+        shown = printable(name) + suffix
+        return self.shown + shown, None if self.rooted is None else self.rooted + shown
 
 
 def walk(
@@ -169,13 +175,16 @@ def _visit(
             continue  # never entered, nor a .git file's target
         if entry.is_file(follow_symlinks=False):
             if _wanted_file(tree, here, name, entry.path):
-                yield FileTarget(entry.path, here.shown + printable(name))
+                shown = printable(name)  # the hot line of a walk: no call more than needed
+                rooted = None if here.rooted is None else here.rooted + shown
+                yield FileTarget(entry.path, here.shown + shown, False, rooted)
         elif entry.is_dir(follow_symlinks=False):
             child = _child_dir(tree, here, name, entry.path)
             if child is not None:
                 subdirs.append(child)
         elif entry.is_symlink() and _wanted_file(tree, here, name, entry.path):
-            yield FileTarget(entry.path, here.shown + printable(name), link=True)  # its text
+            shown, rooted = here.named(name)
+            yield FileTarget(entry.path, shown, link=True, rooted=rooted)  # its text
         # anything else (FIFO, socket, device) is skipped without being opened
 
 
@@ -197,7 +206,8 @@ def _child_dir(tree: _Tree, here: _Dir, name: str, path: str) -> Optional[_Dir]:
     if tree.exclude is not None and tree.exclude(path, True):
         return None
     rel = here.rel + name + "/"
-    child = _Dir(path, rel, here.shown + printable(name) + "/", here.rules, here.tracked_only)
+    shown, rooted = here.named(name, "/")
+    child = _Dir(path, rel, shown, here.rules, here.tracked_only, rooted)
     if here.tracked_only or (here.rules and ignore.is_ignored(here.rules, rel[:-1], name, True)):
         # git does not descend into an ignored directory; only files it tracks there count
         return replace(child, tracked_only=True) if rel in tree.tracked.dirs else None
@@ -215,7 +225,8 @@ def _start(top: str, use_ignore: bool, exclude: Optional[Excluder]) -> Tuple[_Tr
         return _unanswered(path, shown, exc, exclude)
     if found is None:  # outside git, the walked directory's own .gitignore files still apply
         tree = _Tree(use_ignore, False, _Tracked(None, shown), exclude)
-        return tree, _Dir(path, "", shown, ())
+        root = path if use_ignore else dir_root(path)  # git was not asked with --no-ignore
+        return tree, _Dir(path, "", shown, (), rooted=_rooted(path, root, shown))
     rel = _relative(os.path.realpath(path), found.root)
     problem = None
     try:
@@ -225,7 +236,7 @@ def _start(top: str, use_ignore: bool, exclude: Optional[Excluder]) -> Tuple[_Tr
         rules = _gitignores_above(found.root, rel)
     tracked = _Tracked(found.root, shown)
     tree = _Tree(True, True, tracked, exclude, found.root, found.hex_digits, problem)
-    return tree, _Dir(path, rel, shown, rules)
+    return tree, _Dir(path, rel, shown, rules, rooted=_prefix(printable(rel), shown))
 
 
 def _unanswered(
@@ -239,7 +250,20 @@ def _unanswered(
     rel = _relative(path, exc.root)
     problem = Problem(_shown_dir(shown), _incomplete(exc))
     tree = _Tree(True, False, _Tracked(None, shown), exclude, problem=problem)
-    return tree, _Dir(path, rel, shown, _gitignores_above(exc.root, rel))
+    rooted = _prefix(printable(rel), shown)
+    return tree, _Dir(path, rel, shown, _gitignores_above(exc.root, rel), rooted=rooted)
+
+
+def _rooted(path: str, root: str, shown: str) -> Optional[str]:
+    """The root-relative prefix of directory ``path``; None when it is the display prefix."""
+    rel = root_relative(path, root)
+    return _prefix(rel + "/" if rel else "", shown)
+
+
+def _prefix(rooted: str, shown: str) -> Optional[str]:
+    """None when the walk's files are shown by their root-relative path already (a scan from
+    the root): the common case carries no second path per file."""
+    return None if rooted == shown else rooted
 
 
 def _incomplete(exc: FatalError) -> str:
