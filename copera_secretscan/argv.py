@@ -1,5 +1,5 @@
 """The one argument grammar: which arguments are options, option values and paths, read the way
-click's parser reads them, with nothing but ``os`` and ``collections``.
+click's parser reads them, with nothing but ``os``.
 
 The full CLI reads its arguments with :func:`read_args` to refuse what it must not guess at
 (see ``cli/args.py``), building the option table from click's own parameter objects. The lean
@@ -9,24 +9,37 @@ understands, and hands anything else to the CLI: there is no second parser to dr
 
 from __future__ import annotations
 
-import collections
 import os
 
 TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
 if TYPE_CHECKING:
-    from typing import Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Tuple
+    from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
     Arity = Dict[str, Tuple[str, int]]  # option spelling -> (parameter name, values it takes)
 
-    class ArgScan(NamedTuple):
-        options: FrozenSet[str]  # names of the parameters given as options
-        paths: Tuple[str, ...]  # positional arguments, those after ``--`` included
-        suspects: Tuple[str, ...]  # what starts with ``-`` and is not an option's value
-        values: Tuple[Tuple[str, Optional[str]], ...]  # (parameter, value); None: missing
-        unknown: Tuple[str, ...]  # option arguments the table does not (wholly) know
 
-else:  # a tuple, not a dataclass: the lean hook path must not import dataclasses
-    ArgScan = collections.namedtuple("ArgScan", "options paths suspects values unknown")
+class ArgScan:
+    """An argument list read the way click reads it, without converting anything.
+
+    A plain class: a dataclass or a named tuple would cost the lean check more to define than
+    reading the arguments does.
+    """
+
+    __slots__ = ("options", "paths", "suspects", "unknown", "values")
+
+    def __init__(
+        self,
+        options: FrozenSet[str],  # names of the parameters given as options
+        paths: Tuple[str, ...],  # positional arguments, those after ``--`` included
+        suspects: Tuple[str, ...],  # what starts with ``-`` and is not an option's value
+        values: Tuple[Tuple[str, Optional[str]], ...],  # (parameter, value); None: missing
+        unknown: Tuple[str, ...],  # option arguments the table does not (wholly) know
+    ) -> None:
+        self.options = options
+        self.paths = paths
+        self.suspects = suspects
+        self.values = values
+        self.unknown = unknown
 
 
 def read_args(args: Sequence[str], arity: Arity) -> ArgScan:

@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from copera_secretscan import quick
-from copera_secretscan.cli.args import option_arity, read_args
+from copera_secretscan.argv import read_args
+from copera_secretscan.cli.args import option_arity
 from copera_secretscan.cli.main import PROG, main, scan
 from tests.conftest import commit_all
 from tests.tokens import make_token

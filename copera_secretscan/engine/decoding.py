@@ -18,18 +18,17 @@ loads nothing the interpreter has not already loaded at start-up (``typing`` is 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable
 
 TYPE_CHECKING = False  # mypy treats this name as true; the lean hook check never loads typing
 if TYPE_CHECKING:
-    from typing import Optional, Tuple
+    from typing import Callable, Optional, Tuple
+
+    Reader = Callable[[int], bytes]  # read(n): up to n bytes, b"" only at the end
+    Transcoder = Callable[[bytes, bool], bytes]  # (raw bytes, final) -> their UTF-8 transcoding
 
 UTF8_BOM = codecs.BOM_UTF8
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 SNIFF = len(UTF8_BOM)  # bytes needed to see any BOM
-
-Reader = Callable[[int], bytes]  # read(n): up to n bytes, b"" only at the end
-Transcoder = Callable[[bytes, bool], bytes]  # (raw bytes, final) -> their UTF-8 transcoding
 
 
 def open_stream(read: Reader, chunk_size: int) -> Tuple[bytes, int, Optional[Transcoder]]:
