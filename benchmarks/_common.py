@@ -57,8 +57,8 @@ def hook_command(*args: str) -> List[str]:
     script = Path(sys.executable).with_name("copera-secretscan-hook")
     if script.exists():
         return [str(script), *args]
-    return [sys.executable, "-c", "import sys; from copera_secretscan.hook import main; "
-            "sys.exit(main())", *args]  # fmt: skip
+    return [sys.executable, "-c", "import sys; from copera_secretscan.quick import hook_main; "
+            "sys.exit(hook_main())", *args]  # fmt: skip
 
 
 def require(tool: str) -> str:

@@ -148,7 +148,7 @@ def peak_rss(repo: Path) -> Tuple[float, float]:
     """
     report = repo.parent / f"{repo.name}-report.json"
     probe = (
-        "import resource, sys; from copera_secretscan.entry import main; "
+        "import resource, sys; from copera_secretscan.quick import main; "
         f"main(['scan', '--history', '--quiet', '--format', 'json', '--output', {str(report)!r}]); "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
         "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"

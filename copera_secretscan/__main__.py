@@ -1,4 +1,4 @@
-from .entry import main
+from .quick import main
 
 if __name__ == "__main__":  # spawn-started workers (macOS, Windows) import this module again
     raise SystemExit(main())

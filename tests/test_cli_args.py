@@ -18,11 +18,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copera_secretscan import entry, hook
-from copera_secretscan.cli.args import option_arity, read_args
+from copera_secretscan import quick
+from copera_secretscan.argv import read_args
+from copera_secretscan.cli.args import option_arity
 from copera_secretscan.cli.main import PROG, main, scan
 from tests.conftest import commit_all
 from tests.tokens import make_token
+
+
+def fast_path_files(args: list[str]) -> list[str] | None:
+    """The files the lean hook check would read itself (``[]``: the index); None: the CLI."""
+    found = quick.plan(args)
+    return None if found is None else list(found.paths)
+
+
+def fast_eligible(args: list[str]) -> bool:
+    """Whether the lean check may answer ``copera-secretscan ARGS`` itself."""
+    return args[:1] == ["scan"] and quick.plan(args[1:], staged_only=True) is not None
+
 
 TOKEN = make_token("cp_pat_", 36, seed=501)
 LEAK = f'K="{TOKEN}"\n'
@@ -96,8 +109,8 @@ def test_the_hook_refuses_a_file_named_like_an_option(
     name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with leaky_dir(name):
-        assert hook.fast_path_files([name, "leak.py"]) is None  # handed to the full CLI
-        code = hook.main([name, "leak.py"])
+        assert fast_path_files([name, "leak.py"]) is None  # handed to the full CLI
+        code = quick.hook_main([name, "leak.py"])
         assert code == 2
         assert f"'{name}' is a file here" in one_error(capsys.readouterr().err)
 
@@ -116,8 +129,8 @@ def test_the_lean_staged_path_hands_an_option_named_file_to_the_cli(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (repo / "-q").write_text("x\n")
-    assert entry._fast_eligible(["scan", "--staged", "-q"]) is False
-    assert entry.main(["scan", "--staged", "-q"]) == 2
+    assert fast_eligible(["scan", "--staged", "-q"]) is False
+    assert quick.main(["scan", "--staged", "-q"]) == 2
     assert "'-q' is a file here" in one_error(capsys.readouterr().err)
 
 
@@ -198,7 +211,7 @@ def test_no_option_like_file_name_changes_what_scan_or_the_hook_does(
         before = set(os.listdir(tmp))
         args = [name, "leak.py"] if first else ["leak.py", name]
         capsys.readouterr()
-        for run in (lambda: main(["scan", *args]), lambda: hook.main(args)):
+        for run in (lambda: main(["scan", *args]), lambda: quick.hook_main(args)):
             code = run()
             out, err = capsys.readouterr()
             assert code == 2, (name, out, err)

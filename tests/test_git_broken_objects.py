@@ -18,7 +18,7 @@ from typing import Callable, Dict, List, Tuple
 
 import pytest
 
-from copera_secretscan import entry
+from copera_secretscan import quick
 from copera_secretscan.cli.main import main
 from copera_secretscan.sources import objects as gitsources
 from tests.conftest import commit_all, git
@@ -216,7 +216,7 @@ def test_a_staged_blob_git_cannot_read_is_an_error_naming_the_file(
 ) -> None:
     damage(loose(repo, staged_repo(repo)))
 
-    run = main if runner == "cli" else entry.main
+    run = main if runner == "cli" else quick.main
     code = run(["scan", "--staged"])
     err = capsys.readouterr().err
 

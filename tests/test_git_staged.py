@@ -3,6 +3,7 @@ lean entry point answers a clean index the same way the full CLI would."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -11,13 +12,18 @@ from typing import Tuple
 
 import pytest
 
-from copera_secretscan import entry, fastpath
+from copera_secretscan import quick
 from copera_secretscan.cli.main import main
 from copera_secretscan.engine.rules import Ruleset
 from tests.conftest import commit_all, git
 from tests.tokens import make_token
 
 BIN = Path(sys.executable).parent
+
+
+def fast_eligible(args: list[str]) -> bool:
+    """Whether the lean check may answer ``copera-secretscan ARGS`` itself."""
+    return args[:1] == ["scan"] and quick.plan(args[1:], staged_only=True) is not None
 
 
 def staged(capsys: pytest.CaptureFixture[str], *extra: str) -> Tuple[int, str]:
@@ -170,16 +176,16 @@ def test_lean_entry_says_what_the_cli_says(repo: Path, capsys: pytest.CaptureFix
         (repo / f"f{n}.txt").write_text(f"line {n}\ncp_pat_your_token_here\n" * 50)
     git(repo, "add", ".")
 
-    assert entry.staged_clean_count() is None  # a prefix is there: the full scanner decides
-    assert entry.main(["scan", "--staged"]) == 0
+    assert quick.staged_clean_count() is None  # a prefix is there: the full scanner decides
+    assert quick.main(["scan", "--staged"]) == 0
     full = capsys.readouterr().out
     for n in range(10):
         (repo / f"f{n}.txt").write_text(f"line {n}\n")
     git(repo, "add", ".")
-    assert entry.staged_clean_count() == 10
-    assert entry.main(["scan", "--staged"]) == 0
+    assert quick.staged_clean_count() == 10
+    assert quick.main(["scan", "--staged"]) == 0
     assert capsys.readouterr().out == full == staged(capsys)[1]
-    assert entry.main(["scan", "--staged", "-q"]) == 0 and capsys.readouterr().out == ""
+    assert quick.main(["scan", "--staged", "-q"]) == 0 and capsys.readouterr().out == ""
 
 
 def test_lean_entry_hands_tokens_and_configs_to_the_full_scanner(
@@ -187,20 +193,20 @@ def test_lean_entry_hands_tokens_and_configs_to_the_full_scanner(
 ) -> None:
     (repo / "a.py").write_text(f"x = '{token}'\n")
     git(repo, "add", "a.py")
-    assert entry.main(["scan", "--staged"]) == 1
+    assert quick.main(["scan", "--staged"]) == 1
     assert "a.py:1:6" in capsys.readouterr().out
     (repo / "a.py").write_text("x = 1\n")
     git(repo, "add", "a.py")
     (repo / ".copera-secretscan.toml").write_text("")
-    assert not entry._fast_eligible(["scan", "--staged"])
-    assert not entry._fast_eligible(["scan", "--staged", "--format", "json"])
+    assert not fast_eligible(["scan", "--staged"])
+    assert not fast_eligible(["scan", "--staged", "--format", "json"])
 
 
 def test_lean_entry_imports_no_click(repo: Path) -> None:
     (repo / "a.txt").write_text("hello\n")
     git(repo, "add", "a.txt")
     code = (
-        "import sys; from copera_secretscan.entry import main; code = main(['scan', '--staged']);"
+        "import sys; from copera_secretscan.quick import main; code = main(['scan', '--staged']);"
         "heavy = ('click', 'regex', 'pathspec', 'dataclasses', 'copera_secretscan.cli.main');"
         "print(sorted(m for m in heavy if m in sys.modules))"
     )
@@ -209,8 +215,8 @@ def test_lean_entry_imports_no_click(repo: Path) -> None:
 
 
 def test_lean_anchor_is_the_ruleset_anchor() -> None:
-    assert set(Ruleset().anchors()) == {fastpath.ANCHOR}
-    assert entry.stream_clean is fastpath.stream_clean  # the lean entry searches for that anchor
+    assert set(Ruleset().anchors()) == {quick.ANCHOR}
+    assert quick.stream_clean(io.BytesIO(b"x" + quick.ANCHOR).read) is False  # that anchor
 
 
 def test_utf16_staged_file_goes_to_the_full_scanner(
@@ -219,18 +225,20 @@ def test_utf16_staged_file_goes_to_the_full_scanner(
     (repo / "w.txt").write_bytes(f"key={token}\n".encode("utf-16"))
     git(repo, "add", "w.txt")
 
-    assert entry.staged_clean_count() is None
-    assert entry.main(["scan", "--staged"]) == 1
+    assert quick.staged_clean_count() is None
+    assert quick.main(["scan", "--staged"]) == 1
     assert "w.txt:1:5" in capsys.readouterr().out
 
 
 def test_lean_entry_strips_what_git_py_strips(monkeypatch: pytest.MonkeyPatch) -> None:
     from copera_secretscan.sources import git as gitmod
+    from copera_secretscan.sources import gitenv
 
-    assert entry.git_env is gitmod.git_env  # one isolation rule for every git we start
+    assert gitmod.git_env is gitenv.git_env  # one isolation rule for every git we start
+    assert quick.run_git is gitenv.run_git and quick.start_git is gitenv.start_git
     monkeypatch.setenv("GIT_DIR", "/elsewhere/.git")
     monkeypatch.setenv("GIT_INDEX_FILE", ".git/index.lock")
-    env = entry.git_env(keep_index=True)
+    env = gitenv.git_env(keep_index=True)
     assert "GIT_DIR" not in env
     assert env["GIT_INDEX_FILE"] == os.path.abspath(".git/index.lock")
 
@@ -255,8 +263,8 @@ def test_lean_entry_reads_the_root_config_from_a_subdirectory(
     (repo / "src" / "a.env").write_text("ACME=acme_live_Xq7Lp2Rt9Vw4Zk8Mn3Bj\n")
     git(repo, "add", ".")
     monkeypatch.chdir(repo / "src")
-    assert not entry._fast_eligible(["scan", "--staged"])
-    assert entry.main(["scan", "--staged"]) == 1
+    assert not fast_eligible(["scan", "--staged"])
+    assert quick.main(["scan", "--staged"]) == 1
     assert "acme" in capsys.readouterr().out
 
 
@@ -269,5 +277,5 @@ def test_lean_entry_interrupted_while_handing_over_is_one_line_and_130(
     (repo / "a.py").write_text(f"x = '{token}'\n")
     git(repo, "add", "a.py")
     monkeypatch.setattr("copera_secretscan.cli.main.main", interrupted)
-    assert entry.main(["scan", "--staged"]) == 130
+    assert quick.main(["scan", "--staged"]) == 130
     assert capsys.readouterr() == ("", "copera-secretscan: interrupted\n")

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copera_secretscan import entry, hook
+from copera_secretscan import quick
 from copera_secretscan.cli.main import main
 from tests.conftest import git
 from tests.tokens import make_token
@@ -121,7 +121,7 @@ HOSTILE_BASELINES: List[Tuple[str, bytes, str]] = [
 
 BASELINE_COMMANDS: List[Tuple[str, Callable[[], int]]] = [
     ("scan", lambda: main(["scan", "--baseline", BASELINE, "a.env"])),
-    ("hook", lambda: hook.main(["--baseline", BASELINE, "a.env"])),
+    ("hook", lambda: quick.hook_main(["--baseline", BASELINE, "a.env"])),
     ("update", lambda: main(["baseline", "update"])),
     ("audit", lambda: main(["baseline", "audit"])),
     ("audit report", lambda: main(["baseline", "audit", "--report"])),
@@ -241,8 +241,8 @@ HOSTILE_TOML: List[Tuple[str, str, str]] = [
 
 CONFIG_COMMANDS: List[Tuple[str, Callable[[], int]]] = [
     ("scan", lambda: main(["scan", "a.env"])),
-    ("hook lean path", lambda: hook.main(["clean.txt"])),
-    ("staged lean path", lambda: entry.main(["scan", "--staged"])),
+    ("hook lean path", lambda: quick.hook_main(["clean.txt"])),
+    ("staged lean path", lambda: quick.main(["scan", "--staged"])),
     ("config", lambda: main(["config"])),
     ("audit report", lambda: main(["baseline", "audit", "--report"])),
 ]
@@ -288,7 +288,7 @@ def test_a_config_that_is_not_utf8_is_one_line(
     leaky: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (leaky / CONFIG).write_bytes(b"exclude = ['caf\xe9']\n")
-    assert hook.main(["a.env"]) == 2
+    assert quick.hook_main(["a.env"]) == 2
     assert (
         capsys.readouterr().err == f"copera-secretscan: error: {CONFIG}: config is not UTF-8 text\n"
     )
@@ -309,5 +309,5 @@ def test_random_and_mutated_configs_never_crash(
     for name, prefix in ((CONFIG, b""), ("pyproject.toml", b"[tool.copera-secretscan]\n")):
         (leaky / name).write_bytes(prefix + data)
         never_a_crash(main(["scan", "a.env"]), capsys.readouterr().err)
-        never_a_crash(hook.main(["a.env"]), capsys.readouterr().err)
+        never_a_crash(quick.hook_main(["a.env"]), capsys.readouterr().err)
         (leaky / name).unlink()

@@ -14,7 +14,7 @@ from typing import Iterator, Set
 import pytest
 from click.testing import CliRunner
 
-from copera_secretscan import fastpath, kinds
+from copera_secretscan import kinds, quick
 from copera_secretscan.cli.main import cli
 from copera_secretscan.config.settings import Settings, describe
 from copera_secretscan.engine.rules import BUILTIN_RULES, Rule, Ruleset, builtin_rules
@@ -101,8 +101,8 @@ def test_rules_anchor_and_redaction_derive_from_the_table() -> None:
     assert [(r.rule_id, r.prefix, r.name, r.acts_as, r.revoke) for r in BUILTIN_RULES] == [
         (k.rule_id, k.prefix, k.name, k.acts_as, k.revoke) for k in kinds.KINDS
     ]
-    assert kinds.anchor().encode("ascii") == fastpath.ANCHOR
-    assert set(Ruleset().anchors()) == {fastpath.ANCHOR}
+    assert kinds.anchor().encode("ascii") == quick.ANCHOR
+    assert set(Ruleset().anchors()) == {quick.ANCHOR}
     assert kinds.prefixes() == BUILTIN_PREFIXES
 
 

@@ -28,7 +28,7 @@ LAYERS = (
     (5, "report", ("report",)),
     (5, "baseline workflows", ("baseline.audit",)),
     (6, "cli", ("cli",)),
-    (7, "entry points", ("quick", "__main__", "hook", "entry", "fastpath")),
+    (7, "entry points", ("quick", "__main__")),
 )
 PARENTS = {ROOT, *(f"{ROOT}.{package}" for package in ("engine", "sources", "config", "baseline"))}
 

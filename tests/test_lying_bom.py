@@ -237,8 +237,8 @@ def test_history_finds_the_ascii_tail_of_a_utf16_file(
 def test_the_hook_finds_the_ascii_tail_of_a_utf16_file(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from copera_secretscan import hook
+    from copera_secretscan import quick
 
     write_powershell_file(repo)
-    assert hook.main(["out.txt"]) == 1
+    assert quick.hook_main(["out.txt"]) == 1
     assert "out.txt:4:" in capsys.readouterr().out

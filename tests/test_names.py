@@ -60,13 +60,13 @@ def test_a_token_in_a_file_or_directory_name_is_reported_once_per_name(
 def test_a_token_in_a_name_is_found_by_the_hook_and_by_staged_scans(
     named_tree: str, repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from copera_secretscan import entry, hook
+    from copera_secretscan import quick
 
     git(repo, "add", "-A")
     staged_files = git(repo, "diff", "--cached", "--name-only").split()
-    assert hook.main(staged_files) == 1  # pre-commit passes the names; the contents are clean
+    assert quick.hook_main(staged_files) == 1  # pre-commit passes the names; the contents are clean
     capsys.readouterr()
-    assert entry.main(["scan", "--staged", "-f", "json"]) == 1
+    assert quick.main(["scan", "--staged", "-f", "json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert {f["location"] for f in report["findings"]} == {"path"}
 

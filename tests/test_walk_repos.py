@@ -695,7 +695,7 @@ def test_the_lean_staged_path_looks_for_the_config_past_git_debris(
 ) -> None:
     """git walks past an empty ``.git/`` to the repository, and reads its config there: the
     lean path must not call the index clean without the custom rule that config adds."""
-    from copera_secretscan import entry
+    from copera_secretscan import quick
 
     rule = '[[rules]]\nid = "acme"\nprefix = "acme_live_"\nbody = "[a-f0-9]{32}"\n'
     body = "9c0e4b7a2f61d83e5a0b9c47d2e18f36"
@@ -703,5 +703,5 @@ def test_the_lean_staged_path_looks_for_the_config_past_git_debris(
     run_git(repo, "add", ".")
     (repo / "sub" / ".git").mkdir()
     monkeypatch.chdir(repo / "sub")
-    assert entry.main(["scan", "--staged"]) == 1
+    assert quick.main(["scan", "--staged"]) == 1
     assert "acme" in capsys.readouterr().out

@@ -4,8 +4,9 @@ pre-commit appends file names after a hook's arguments with no ``--`` in between
 like most parsers, reads options anywhere. A committed file named ``--exit-zero`` would turn
 the gate off, ``--show-secrets`` would print whole tokens, ``-`` would read stdin instead of the
 file. So an argument that reads as an option and also names a path here is refused (exit 2),
-unless it is the value of the option before it. Which options take a value is read from click's
-own parameter objects, never from a second table that could drift from them.
+unless it is the value of the option before it. The grammar is :func:`..argv.read_args`; which
+options take a value is read here from click's own parameter objects, never from a second
+table that could drift from them.
 
 An empty value (``--git "$BASE"`` with BASE unset) is refused the same way: it must never fall
 back to another scan that exits 0.
@@ -13,16 +14,17 @@ back to another scan that exits 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Sequence
 
 import click
 
-from ..fastpath import ambiguous
+from ..argv import ArgScan, ambiguous, read_args
+from ..console import PROG
 from ..models import printable
 
-PROG = "copera-secretscan"
-Arity = Dict[str, Tuple[str, int]]  # option spelling -> (parameter name, values it takes)
+if TYPE_CHECKING:
+    from ..argv import Arity
+
 _READS_AS = {"-": "standard input", "--": "the end of the options"}
 
 
@@ -31,15 +33,6 @@ class ArgumentError(click.UsageError):
 
     def show(self, file: Any = None) -> None:
         click.echo(f"{PROG}: error: {self.format_message()}", err=True)
-
-
-@dataclass(frozen=True)
-class ArgScan:
-    """An argument list read the way click reads it, without converting anything."""
-
-    options: FrozenSet[str]  # names of the parameters given as options
-    paths: Tuple[str, ...]  # positional arguments, those after ``--`` included
-    suspects: Tuple[str, ...]  # what starts with ``-`` and is not an option's value (``--`` too)
 
 
 def option_arity(command: click.Command, ctx: click.Context) -> Arity:
@@ -51,53 +44,6 @@ def option_arity(command: click.Command, ctx: click.Context) -> Arity:
             for spelling in (*param.opts, *param.secondary_opts):
                 table[spelling] = (param.name or "", takes)
     return table
-
-
-def read_args(args: Sequence[str], arity: Arity) -> ArgScan:
-    """Which arguments are options, option values and paths, as click's parser will see them."""
-    options: List[str] = []
-    paths: List[str] = []
-    suspects: List[str] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg.startswith("-"):
-            suspects.append(arg)
-        if arg == "--":
-            paths.extend(args[i + 1 :])
-            break
-        if arg == "-" or not arg.startswith("-"):
-            paths.append(arg)
-            i += 1
-            continue
-        names, values = _option_token(arg, arity)
-        options.extend(names)
-        i += 1 + values
-    return ArgScan(frozenset(options), tuple(paths), tuple(suspects))
-
-
-def _option_token(arg: str, arity: Arity) -> Tuple[List[str], int]:
-    """The parameters ``arg`` sets and how many following arguments are their values.
-
-    ``--name=value`` and ``-oVALUE`` carry their value; ``-qo VALUE`` is a cluster of short
-    options whose last one takes the next argument. An unknown option takes nothing (click
-    refuses it anyway).
-    """
-    head, equals, _ = arg.partition("=")
-    if head in arity:
-        name, takes = arity[head]
-        return [name], takes - 1 if equals and takes else takes
-    names: List[str] = []
-    if arg.startswith("--"):
-        return names, 0
-    for at in range(1, len(arg)):
-        found = arity.get("-" + arg[at])
-        if found is None:
-            return names, 0
-        names.append(found[0])
-        if found[1]:
-            return names, found[1] - (1 if at + 1 < len(arg) else 0)
-    return names, 0
 
 
 def refuse_ambiguous(scan: ArgScan) -> None:

@@ -16,8 +16,9 @@ import click
 
 from ..config.locate import BASELINE_FILE
 from ..config.settings import Settings, load_settings, shown_path
+from ..console import EXIT_ERROR
 from .args import PROG, StrictGroup
-from .common import CONFIG_OPTION, EXIT_ERROR, emit, settings_from, stacked
+from .common import CONFIG_OPTION, emit, settings_from, stacked
 
 if TYPE_CHECKING:  # the baseline modules load when a baseline command runs, not at start-up
     from ..baseline.records import Baseline, Entry

@@ -21,7 +21,6 @@ from ..report import ReportOptions, redacted, writer
 from .args import PROG
 from .terminal import use_color
 
-EXIT_ERROR = 2
 STDOUT = "-"  # as an --output or --report path: standard output, as for most tools
 
 CONFIG_OPTION = click.option(

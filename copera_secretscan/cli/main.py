@@ -17,18 +17,16 @@ import click
 from .. import __version__, kinds
 from .. import pipeline as scanner
 from ..config.settings import Settings
+from ..console import EXIT_ERROR, discard, flushed, interrupted, say_error, stdout_failed
 from ..errors import FatalError
-from ..fastpath import discard, flushed, say_error, stdout_failed
 from ..models import BUILTIN_PREFIXES, ScanResult, mask_tokens, printable
 from ..report import FORMATS
 from .args import PROG, StrictGroup, check_range
 from .args import hook_argv as _hook_argv
 from .baseline import baseline_group
-from .common import CONFIG_OPTION, EXIT_ERROR, StdoutFailed, emit, settings_from, stacked
+from .common import CONFIG_OPTION, StdoutFailed, emit, settings_from, stacked
 from .config import config_cmd
 from .terminal import Progress
-
-EXIT_INTERRUPTED = 130
 
 
 def parse_reports(
@@ -246,8 +244,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         code = cli.main(args=argv, prog_name=PROG, standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort):
-        say_error("interrupted")
-        return EXIT_INTERRUPTED
+        return interrupted()
     except click.ClickException as exc:
         _show(exc)
         return flushed(EXIT_ERROR)

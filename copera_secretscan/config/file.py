@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from ..engine.rules import BUILTIN_RULES, MAX_BODY, Rule, compile_body_pattern
 from ..errors import FatalError
 from ..models import printable
-from .locate import toml_module
+from .locate import PYPROJECT, NotATable, pyproject_table, toml_module
 
 _RULE_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}\Z")
 # At least three characters: the engine anchors its literal search on the first three bytes,
@@ -38,15 +38,12 @@ def read_table(path: str) -> Optional[Dict[str, Any]]:
     :func:`~.locate.find_config` cannot parse TOML, so this is where "maybe" becomes yes or no.
     """
     doc = _document(path)
-    if os.path.basename(path) != "pyproject.toml":
+    if os.path.basename(path) != PYPROJECT:
         return doc
-    tool = doc.get("tool", {})
-    if not isinstance(tool, dict):  # tool = "x", or [[tool]]: not a table to look into
-        raise FatalError(f"{path}: tool: expected a table, got {kind(tool)}")
-    table = tool.get("copera-secretscan")
-    if table is not None and not isinstance(table, dict):
-        raise FatalError(f"{path}: tool.copera-secretscan: expected a table, got {kind(table)}")
-    return table
+    try:
+        return pyproject_table(doc)
+    except NotATable as exc:
+        raise FatalError(f"{path}: {exc.key}: expected a table, got {kind(exc.value)}") from exc
 
 
 def _document(path: str) -> Dict[str, Any]:

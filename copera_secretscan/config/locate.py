@@ -1,10 +1,11 @@
 """Where a configuration file may be, answered with nothing but ``os``.
 
-The pre-commit hook's fast path calls this before deciding whether it may skip loading the full
-scanner, so it must stay free of third-party and heavy standard-library imports. It cannot
-parse TOML, so for ``pyproject.toml`` it answers "maybe": :mod:`.configfile` parses the file
-and decides whether our table is really there, and the fast paths treat "maybe" as "run the
-full scanner". A "no" here must be certain, or a config would be silently ignored.
+The lean hook check (``quick.py``) calls this before deciding whether it may skip loading the
+full scanner, so it must stay free of third-party and heavy standard-library imports. It cannot
+parse TOML, so for ``pyproject.toml`` it answers "maybe"; whoever parses the file then asks
+:func:`pyproject_table` whether our table is really there (:mod:`.file` to read it, the lean
+check to decide it must hand over). A "no" here must be certain, or a config would be
+silently ignored.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from types import ModuleType
 
 CONFIG_FILE = ".copera-secretscan.toml"
 PYPROJECT = "pyproject.toml"
-PYPROJECT_NAME = b"copera-secretscan"
+TABLE = "copera-secretscan"  # ``[tool.copera-secretscan]`` of a pyproject
+PYPROJECT_NAME = TABLE.encode("ascii")
 # A TOML key can also be spelled with escapes ("\u0063opera-secretscan"): any escape that can
 # stand for a letter makes the answer "maybe" too. \x is TOML 1.1, which newer tomllibs read.
 _ESCAPES = (b"\\u", b"\\U", b"\\x")
@@ -54,3 +56,28 @@ def find_config(start: str) -> str | None:
     if PYPROJECT_NAME in data or any(escape in data for escape in _ESCAPES):
         return pyproject
     return None
+
+
+class NotATable(ValueError):
+    """``key`` of a pyproject holds ``value``, where a table must be."""
+
+    def __init__(self, key: str, value: object) -> None:
+        super().__init__(f"{key}: expected a table")
+        self.key = key
+        self.value = value
+
+
+def pyproject_table(doc: dict) -> dict | None:
+    """``tool.copera-secretscan`` of a parsed pyproject, None when it has none.
+
+    Many pyprojects only name us (our own package name, a dev dependency, a console script).
+    Raises :class:`NotATable` when ``tool`` or our key is not a table (``tool = "x"``,
+    ``[[tool]]``): there is no table to look into, and that is an error to report, not "none".
+    """
+    tool = doc.get("tool", {})
+    if not isinstance(tool, dict):
+        raise NotATable("tool", tool)
+    table = tool.get(TABLE)
+    if table is not None and not isinstance(table, dict):
+        raise NotATable(f"tool.{TABLE}", table)
+    return table

@@ -10,19 +10,25 @@ transcoded to UTF-8 and searched a second time, its lines and columns those of t
 text; where the rest is not UTF-16 at all (a binary that starts ``FF FE``) that reading is
 noise without tokens, and the raw reading still sees every ASCII byte. UTF-16 without a BOM
 and UTF-32 are not recognised.
+
+The lean hook check (``quick.py``) refuses a UTF-16 stream by these same BOMs, so this module
+loads nothing the interpreter has not already loaded at start-up (``typing`` is for mypy only).
 """
 
 from __future__ import annotations
 
 import codecs
-from typing import Callable, Optional, Tuple
+
+TYPE_CHECKING = False  # mypy treats this name as true; the lean hook check never loads typing
+if TYPE_CHECKING:
+    from typing import Callable, Optional, Tuple
+
+    Reader = Callable[[int], bytes]  # read(n): up to n bytes, b"" only at the end
+    Transcoder = Callable[[bytes, bool], bytes]  # (raw bytes, final) -> their UTF-8 transcoding
 
 UTF8_BOM = codecs.BOM_UTF8
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 SNIFF = len(UTF8_BOM)  # bytes needed to see any BOM
-
-Reader = Callable[[int], bytes]  # read(n): up to n bytes, b"" only at the end
-Transcoder = Callable[[bytes, bool], bytes]  # (raw bytes, final) -> their UTF-8 transcoding
 
 
 def open_stream(read: Reader, chunk_size: int) -> Tuple[bytes, int, Optional[Transcoder]]:

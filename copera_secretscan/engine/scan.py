@@ -20,18 +20,20 @@ and decoding.py (BOMs, UTF-16).
 from __future__ import annotations
 
 import functools
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Iterator, List, Optional, Tuple
 
 from ..models import Finding, Origin
-from .decoding import UTF16_BOMS, Reader, Transcoder, open_stream
+from .decoding import UTF16_BOMS, open_stream
 from .positions import CONTEXT, Rereader
 from .rules import Ruleset
 from .search import Reading, Undecided, literal, plan_for
 
+if TYPE_CHECKING:  # type aliases of decoding.py, which must not load typing at run time
+    from .decoding import Reader, Transcoder
+
 __all__ = [
     "CHUNK_SIZE",
     "CONTEXT",
-    "Reader",
     "Rereader",
     "Undecided",
     "might_contain",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import List, Tuple
 
+from ..console import clean_line
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import Finding, ScanResult
 from . import ReportOptions, grouped, kind_name, shown_secret
@@ -37,7 +38,7 @@ def summary(result: ScanResult, options: ReportOptions) -> str:
             options,
         )
     if not result.findings:
-        return style(f"No Copera tokens found ({scanned}).", "green", options)
+        return style(clean_line(result.files, result.suppressed), "green", options)
     kinds = Counter(kind_name(f.rule_id, result.rules) for f in result.findings)
     detail = ", ".join(f"{count} {name}" for name, count in sorted(kinds.items()))
     places = len({(f.path, f.commit) for f in result.findings})

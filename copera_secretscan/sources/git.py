@@ -11,7 +11,14 @@ import subprocess
 from typing import IO, Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..errors import FatalError
-from .gitenv import SHA1_HEX, STAGED_DIFF, git_env, is_git_directory, work_tree_root
+from .gitenv import (
+    SHA1_HEX,
+    STAGED_DIFF,
+    git_env,
+    is_git_directory,
+    staged_entries,
+    work_tree_root,
+)
 
 MIN_GIT = (2, 30)
 
@@ -245,8 +252,6 @@ def version() -> tuple:
 
 # --- the index, revisions and long-running gits for ``gitobjects`` ------------------------------
 
-GITLINK = "160000"  # a submodule's commit in the index: content lives in another repository
-
 
 def require_version(minimum: Tuple[int, ...] = MIN_GIT) -> Tuple[int, ...]:
     """Git scans need modern plumbing; say so in one line instead of failing obscurely later."""
@@ -284,13 +289,10 @@ def staged_blobs(cwd: Optional[str] = None) -> List[Tuple[str, str]]:
         # `--cached`; rev-parse names the real problem ("not a git repository")
         run(["rev-parse", "--git-dir"], cwd=cwd)
         raise
-    fields = out.split(b"\0")
-    pairs = []
-    for meta, path in zip(fields[0::2], fields[1::2]):
-        parts = meta.split()
-        if len(parts) >= 4 and parts[1] != GITLINK.encode():
-            pairs.append((parts[3].decode("ascii"), path.decode("utf-8", "surrogateescape")))
-    return pairs
+    entries = staged_entries(out)
+    if entries is None:
+        raise FatalError("git diff --cached: output not in the raw format asked for")
+    return [(oid.decode("ascii"), path.decode("utf-8", "surrogateescape")) for oid, path in entries]
 
 
 def head_blobs(cwd: Optional[str] = None) -> Dict[str, str]:

@@ -3,9 +3,10 @@ repository on disk, with nothing but ``os`` (and ``stat``, which ``os`` loads an
 
 A hook runs with ``GIT_INDEX_FILE``, ``GIT_DIR`` and friends set for the *user's* repository
 (pre-commit issue #300 taught this), and we must not let them point our queries elsewhere
-unless we mean to. ``git.py`` and the lean ``scan --staged`` path in ``entry.py`` both start
-git this way; this module is separate so that the lean path does not import ``git.py``'s
-``typing`` and friends.
+unless we mean to. ``git.py`` and the lean hook check (``quick.py``) both start git this way,
+and read the staged diff and ``cat-file --batch`` headers with the same functions here; this
+module is separate so that the lean check does not import ``git.py``'s ``typing`` and friends
+(``subprocess`` too loads only when git is run).
 
 The walk asks :func:`holds_repository` for every directory that has a ``.git`` entry: the
 answer is read from disk the way git reads it, because starting git for each would be too slow.
@@ -18,6 +19,10 @@ import stat
 
 from .readfile import READ_FLAGS
 
+TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
+if TYPE_CHECKING:
+    import subprocess
+
 LEAKY_ENV = (
     "GIT_DIR",
     "GIT_WORK_TREE",
@@ -29,6 +34,7 @@ LEAKY_ENV = (
 )
 # What the next commit adds: added, copied, modified and renamed-to files, as raw diff lines.
 STAGED_DIFF = "diff --cached --raw -z --no-renames --no-abbrev --no-relative --diff-filter=ACMR"
+GITLINK = b"160000"  # a submodule's commit in the index: content lives in another repository
 
 
 def git_env(keep_index: bool = False) -> dict[str, str]:
@@ -43,6 +49,60 @@ def git_env(keep_index: bool = False) -> dict[str, str]:
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["LC_ALL"] = "C"
     return env
+
+
+def run_git(args: list[str], keep_index: bool = False) -> tuple[int, bytes]:
+    """(exit code, stdout) of ``git ARGS`` in an isolated environment, stderr dropped; OSError
+    when git cannot start. ``git.run`` says why git failed; this is for callers that only ask
+    whether it did (the lean hook check hands every failure to the full scanner)."""
+    import subprocess  # deferred: the hook's check of named files never starts git
+
+    proc = subprocess.run(
+        ["git", *args], env=git_env(keep_index), capture_output=True, stdin=subprocess.DEVNULL
+    )
+    return proc.returncode, proc.stdout
+
+
+def start_git(args: list[str], keep_index: bool = False) -> subprocess.Popen[bytes]:
+    """``git ARGS`` started with piped stdin and stdout, stderr dropped, in an isolated
+    environment; OSError when git cannot start. The caller writes, reads, then kills it."""
+    import subprocess  # deferred, as in run_git
+
+    return subprocess.Popen(
+        ["git", *args],
+        env=git_env(keep_index),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def staged_entries(raw: bytes) -> list[tuple[bytes, bytes]] | None:
+    """(blob id, path) of each entry of :data:`STAGED_DIFF`'s output, gitlinks left out (the
+    submodule's own hooks guard its content); None when it is not the output we asked for."""
+    fields = raw.split(b"\0")
+    if fields[-1] or len(fields) % 2 == 0:
+        return None
+    entries = []
+    for meta, path in zip(fields[0:-1:2], fields[1:-1:2]):
+        parts = meta.split()
+        if len(parts) < 4 or not meta.startswith(b":"):
+            return None
+        if parts[1] != GITLINK:
+            entries.append((parts[3], path))
+    return entries
+
+
+def batch_header(line: bytes) -> tuple[str, str, int, str]:
+    """(object id, type, size, rest) of one ``cat-file --batch`` header line; the type is
+    ``"missing"`` (size 0, the id being what was asked for) when git has no such object."""
+    oid, _, rest = line.rstrip(b"\n").partition(b" ")
+    kind, _, rest = rest.partition(b" ")
+    size, _, name = rest.partition(b" ")
+    text = oid.decode("utf-8", "surrogateescape")
+    if not size.isdigit():
+        return text, "missing", 0, text
+    return text, kind.decode("ascii", "replace"), int(size), name.decode("utf-8", "surrogateescape")
 
 
 def work_tree_root(start: str, repository: bool = False) -> str | None:

@@ -25,7 +25,7 @@ from ..errors import FatalError
 from ..models import Finding, Origin, Problem, ScanResult, origin_of, printable
 from ..pipeline import Progress
 from . import files as sources
-from . import git, gitobjects
+from . import git, gitenv, gitobjects
 from .readfile import read_whole, reason
 
 MISSING = "object missing or unreadable (partial or damaged clone); not fetched, not scanned"
@@ -71,16 +71,7 @@ class ObjectScan:
 def read_header(stream: IO[bytes]) -> Optional[Header]:
     """The next header, or None at the end of the stream."""
     line = stream.readline()
-    if not line:
-        return None
-    oid, _, rest = line.rstrip(b"\n").partition(b" ")
-    kind, _, rest = rest.partition(b" ")
-    size, _, name = rest.partition(b" ")
-    text = oid.decode("utf-8", "surrogateescape")
-    if not size.isdigit():
-        return Header(text, "missing", 0, text)
-    path = name.decode("utf-8", "surrogateescape")
-    return Header(text, kind.decode("ascii", "replace"), int(size), path)
+    return Header(*gitenv.batch_header(line)) if line else None
 
 
 def skip_object(stream: IO[bytes], header: Optional[Header]) -> None:

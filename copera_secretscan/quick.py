@@ -1,0 +1,258 @@
+"""The lean pre-commit check: both console scripts start here, and most commits end here.
+
+The common answer on a commit is "no file holds the three bytes every Copera token starts
+with", and proving it needs no click, no regex and no pathspec (their imports together cost
+several times an interpreter start; ``benchmarks/bench_hook.py`` measures the hook). This module
+owns no facts: the anchor comes from :mod:`.kinds`, the UTF-16 BOMs from ``engine.decoding``,
+the argument grammar from :mod:`.argv`, git from ``sources.gitenv``, the config lookup from
+``config.locate``, exit codes and the clean line from :mod:`.console`. It only skips work.
+
+It answers for this subset of arguments, read by :func:`.argv.read_args` with :data:`SUBSET`::
+
+    copera-secretscan-hook [-q|--quiet] [--baseline FILE] [--staged] [--] [FILE...]
+    copera-secretscan scan --staged [-q|--quiet] [--baseline FILE]
+
+The hook given no file names (``pass_filenames: false``) checks the index, as ``scan --staged``
+would: a hook that checked nothing must not say "Passed". Anything else — another option or
+command, a candidate, a config that may apply, a file named like an option, a directory, an
+unreadable file, a git error — runs the full CLI with the very same arguments, so output and
+exit codes are identical by construction.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+
+from . import kinds
+from .argv import ambiguous, read_args
+from .config.locate import PYPROJECT, find_config, pyproject_table, toml_module
+from .console import clean_line, flushed, interrupted, stdout_failed
+from .engine.decoding import UTF16_BOMS
+from .sources.gitenv import (
+    STAGED_DIFF,
+    batch_header,
+    run_git,
+    staged_entries,
+    start_git,
+    work_tree_root,
+)
+from .sources.readfile import READ_FLAGS
+
+TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
+if TYPE_CHECKING:
+    from typing import IO, Callable
+
+    from .argv import ArgScan, Arity
+
+# Options that cannot turn a clean result into another; tests/test_quick.py checks each against
+# click's ``scan`` command, so the subset cannot drift from the full CLI.
+SUBSET: Arity = {
+    "--baseline": ("baseline_file", 1),
+    "--quiet": ("quiet", 0),
+    "-q": ("quiet", 0),
+    "--staged": ("staged", 0),
+}
+ANCHOR_TEXT = kinds.anchor()
+ANCHOR = ANCHOR_TEXT.encode("ascii")
+BLOCK = 1 << 20
+MAX_BLOBS = 1000  # ids we can write to cat-file's stdin before reading without a feeder thread
+
+
+def hook_main(argv: list[str] | None = None) -> int:
+    """``copera-secretscan-hook``: pre-commit passes the staged file names, or none."""
+    return _guarded(_hook, argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``copera-secretscan``: ``scan --staged`` answered here when it can be, else the CLI."""
+    return _guarded(_main, argv)
+
+
+def _guarded(run: Callable[[list[str]], int], argv: list[str] | None) -> int:
+    try:
+        return flushed(run(sys.argv[1:] if argv is None else list(argv)))
+    except KeyboardInterrupt:
+        return interrupted()
+
+
+def _hook(args: list[str]) -> int:
+    code = answer(args, staged_only=False)
+    if code is not None:
+        return code
+    from .cli.main import hook_argv
+    from .cli.main import main as cli_main
+
+    return cli_main(hook_argv(args))
+
+
+def _main(args: list[str]) -> int:
+    code = answer(args[1:], staged_only=True) if args[:1] == ["scan"] else None
+    if code is not None:
+        return code
+    from .cli.main import main as cli_main
+
+    return cli_main(args)
+
+
+def answer(args: list[str], staged_only: bool) -> int | None:
+    """The exit code of a clean run, said as the full CLI says it; None: ask the CLI."""
+    scan = plan(args, staged_only)
+    if scan is None:
+        return None
+    if scan.paths:
+        clean = all(file_clean(path) for path in scan.paths)
+        count: int | None = len(scan.paths) if clean else None
+    else:
+        count = staged_clean_count()
+    return None if count is None else say_clean(count, quiet="quiet" in scan.options)
+
+
+def plan(args: list[str], staged_only: bool = False) -> ArgScan | None:
+    """``args`` read with :data:`SUBSET`, when the lean check may answer for them: no paths
+    means the index. None: they say something only the full CLI can answer."""
+    scan = read_args(args, SUBSET)
+    if scan.unknown or "-" in scan.paths or any(ambiguous(arg) for arg in scan.suspects):
+        return None  # another option, stdin, a file named like an option: the CLI says
+    if any(value is None or not os.path.isfile(value) for _, value in scan.values):
+        return None  # a missing baseline is an error the full scanner must report
+    staged = "staged" in scan.options
+    if (staged and scan.paths) or (staged_only and not staged):
+        return None  # the CLI refuses --staged with paths; `scan` alone walks a directory
+    return None if config_may_apply(os.getcwd()) else scan
+
+
+def say_clean(files: int, quiet: bool) -> int:
+    """The text report of a clean scan, unless ``--quiet``; the exit code."""
+    if not quiet:
+        try:
+            print(clean_line(files))
+        except OSError as exc:
+            return stdout_failed(exc)
+    return flushed(0)
+
+
+# --- named files ----------------------------------------------------------------------------
+
+
+def file_clean(path: str) -> bool:
+    """True when ``path`` is a regular file with no anchor in it or its name (git stores names
+    too); False means "look closer".
+
+    Directories, FIFOs, devices and symbolic links (git commits a link's text, not what it
+    leads to) go to the full scanner, which knows what each one means. The type is checked
+    before opening (opening a device can act on it) and again on what was opened, without
+    blocking, in case a FIFO was swapped in between.
+    """
+    try:
+        if ANCHOR_TEXT in path or not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        fd = os.open(path, READ_FLAGS)  # never blocks: a FIFO swapped in after the check
+    except OSError:
+        return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and stream_clean(lambda n: os.read(fd, n))
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def stream_clean(read: Callable[[int], bytes], size: int = -1) -> bool:
+    """True when ``size`` bytes (-1: up to the end) from ``read`` hold no anchor and no BOM.
+
+    A short stream (fewer than ``size`` bytes) is not clean: something went wrong and the full
+    scanner should say what. The last bytes of each block are kept so an anchor split across
+    two reads is still seen.
+    """
+    tail, first, left = b"", True, size
+    while left:
+        block = read(BLOCK if left < 0 else min(left, BLOCK))
+        if not block:
+            return left < 0
+        if (first and block[:2] in UTF16_BOMS) or ANCHOR in tail + block:
+            return False
+        tail, first = (tail + block)[1 - len(ANCHOR) :], False
+        left = left - len(block) if left > 0 else left
+    return True
+
+
+# --- the index ------------------------------------------------------------------------------
+
+
+def staged_clean_count() -> int | None:
+    """How many staged files were read, when none can hold a token; None means "look closer"."""
+    try:
+        code, out = run_git(STAGED_DIFF.split(), keep_index=True)
+    except OSError:
+        return None
+    entries = staged_entries(out) if code == 0 else None
+    if entries is None or len(entries) > MAX_BLOBS:
+        return None
+    if any(ANCHOR in path for _, path in entries):
+        return None  # a token may be in the name: the full scanner reports names
+    return len(entries) if not entries or _blobs_clean([blob for blob, _ in entries]) else None
+
+
+def _blobs_clean(blobs: list[bytes]) -> bool:
+    try:
+        proc = start_git(["cat-file", "--batch"], keep_index=True)
+    except OSError:
+        return False
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(b"".join(blob + b"\n" for blob in blobs))
+        proc.stdin.close()
+    except OSError:  # git died first (a broken repository): the full scanner says why
+        clean = False
+    else:
+        clean = all(_blob_clean(proc.stdout) for _ in blobs)
+    proc.kill()
+    proc.wait()
+    return clean
+
+
+def _blob_clean(stream: IO[bytes]) -> bool:
+    """Read one ``cat-file --batch`` entry; False at the first anchor or anything unexpected."""
+    _, kind, size, rest = batch_header(stream.readline())
+    if kind != "blob" or rest:
+        return False
+    return stream_clean(stream.read, size) and stream.read(1) == b"\n"
+
+
+# --- the config -----------------------------------------------------------------------------
+
+
+def config_may_apply(start: str) -> bool:
+    """Whether the full CLI might read a config when run from ``start``.
+
+    The CLI reads the config at ``git rev-parse --show-toplevel``, else in ``start``. Every
+    directory from ``start`` up to the nearest ``.git`` is checked, so a git that stops its own
+    search earlier (a ceiling directory, say) still cannot make us miss the one it reads; up to
+    the repository above, when that ``.git`` is debris git walks past (an empty ``.git/``).
+    """
+    here = os.path.abspath(start)
+    root = work_tree_root(here, repository=True) or work_tree_root(here) or here
+    while True:
+        found = find_config(here)
+        if found is not None and (not found.endswith(PYPROJECT) or _has_our_table(found)):
+            return True
+        parent = os.path.dirname(here)
+        if here == root or parent == here:
+            return False
+        here = parent
+
+
+def _has_our_table(pyproject: str) -> bool:
+    """Whether a pyproject that names us really has our table (:func:`pyproject_table`).
+
+    Parsing costs far less than the full scanner that a "maybe" would load; any doubt (a parse
+    error, a ``tool`` that is no table) is a "yes", and the full scanner then says what is wrong.
+    """
+    try:
+        with open(pyproject, "rb") as handle:
+            doc = toml_module().loads(handle.read().decode("utf-8"))
+        return pyproject_table(doc) is not None
+    except Exception:  # whatever hostile bytes make the parser raise (RecursionError too): doubt
+        return True

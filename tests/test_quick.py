@@ -1,0 +1,169 @@
+"""The lean hook check: the anchor search, where the config may be, and its argument subset."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import click
+import pytest
+
+from copera_secretscan import console, quick
+from copera_secretscan.cli.args import option_arity
+from copera_secretscan.cli.main import scan
+from copera_secretscan.config.locate import find_config
+from copera_secretscan.models import ScanResult
+from copera_secretscan.report import ReportOptions, writer
+from copera_secretscan.sources import git, gitenv
+
+
+@pytest.mark.parametrize("split", range(1, 4))
+def test_anchor_split_across_reads_is_seen(monkeypatch: pytest.MonkeyPatch, split: int) -> None:
+    monkeypatch.setattr(quick, "BLOCK", split)
+    data = b"abcd cp_pat_xyz"
+    assert quick.stream_clean(io.BytesIO(data).read) is False
+    assert quick.stream_clean(io.BytesIO(data).read, len(data)) is False
+    assert quick.stream_clean(io.BytesIO(b"abcd cp-pat_xyz").read, 15) is True
+
+
+def test_short_stream_and_utf16_are_not_clean() -> None:
+    assert quick.stream_clean(io.BytesIO(b"hello").read, 6) is False  # one byte missing
+    assert quick.stream_clean(io.BytesIO(b"hello").read, 5) is True
+    assert quick.stream_clean(io.BytesIO(b"\xff\xfeh\x00i\x00").read) is False
+    assert quick.stream_clean(io.BytesIO(b"").read, 0) is True
+
+
+def test_work_tree_root_is_the_nearest_dot_git_dir_or_file(tmp_path: Path) -> None:
+    (tmp_path / "outer" / ".git").mkdir(parents=True)
+    (tmp_path / "outer" / "wt" / "deep").mkdir(parents=True)
+    (tmp_path / "outer" / "wt" / ".git").write_text("gitdir: elsewhere\n")  # a linked worktree
+    assert gitenv.work_tree_root(str(tmp_path / "outer" / "wt" / "deep")) == str(
+        tmp_path / "outer" / "wt"
+    )
+    assert gitenv.work_tree_root(str(tmp_path / "outer")) == str(tmp_path / "outer")
+
+
+def test_toplevel_outside_any_dot_git_starts_no_git(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "plain" / "sub").mkdir(parents=True)
+    real_run = git.run
+    calls = []
+
+    def counting_run(args: list[str], **kwargs: object) -> bytes:
+        calls.append(args)
+        return real_run(args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(git, "run", counting_run)
+    assert git.toplevel(str(tmp_path / "plain" / "sub")) is None
+    assert calls == []  # no .git above: certain without asking git
+    (tmp_path / "plain" / ".git").mkdir()  # not a repository git accepts: git is asked, says no
+    assert git.toplevel(str(tmp_path / "plain" / "sub")) is None
+    assert len(calls) == 1
+
+
+def test_config_may_apply_looks_from_the_cwd_up_to_the_work_tree_root(tmp_path: Path) -> None:
+    (tmp_path / ".copera-secretscan.toml").write_text("")  # above the repository: not ours
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "a" / "b").mkdir(parents=True)
+    assert not quick.config_may_apply(str(root / "a" / "b"))
+    (root / "pyproject.toml").write_text('[tool."copera-secretscan"]\n')
+    assert quick.config_may_apply(str(root / "a" / "b"))
+    assert quick.config_may_apply(str(tmp_path))  # no repository: the cwd's config counts
+
+
+@pytest.mark.parametrize(
+    ("text", "maybe"),
+    [
+        ("[tool.black]\nline-length = 99\n", False),
+        ('[tool."copera-secretscan"]\n', True),
+        ('dev = ["copera-secretscan"]\n', True),  # only a parser can tell; the loader decides
+        ('[tool."\\u0063opera-secretscan"]\n', True),  # the same key, spelled with an escape
+    ],
+)
+def test_pyproject_is_a_candidate_whenever_it_may_hold_our_table(
+    tmp_path: Path, text: str, maybe: bool
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(text)
+    expected = str(tmp_path / "pyproject.toml") if maybe else None
+    assert find_config(str(tmp_path)) == expected
+
+
+def test_a_pyproject_that_only_names_us_keeps_the_fast_path(tmp_path: Path) -> None:
+    """Our own package name, a dev dependency, a console script: not a config."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "copera-secretscan"\n'
+        '[project.scripts]\ncopera-secretscan = "copera_secretscan.cli.main:main"\n'
+        '[tool.poetry.dev-dependencies]\ncopera-secretscan = "^0.1"\n'
+    )
+    assert quick.config_may_apply(str(tmp_path)) is False
+
+
+def test_a_pyproject_with_our_table_or_broken_toml_takes_the_full_scanner(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool."copera-secretscan"]\nmin_length = 20\n')
+    assert quick.config_may_apply(str(tmp_path)) is True
+    (tmp_path / "pyproject.toml").write_text("[tool]\ncopera-secretscan = {{ broken\n")
+    assert quick.config_may_apply(str(tmp_path)) is True
+
+
+# --- one argument grammar ---------------------------------------------------------------------
+
+
+def test_every_option_of_the_subset_is_a_scan_option_with_the_same_arity() -> None:
+    """The lean check reads its subset with the CLI's grammar; the subset cannot drift from it."""
+    full = option_arity(scan, click.Context(scan, info_name="scan"))
+    assert {spelling: full.get(spelling) for spelling in quick.SUBSET} == quick.SUBSET
+
+
+@pytest.mark.parametrize(
+    ("args", "paths"),
+    [
+        (["-q", "a.py"], ("a.py",)),
+        (["--quiet", "--", "-q"], ("-q",)),  # after --, a name
+        (["--baseline", "base.json", "a.py"], ("a.py",)),
+        (["--baseline=base.json", "a.py"], ("a.py",)),
+        (["--staged"], ()),
+        ([], ()),  # the index
+    ],
+)
+def test_the_subset_is_answered_by_the_lean_check(
+    args: list[str], paths: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "base.json").write_text("{}")
+    found = quick.plan(args)
+    assert found is not None and found.paths == paths
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--format", "json", "a.py"],  # another option
+        ["-qf", "json", "a.py"],  # a cluster the subset knows only part of
+        ["--quiet=yes", "a.py"],  # a flag given a value: click refuses it
+        ["--baseline"],  # no value
+        ["--baseline", "absent.json", "a.py"],  # a missing baseline is the CLI's error
+        ["--staged", "a.py"],  # the CLI refuses both
+        ["-"],  # standard input
+    ],
+)
+def test_anything_else_is_handed_to_the_full_cli(
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert quick.plan(args) is None
+
+
+def test_the_console_script_answers_only_scan_staged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert quick.plan(["--staged", "-q"], staged_only=True) is not None
+    assert quick.plan(["a.py"], staged_only=True) is None  # `scan a.py` is the full CLI's
+    assert quick.plan([], staged_only=True) is None  # `scan` walks the directory
+
+
+def test_the_clean_line_is_the_text_reports(tmp_path: Path) -> None:
+    result = ScanResult(findings=(), files=3)
+    assert writer("text")(result, ReportOptions()).strip() == console.clean_line(3)
