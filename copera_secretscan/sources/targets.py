@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from ..models import printable
+from ..models import Origin, printable
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,10 @@ class FileTarget:
     path: str  # what to open
     display: str  # posix, relative to the working directory when under it
     link: bool = False  # a symbolic link, read as git stores it: its target's text
+
+    def origin(self) -> Origin:
+        """Where this file's findings come from: the one place a file's Origin is built."""
+        return Origin(self.display)
 
 
 Excluder = Callable[[str, bool], bool]  # (absolute path, is_dir) -> excluded by configuration?
