@@ -9,12 +9,13 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Optional, Pattern, Tuple
+from typing import Any, Callable, Iterable, NamedTuple, Optional, Pattern, Tuple
 
-from .engine.rules import BUILTIN_RULES, Rule
+from . import kinds
 
 ELLIPSIS = "\u2026"
-BUILTIN_PREFIXES = tuple(rule.prefix for rule in BUILTIN_RULES)
+BUILTIN_PREFIXES = kinds.prefixes()
+CHUNK_SIZE = 1 << 20  # what a source reads at once, and a window of the engine's search
 REDACT_KEEP = 4  # body characters shown after the prefix: enough to recognise, not to use
 
 
@@ -135,7 +136,54 @@ class ScanResult:
     seconds: float = 0.0
     suppressed: int = 0  # findings dropped by allow comments or the baseline
     warnings: Tuple[str, ...] = ()  # things worth saying that do not change the exit code
-    rules: Tuple[Rule, ...] = field(default=BUILTIN_RULES, compare=False)  # incl. custom rules
+    # The rules the scan used, custom ones included; () stands for the built-in rules, which
+    # report.rules_of resolves (models know no engine type, so the field is loosely typed).
+    rules: Tuple[Any, ...] = field(default=(), compare=False)
+
+
+Reader = Callable[[int], bytes]  # read(n): up to n bytes, b"" only at the end
+Rereader = Optional[Callable[[int, int], bytes]]  # (offset, size): the input's bytes again
+
+
+class Input(NamedTuple):
+    """One thing a source hands the pipeline to scan: whole ``data`` when it is small, or a
+    stream ``read`` when it is not (a big file, a big blob), never both.
+
+    A stream is valid only until the consumer asks its source for the next item: sources are
+    generators that keep the file or pipe open while suspended on the ``yield``, and close it
+    when resumed. ``reread`` reads bytes again by offset (a regular file), so context lines can
+    be found without counting every line. ``about`` is what the source wants to know back with
+    the findings (the blob id, the message's commit); ``file`` says whether the input counts as
+    a file in the scan's statistics (a commit message in history does not).
+    """
+
+    origin: Origin
+    data: Optional[bytes] = None
+    read: Optional[Reader] = None
+    reread: Rereader = None
+    about: object = None
+    file: bool = True
+
+
+class Name(NamedTuple):
+    """A path git stores (or will), to be searched for tokens in its names, not its content.
+
+    ``shown`` turns a leading part of ``path`` into the path a report shows for it.
+    """
+
+    path: str
+    shown: Callable[[str], str] = str
+
+
+class FileScan(NamedTuple):
+    """What scanning one input gave: its findings, the problem that left it incomplete, if any,
+    and its size. ``files`` lets a worker sum up a batch's clean files in one record. A tuple:
+    there is one per input, and the result of a worker crosses a process boundary."""
+
+    findings: Tuple[Finding, ...]
+    problem: Optional[Problem]
+    size: int
+    files: int = 1
 
 
 def fingerprint(rule_id: str, path: Optional[str], secret: str, prefix: str = "") -> str:

@@ -24,15 +24,17 @@ from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, islice
-from typing import Any, Deque, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Deque, Iterable, Iterator, List, Optional, Tuple, Union
 
-from .engine.rules import Ruleset
-from .models import Problem
-from .sources import files as sources
+from .models import FileScan, Problem
 from .sources.targets import FileTarget
 
 Target = Union[FileTarget, Problem]
-Item = Union[sources.FileScan, Problem]
+Item = Union[FileScan, Problem]
+# How to scan one file: the pipeline's function, with its ruleset bound (functools.partial of a
+# module-level function, so that a spawned worker can unpickle it). Passed in, so this module
+# never imports the pipeline that imports it.
+Scan = Callable[[FileTarget], FileScan]
 
 START_FILES = 256  # a walk longer than this starts the pool: about what starting one costs
 START_BYTES = 8 << 20  # so does a shorter one once this many bytes were scanned here
@@ -64,7 +66,7 @@ def plan_for(jobs: Optional[int]) -> Plan:
     return Plan(jobs if jobs else auto_jobs(), START_FILES, START_BYTES, BATCH)
 
 
-def scan_targets(targets: Iterable[Target], ruleset: Ruleset, plan: Plan) -> Iterator[Item]:
+def scan_targets(targets: Iterable[Target], scan: Scan, plan: Plan) -> Iterator[Item]:
     """Each target scanned (walk problems passed through), in the order the walk yields them.
 
     The walk is read ``start_files`` targets ahead first (listing is cheap next to reading): a
@@ -76,43 +78,43 @@ def scan_targets(targets: Iterable[Target], ruleset: Ruleset, plan: Plan) -> Ite
     if plan.jobs > 1:
         ahead = list(islice(rest, plan.start_files + 1))
         if len(ahead) > plan.start_files:
-            yield from _in_pool(chain(ahead, rest), ruleset, plan)
+            yield from _in_pool(chain(ahead, rest), scan, plan)
             return
         rest = iter(ahead)
     size = 0
     for target in rest:
-        item = _here(target, ruleset)
+        item = _here(target, scan)
         yield item
-        if isinstance(item, sources.FileScan):
+        if isinstance(item, FileScan):
             size += item.size
             if plan.jobs > 1 and size >= plan.start_bytes:
                 break
     following = next(rest, None)
     if following is not None:  # big files after all: the rest is worth a pool
-        yield from _in_pool(chain([following], rest), ruleset, plan)
+        yield from _in_pool(chain([following], rest), scan, plan)
 
 
-def _in_pool(targets: Iterator[Target], ruleset: Ruleset, plan: Plan) -> Iterator[Item]:
+def _in_pool(targets: Iterator[Target], scan: Scan, plan: Plan) -> Iterator[Item]:
     """The targets scanned by worker processes; here, slower, if none can be started."""
     batches = _batches(targets, plan.batch)
-    answers = _forked(batches, ruleset, plan) if FORK else _pooled(batches, ruleset, plan)
+    answers = _forked(batches, scan, plan) if FORK else _pooled(batches, scan, plan)
     if answers is None:
-        yield from (_here(target, ruleset) for target in targets)
+        yield from (_here(target, scan) for target in targets)
         return
     for answer in answers:
         yield from _unpacked(answer)
 
 
-def _here(target: Target, ruleset: Ruleset) -> Item:
-    return target if isinstance(target, Problem) else sources.read_findings(target, ruleset)
+def _here(target: Target, scan: Scan) -> Item:
+    return target if isinstance(target, Problem) else scan(target)
 
 
-def _forked(batches: Iterator[List[Packed]], ruleset: Ruleset, plan: Plan) -> Optional[Any]:
+def _forked(batches: Iterator[List[Packed]], scan: Scan, plan: Plan) -> Optional[Any]:
     """Answers from workers forked off this process (forkpool.py): Linux, the common case."""
     from . import forkpool
 
-    global _RULESET
-    _RULESET = ruleset  # the workers inherit it with the rest of memory
+    global _SCAN
+    _SCAN = scan  # the workers inherit it with the rest of memory
     try:
         with _sigint_ignored():  # the workers start, and stay, deaf to Ctrl-C
             workers = forkpool.start(plan.jobs, _scan_batch)
@@ -121,9 +123,9 @@ def _forked(batches: Iterator[List[Packed]], ruleset: Ruleset, plan: Plan) -> Op
     return forkpool.ordered_map(workers, batches, plan.jobs * IN_FLIGHT)
 
 
-def _pooled(batches: Iterator[List[Packed]], ruleset: Ruleset, plan: Plan) -> Optional[Any]:
+def _pooled(batches: Iterator[List[Packed]], scan: Scan, plan: Plan) -> Optional[Any]:
     """Answers from a ``multiprocessing`` pool: where fork is unsafe or missing (spawn)."""
-    pool = _start_pool(plan.jobs, ruleset)
+    pool = _start_pool(plan.jobs, scan)
     return None if pool is None else _from_pool(pool, batches, plan)
 
 
@@ -172,16 +174,16 @@ def _unpacked(results: Results) -> Iterator[Item]:
     clean_files, clean_bytes, others = results
     yield from others
     if clean_files:
-        yield sources.FileScan((), None, clean_bytes, clean_files)
+        yield FileScan((), None, clean_bytes, clean_files)
 
 
-def _start_pool(jobs: int, ruleset: Ruleset) -> Optional[Any]:
+def _start_pool(jobs: int, scan: Scan) -> Optional[Any]:
     """A ``multiprocessing`` pool (spawn), or None where processes cannot be started (a sandbox
     without POSIX semaphores): the scan then goes on in this process, slower but complete."""
     import multiprocessing  # deferred: small scans and the hook never start a pool
 
     with _sigint_ignored():
-        return _pool(multiprocessing.get_context("spawn"), jobs, ruleset)
+        return _pool(multiprocessing.get_context("spawn"), jobs, scan)
 
 
 @contextmanager
@@ -201,34 +203,34 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _pool(context: Any, jobs: int, ruleset: Ruleset) -> Optional[Any]:
+def _pool(context: Any, jobs: int, scan: Scan) -> Optional[Any]:
     try:
-        return context.Pool(jobs, _init_worker, (ruleset,))
+        return context.Pool(jobs, _init_worker, (scan,))
     except (OSError, ImportError):
         return None
 
 
-_RULESET: Optional[Ruleset] = None  # what workers scan with: inherited by fork, or _init_worker
+_SCAN: Optional[Scan] = None  # how workers scan a file: inherited by fork, or _init_worker
 
 
-def _init_worker(ruleset: Ruleset) -> None:
-    global _RULESET
+def _init_worker(scan: Scan) -> None:
+    global _SCAN
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # spawn does not inherit the parent's SIG_IGN
-    _RULESET = ruleset
+    _SCAN = scan
 
 
 def _scan_batch(batch: List[Packed]) -> Results:
-    assert _RULESET is not None, "worker used before _init_worker"
-    ruleset = _RULESET
+    assert _SCAN is not None, "worker used before _init_worker"
+    scan_file = _SCAN
     clean_files = clean_bytes = 0
     others: List[Item] = []
     for packed in batch:
         if isinstance(packed, Problem):
             others.append(packed)
             continue
-        scan = sources.read_findings(FileTarget(*packed), ruleset)
-        if scan.findings or scan.problem is not None:
-            others.append(scan)
+        scanned = scan_file(FileTarget(*packed))
+        if scanned.findings or scanned.problem is not None:
+            others.append(scanned)
         else:
-            clean_files, clean_bytes = clean_files + 1, clean_bytes + scan.size
+            clean_files, clean_bytes = clean_files + 1, clean_bytes + scanned.size
     return clean_files, clean_bytes, others

@@ -1,38 +1,246 @@
-"""The pipeline: sources → engine → allow-list → one ScanResult. The CLI only wires this up.
+"""The pipeline: sources → engine → allow-list → baseline → one ScanResult. The CLI only picks
+a mode.
 
-Every scan entry point (paths, stdin, and the git sources) ends in :func:`finish`, so allow
-comments, the baseline and the ordering of findings behave the same whatever was scanned.
+Sources (``sources/``) only produce :class:`~.models.Input` items, names to check, or problems;
+this module is the only caller of the engine and the only place a :class:`ScanResult` is
+built. Every mode (paths, stdin, the staged index, a commit message, history, ranges, pushes)
+feeds the same consumer (:func:`consume`) and ends in :func:`finish`, so counting, timing,
+progress, allow comments, the baseline and the ordering of findings behave the same whatever
+was scanned. Git history needs more than findings (the commit that introduced each token),
+so its mode keeps the findings per blob and message and hands them to ``sources/history.py``,
+which places them; it never scans.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass, field, replace
+from functools import partial
 from itertools import chain
 from typing import (
+    IO,
     TYPE_CHECKING,
     Callable,
     Dict,
     Iterable,
     Iterator,
     List,
+    Mapping,
     Optional,
     Sequence,
+    Set,
     Tuple,
+    Union,
 )
 
 from . import parallel
 from .config.settings import Settings
 from .engine import names
+from .engine import scan as engine
 from .engine.allowlist import drop_inline_allowed
 from .engine.rules import Ruleset
-from .models import Finding, Problem, ScanResult, printable
+from .errors import FatalError
+from .models import FileScan, Finding, Input, Name, Origin, Problem, ScanResult, printable
 from .sources import files as sources
+from .sources.targets import FileTarget
 
-if TYPE_CHECKING:  # the baseline modules load only when a baseline is in use (start-up time)
+if TYPE_CHECKING:  # loaded only by the modes that need them (start-up time)
     from .baseline.records import Applied, Scope
+    from .sources.history import Carriers, ObjectScan
+    from .sources.objects import Header, MessageHead, Tree
 
 Progress = Callable[[int, int], None]  # (files done, bytes done)
+Item = Union[Input, Problem, Name, "Tree"]
+Scanned = Iterator[Tuple[Input, FileScan]]
+
+
+def scan_input(item: Input, ruleset: Ruleset) -> FileScan:
+    """One input scanned: whole bytes at once, a stream window by window. A read that fails
+    half-way makes the input a Problem; a custom rule that ran out of time, one too."""
+    if item.data is not None and not engine.might_contain(item.data, ruleset):
+        return FileScan((), None, len(item.data))  # nearly every input: one search
+    undecided: List[engine.Undecided] = []
+    if item.data is not None:
+        found = engine.scan_bytes(item.data, item.origin, ruleset, undecided)
+        return FileScan(
+            tuple(found), undecided_problem(item.origin.path, undecided), len(item.data)
+        )
+    assert item.read is not None, "an Input holds data or a reader"
+    size = [0]
+    read = item.read
+
+    def counted(n: int) -> bytes:
+        data = read(n)
+        size[0] += len(data)
+        return data
+
+    try:
+        stream = engine.scan_stream(
+            counted, item.origin, ruleset, reread=item.reread, undecided=undecided
+        )
+        findings = tuple(stream)
+    except OSError as exc:
+        return FileScan((), Problem(item.origin.path, sources.read_failure(exc)), 0)
+    return FileScan(findings, undecided_problem(item.origin.path, undecided), size[0])
+
+
+def undecided_problem(
+    path: Optional[str], undecided: Sequence[engine.Undecided]
+) -> Optional[Problem]:
+    """One Problem for an input a custom rule ran out of time on, naming each such rule once.
+
+    The scan goes on and keeps every finding; the input only counts as incomplete.
+    """
+    if not undecided:
+        return None
+    first: Dict[str, engine.Undecided] = {}
+    for item in undecided:
+        first.setdefault(item.rule_id, item)
+    return Problem(path, "; ".join(map(str, first.values())))
+
+
+def scan_file(target: FileTarget, ruleset: Ruleset) -> FileScan:
+    """One file of a scan of paths (in a worker process too): a file that could not be read
+    counts as a file, with its problem."""
+    return _one(sources.read_target(target), ruleset)
+
+
+def _one(items: Iterable[sources.Item], ruleset: Ruleset) -> FileScan:
+    """The scan of a source that yields one item (a file, standard input)."""
+    scanned = FileScan((), None, 0)
+    for item in items:  # read to the end: the source closes the file when resumed
+        scanned = FileScan((), item, 0) if isinstance(item, Problem) else scan_input(item, ruleset)
+    return scanned
+
+
+@dataclass
+class Tally:
+    """What a scan has seen so far; :func:`finish` turns it into the one ScanResult."""
+
+    settings: Settings
+    progress: Optional[Progress] = None
+    ruleset: Ruleset = field(init=False)
+    started: float = field(default_factory=time.perf_counter)
+    findings: List[Finding] = field(default_factory=list)
+    problems: List[Problem] = field(default_factory=list)
+    named: Dict[names.NameKey, Finding] = field(default_factory=dict)  # tokens in names
+    files: int = 0
+    bytes: int = 0
+
+    def __post_init__(self) -> None:
+        self.ruleset = self.settings.ruleset()
+
+    def count(self, scanned: FileScan, file: bool = True) -> None:
+        self.files += scanned.files if file else 0
+        self.bytes += scanned.size
+        if self.progress is not None:
+            self.progress(self.files, self.bytes)
+
+    def keep(self, scanned: FileScan) -> None:
+        self.findings.extend(scanned.findings)
+        if scanned.problem is not None:
+            self.problems.append(scanned.problem)
+
+    def note_name(self, name: Name) -> None:
+        found = names.name_findings(
+            name.path, self.ruleset, name.shown, rooted=printable(name.path)
+        )
+        names.collect(found, self.named)
+
+
+def consume(tally: Tally, items: Iterable[Item]) -> Scanned:
+    """Scan and count every item of a source; yield each input that had something to say.
+
+    Problems and names are recorded on ``tally``; what to keep of an input's findings is the
+    caller's (:func:`kept`, or history's per-blob bookkeeping).
+    """
+    for item in items:
+        if isinstance(item, Input):
+            scanned = scan_input(item, tally.ruleset)
+            tally.count(scanned, item.file)
+            if scanned.findings or scanned.problem is not None:
+                yield item, scanned
+        elif isinstance(item, Problem):
+            tally.problems.append(item)
+        elif isinstance(item, Name):
+            tally.note_name(item)
+        else:
+            scan_tree(item.header, item.data, tally.ruleset, tally.named)
+
+
+def kept(tally: Tally, scanned: Scanned) -> None:
+    """Every finding and problem of ``scanned`` kept as it is: every mode but history."""
+    for _, result in scanned:
+        tally.keep(result)
+
+
+def scan_tree(
+    header: Header, data: bytes, ruleset: Ruleset, named: Dict[names.NameKey, Finding]
+) -> None:
+    """Tokens in the names a tree lists: git stores names too. A finding's path is the entry's
+    path, with rev-list's path of the tree in front; history.py finds the commit that added it."""
+    if not engine.might_contain(data, ruleset):
+        return  # nearly every tree: one search
+    from .sources.objects import tree_paths
+
+    anchors = names.anchors(ruleset)
+    for path in tree_paths(header, data):
+        if any(anchor in path for anchor in anchors):
+            names.collect(names.name_findings(path, ruleset), named)
+
+
+def finish(tally: Tally, scope: Optional[Scope] = None, named: bool = True) -> ScanResult:
+    """Apply allow comments and the baseline and order everything: the one ScanResult.
+
+    ``scope`` (what was scanned) lets the baseline call an entry stale; None means "unknown".
+    ``named``: the tokens found in names are findings as they are (history places them first).
+    """
+    settings = tally.settings
+    found = chain(tally.findings, tally.named.values()) if named else tally.findings
+    problems = tuple(tally.problems)
+    standing, suppressed = drop_inline_allowed(found, settings.allow_markers)
+    warnings: Tuple[str, ...] = ()
+    if settings.baseline is not None:
+        applied = _apply_baseline(standing, problems, settings, scope)
+        standing, warnings = list(applied.kept), applied.warnings
+        suppressed += applied.suppressed
+    return ScanResult(
+        findings=tuple(sorted(standing, key=Finding.sort_key)),
+        problems=problems,
+        files=tally.files,
+        bytes=tally.bytes,
+        seconds=time.perf_counter() - tally.started,
+        suppressed=suppressed,
+        warnings=warnings,
+        rules=tally.ruleset.rules,
+    )
+
+
+def _apply_baseline(
+    findings: List[Finding],
+    problems: Tuple[Problem, ...],
+    settings: Settings,
+    scope: Optional[Scope],
+) -> Applied:
+    """The baseline (read once per run) applied; files that could not be read are not stale."""
+    from .baseline import file as baselinefile
+    from .baseline import records as baseline
+
+    assert settings.baseline is not None
+    known = baselinefile.load(settings.baseline)
+    unread = [problem.path for problem in problems]
+    return baseline.apply(known, findings, settings.root, scope, unread)
+
+
+def exit_code(result: ScanResult) -> int:
+    """0 clean and complete, 1 tokens found (even if incomplete), 2 incomplete."""
+    if result.findings:
+        return 1
+    return 2 if result.problems else 0
+
+
+# The modes: each picks a source and feeds the consumer.
 
 
 def scan_paths(
@@ -46,40 +254,28 @@ def scan_paths(
 
     ``jobs`` caps the worker processes of a large scan (None or 0: one per core; 1: none).
     """
-    started = time.perf_counter()
-    ruleset = settings.ruleset()
-    findings: List[Finding] = []
-    problems: List[Problem] = []
-    files = size = 0
-    if sources.STDIN in paths:
-        scans = [sources.read_stdin(ruleset)]
-        paths = [p for p in paths if p != sources.STDIN]
-    else:
-        scans = []
-    named: Dict[names.NameKey, Finding] = {}
-    names.collect(_above_cwd(settings.root, ruleset), named)
+    tally = Tally(settings, progress)
+    ruleset = tally.ruleset
+    stdin = [_one(sources.read_stdin(), ruleset)] if sources.STDIN in paths else []
+    paths = [p for p in paths if p != sources.STDIN]
+    names.collect(_above_cwd(settings.root, ruleset), tally.named)
     targets = sources.iter_targets(paths, use_ignore=use_ignore, exclude=settings.excluder())
-    targets = _noting_names(targets, ruleset, named)
-    scanned = parallel.scan_targets(targets, ruleset, parallel.plan_for(jobs))
-    for item in chain(scans, scanned):
+    targets = _noting_names(targets, ruleset, tally.named)
+    plan = parallel.plan_for(jobs)
+    for item in chain(
+        stdin, parallel.scan_targets(targets, partial(scan_file, ruleset=ruleset), plan)
+    ):
         if isinstance(item, Problem):
-            problems.append(item)
-            continue
-        files += item.files
-        size += item.size
-        findings.extend(item.findings)
-        if item.problem is not None:
-            problems.append(item.problem)
-        if progress is not None:
-            progress(files, size)
-    findings.extend(named.values())
+            tally.problems.append(item)
+        else:
+            tally.count(item)
+            tally.keep(item)
     scope = None
     if settings.baseline is not None:
         from .baseline.records import scope_of
 
         scope = scope_of(paths, settings.root)
-    seconds = time.perf_counter() - started
-    return finish(findings, problems, settings, files, size, seconds, scope=scope)
+    return finish(tally, scope=scope)
 
 
 def _noting_names(
@@ -114,56 +310,135 @@ def _above_cwd(root: str, ruleset: Ruleset) -> List[Finding]:
     return names.name_findings(rel, ruleset, shown, rooted=printable(rel))
 
 
-def finish(
-    findings: Iterable[Finding],
-    problems: Iterable[Problem],
-    settings: Settings,
-    files: int,
-    size: int,
-    seconds: float,
-    scope: Optional[Scope] = None,
+def scan_staged(settings: Settings, progress: Optional[Progress] = None) -> ScanResult:
+    """The index as the next commit will record it: added, copied, modified and renamed files."""
+    from .sources import objects  # a scan of PATHS never pays for the git sources
+
+    tally = Tally(settings, progress)
+    try:
+        kept(tally, consume(tally, objects.staged_items()))
+    except FatalError as exc:
+        tally.problems.append(objects.salvage(exc, bool(tally.findings or tally.named)))
+    return finish(tally)
+
+
+def scan_commit_msg(path: str, settings: Settings) -> ScanResult:
+    """The message file of the commit being made (the commit-msg hook)."""
+    from .sources import objects
+
+    tally = Tally(settings)
+    for _, scanned in consume(tally, objects.commit_msg_items(path)):
+        problem = scanned.problem  # named after the file: its findings are in a message
+        tally.keep(
+            scanned if problem is None else scanned._replace(problem=replace(problem, path=path))
+        )
+    return finish(tally)
+
+
+def scan_history(
+    settings: Settings, rev_range: Optional[str] = None, progress: Optional[Progress] = None
 ) -> ScanResult:
-    """Apply allow comments and order everything, so every source reports the same way.
+    """``scan --history`` (every ref) or ``scan --git RANGE``."""
+    from .sources import git, history
 
-    ``scope`` (what was scanned) lets the baseline call an entry stale; None means "unknown".
-    """
-    problems = tuple(problems)
-    standing, suppressed = drop_inline_allowed(findings, settings.allow_markers)
-    warnings: Tuple[str, ...] = ()
-    if settings.baseline is not None:
-        applied = _apply_baseline(standing, problems, settings, scope)
-        standing, warnings = list(applied.kept), applied.warnings
-        suppressed += applied.suppressed
-    return ScanResult(
-        findings=tuple(sorted(standing, key=Finding.sort_key)),
-        problems=problems,
-        files=files,
-        bytes=size,
-        seconds=seconds,
-        suppressed=suppressed,
-        warnings=warnings,
-        rules=settings.ruleset().rules,
-    )
+    found = git.require_version()  # before any other git call, so an old git gets one clear line
+    revs = history.range_revs(rev_range) if rev_range else history.history_revs()
+    return scan_revs(revs, settings, progress, found)
 
 
-def _apply_baseline(
-    findings: List[Finding],
-    problems: Tuple[Problem, ...],
+def scan_pre_push(
     settings: Settings,
-    scope: Optional[Scope],
-) -> Applied:
-    """The baseline (read once per run) applied; files that could not be read are not stale."""
-    from .baseline import file as baselinefile
-    from .baseline import records as baseline
+    progress: Optional[Progress] = None,
+    env: Optional[Mapping[str, str]] = None,
+    stdin: Optional[IO[str]] = None,
+) -> ScanResult:
+    """Every blob and commit message a push sends, like ``scan --git``."""
+    from .sources import pushes
 
-    assert settings.baseline is not None
-    known = baselinefile.load(settings.baseline)
-    unread = [problem.path for problem in problems]
-    return baseline.apply(known, findings, settings.root, scope, unread)
+    revs = pushes.push_revs(env, stdin)
+    return scan_revs(revs, settings, progress) if revs else finish(Tally(settings))
 
 
-def exit_code(result: ScanResult) -> int:
-    """0 clean and complete, 1 tokens found (even if incomplete), 2 incomplete."""
+def scan_revs(
+    revs: Sequence[str],
+    settings: Settings,
+    progress: Optional[Progress] = None,
+    found: Tuple[int, ...] = (),
+) -> ScanResult:
+    """Scan what ``rev-list revs`` reaches and report each (token, path) at its first commit."""
+    from .sources import git, gitobjects, history, objects
+
+    if not found:  # scan_history asked already, before its first other git call
+        git.require_version()
+    tally = Tally(settings, progress)
+    cwd = os.getcwd()
+    scan = history.ObjectScan(problems=tally.problems)
+    try:
+        boundary = git.shallow_commits(cwd)
+        with gitobjects.object_stream(revs, cwd) as stream:
+            _record(scan, consume(tally, objects.object_items(stream, boundary)))
+    except FatalError as exc:  # a bad range, no repository, a corrupt object: git stopped
+        tally.problems.append(objects.salvage(exc, bool(scan.blobs or scan.messages)))
+    scan.names = list(tally.named.values())
+    carriers: history.Carriers = {}
+    findings = _blob_provenance(scan, revs, tally.ruleset, cwd, carriers)
+    findings += history.message_provenance(scan.messages, carriers)
+    findings += history.name_provenance(scan, revs, cwd, carriers)
+    tally.findings = [history.spread(finding, carriers) for finding in findings]
+    return finish(tally, named=False)
+
+
+def _record(scan: ObjectScan, scanned: Scanned) -> None:
+    """History keeps findings per blob and per message: provenance needs to know which."""
+    from .sources.objects import MessageHead
+
+    for item, result in scanned:
+        if isinstance(item.about, MessageHead):
+            _record_message(scan, item.about, result)
+            continue
+        if result.findings:
+            scan.blobs[str(item.about)] = list(result.findings)
+        if result.problem is not None:
+            scan.problems.append(result.problem)
+
+
+def _record_message(scan: ObjectScan, carried: MessageHead, result: FileScan) -> None:
+    from .sources.objects import message_of
+
+    header = carried.header
+    if result.problem is not None:
+        label = f"message of {header.kind} {header.oid}: "
+        scan.problems.append(replace(result.problem, message=label + result.problem.message))
     if result.findings:
-        return 1
-    return 2 if result.problems else 0
+        message = message_of(carried)  # a tag's findings move to the object it tags
+        at = Origin(None, message.commit)
+        scan.messages.extend((message, replace(found, origin=at)) for found in result.findings)
+
+
+def _blob_provenance(
+    scan: ObjectScan, revs: Sequence[str], ruleset: Ruleset, cwd: str, carriers: Carriers
+) -> List[Finding]:
+    """Blob findings placed at their first commits, with whether HEAD still holds them."""
+    from .sources import history
+
+    if not scan.blobs:
+        return []
+    groups: history.Groups = {}
+    at_head: history.AtHead = None
+    try:
+        history.blob_changes(scan, revs, cwd, carriers, groups)
+        at_head = _head_tokens({key[2] for key in groups}, ruleset, cwd)
+    except FatalError as exc:  # tokens were found: report them, and say what is unknown
+        scan.problems.append(history.salvage(exc, True))
+    return history.blob_provenance(scan, groups, at_head)
+
+
+def _head_tokens(paths: Set[str], ruleset: Ruleset, cwd: str) -> Dict[str, Set[str]]:
+    """The tokens each of ``paths`` holds at HEAD. A custom rule that runs out of time here is
+    not a second problem: the history pass reported it for the blob."""
+    from .sources.history import head_inputs
+
+    return {
+        str(item.about): {finding.secret for finding in scan_input(item, ruleset).findings}
+        for item in head_inputs(paths, cwd)
+    }

@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 from click.testing import Result
 
+from copera_secretscan import pipeline as scanner
 from copera_secretscan.cli.main import cli
 from copera_secretscan.engine.rules import Ruleset
 from copera_secretscan.sources import files as sources
@@ -237,7 +238,7 @@ def test_a_2gb_sparse_file_is_streamed_and_the_token_located(plain: Path) -> Non
         os.pwrite(handle.fileno(), b"\n", 1 << 30)
         os.pwrite(handle.fileno(), f"\nKEY={token}\n".encode(), size - 100)
 
-    scanned = sources.read_findings(sources.FileTarget(str(big), "disk.img"), Ruleset())
+    scanned = scanner.scan_file(sources.FileTarget(str(big), "disk.img"), Ruleset())
 
     assert scanned.problem is None and scanned.size == size
     [finding] = scanned.findings

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from copera_secretscan.cli.main import main
 from copera_secretscan.config.settings import Settings
-from copera_secretscan.sources.objects import scan_commit_msg
+from copera_secretscan.pipeline import scan_commit_msg
 from tests.conftest import commit_all, git
 from tests.tokens import make_token
 

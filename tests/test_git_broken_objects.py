@@ -18,9 +18,8 @@ from typing import Callable, Dict, List, Tuple
 
 import pytest
 
-from copera_secretscan import quick
+from copera_secretscan import pipeline, quick
 from copera_secretscan.cli.main import main
-from copera_secretscan.sources import objects as gitsources
 from tests.conftest import commit_all, git
 from tests.tokens import make_token
 
@@ -244,7 +243,7 @@ def test_every_tree_reaches_scan_tree_whole_and_counts_as_no_file(
     commit_all(repo, "nested")
     seen: Dict[str, bytes] = {}
     monkeypatch.setattr(
-        gitsources, "scan_tree", lambda header, data, *_: seen.setdefault(header.oid, data)
+        pipeline, "scan_tree", lambda header, data, *_: seen.setdefault(header.oid, data)
     )
 
     assert main(["scan", "--history", "--format", "json"]) == 0

@@ -306,15 +306,15 @@ def test_bad_range_is_an_error(repo: Path, capsys: pytest.CaptureFixture[str]) -
 
 
 def test_progress_counts_blobs_and_bytes(repo: Path) -> None:
+    from copera_secretscan import pipeline
     from copera_secretscan.config.settings import Settings
-    from copera_secretscan.sources import history
 
     for n in range(3):
         (repo / f"f{n}.txt").write_text("x" * 1000 + f"{n}\n")
     commit_all(repo, "three files")
     calls: List[Tuple[int, int]] = []
 
-    result = history.scan_history(
+    result = pipeline.scan_history(
         Settings(), progress=lambda done, size: calls.append((done, size))
     )
 

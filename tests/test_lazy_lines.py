@@ -8,6 +8,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from copera_secretscan import pipeline as scanner
 from copera_secretscan.engine import scan as engine
 from copera_secretscan.engine.rules import Ruleset
 from copera_secretscan.models import Origin
@@ -74,5 +75,5 @@ def test_large_file_on_disk_reports_exact_lines(tmp_path: Path) -> None:
         handle.write(f"ab {token}\n")
         handle.write(head * 30_000)
         handle.write(f"{token}")
-    scan = sources.read_findings(sources.FileTarget(str(path), "big.log"), RULESET)
+    scan = scanner.scan_file(sources.FileTarget(str(path), "big.log"), RULESET)
     assert [(f.line, f.column) for f in scan.findings] == [(30_001, 4), (60_002, 1)]

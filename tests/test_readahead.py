@@ -9,6 +9,7 @@ from typing import List
 
 import pytest
 
+from copera_secretscan import pipeline as scanner
 from copera_secretscan.config.settings import Settings
 from copera_secretscan.engine import scan as engine
 from copera_secretscan.models import Origin
@@ -62,9 +63,9 @@ def test_a_large_file_is_scanned_the_same_with_read_ahead(tmp_path: Path) -> Non
     path.write_bytes(body + f"T = '{token}'\n".encode() + body + f"{token}\n".encode())
     target = sources.FileTarget(str(path), "big.txt")
     ruleset = Settings().ruleset()
-    ahead = sources.read_findings(target, ruleset)
+    ahead = scanner.scan_file(target, ruleset)
     with path.open("rb") as handle:  # the same file as a plain stream: no thread, no re-reads
-        plain = sources._scan_handle(handle, Origin("big.txt"), ruleset)
+        plain = scanner._one(sources.from_handle(handle, Origin("big.txt")), ruleset)
     assert ahead == plain
     assert [(f.line, f.column) for f in ahead.findings] == [
         (body.count(b"\n") + 1, 6),

@@ -16,9 +16,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from .. import pipeline as scanner
 from ..config.settings import Settings, shown_path
-from ..engine import scan as engine
 from ..errors import FatalError
-from ..models import BUILTIN_PREFIXES, Finding, Origin, ScanResult, inert, mask_tokens
+from ..models import BUILTIN_PREFIXES, Finding, Input, Origin, ScanResult, inert, mask_tokens
 from ..sources.readfile import read_regular
 from . import file as baselinefile
 from .records import FALSE_POSITIVE, LEAK, Baseline, Entry, merged, scope_of
@@ -89,7 +88,10 @@ def _locate_in(path: str, baseline: Baseline, settings: Settings) -> Dict[str, L
     data = _entry_file(settings.root, path)
     if data is None:
         return {}  # gone or unreadable: the entry is reported as stale
-    findings = engine.scan_bytes(data, Origin(path), settings.ruleset())
+    scanned = scanner.scan_input(Input(Origin(path), data), settings.ruleset())
+    if scanned.problem is not None:  # a custom rule ran out of time: say so, never "stale"
+        raise FatalError(str(scanned.problem))
+    findings = list(scanned.findings)
     lines = data.decode("utf-8", "replace").split("\n")
     if len(lines) > 1 and lines[-1] == "":
         lines.pop()  # the final newline ends the last line; it does not start another

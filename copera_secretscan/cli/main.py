@@ -10,7 +10,7 @@ click's 1, which a CI gate would read as "tokens found".
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import click
 
@@ -151,13 +151,32 @@ def git_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return stacked(options, fn)
 
 
-GIT_MODES = ("staged", "git_range", "history", "commit_msg", "pre_push")
+class GitMode(NamedTuple):
+    """How the CLI runs one git option: the pipeline function, given (settings, the option's
+    value, progress), and what its progress counts."""
+
+    scan: Callable[[Settings, Any, Any], ScanResult]
+    unit: str = "files"
 
 
-def git_scan(
-    paths: Sequence[str], no_ignore: bool, opts: dict, settings: Settings, progress: Any
-) -> Optional[ScanResult]:
-    """The git scan the options ask for, or None for a scan of PATHS."""
+# A git option (its click name) -> its mode. A new git source is a pipeline function, an option
+# in git_options and a row here.
+GIT_SCANS: Dict[str, GitMode] = {
+    "staged": GitMode(lambda settings, _, progress: scanner.scan_staged(settings, progress)),
+    "git_range": GitMode(scanner.scan_history, "blobs"),
+    "history": GitMode(
+        lambda settings, _, progress: scanner.scan_history(settings, None, progress), "blobs"
+    ),
+    "commit_msg": GitMode(lambda settings, path, _: scanner.scan_commit_msg(path, settings)),
+    "pre_push": GitMode(
+        lambda settings, _, progress: scanner.scan_pre_push(settings, progress), "blobs"
+    ),
+}
+GIT_MODES = tuple(GIT_SCANS)
+
+
+def git_mode(paths: Sequence[str], no_ignore: bool, opts: dict) -> Optional[str]:
+    """The git option the command line chose, or None for a scan of PATHS."""
     chosen = [mode for mode in GIT_MODES if opts.get(mode) not in (None, False)]
     if chosen == ["git_range", "history"]:
         chosen = ["git_range"]  # --history --git RANGE: history, narrowed to the range
@@ -167,16 +186,7 @@ def git_scan(
         raise click.UsageError(
             "choose one of PATHS, --staged, --git/--history, --commit-msg, --pre-push"
         )
-    from ..sources import history, pushes
-    from ..sources import objects as gitsources  # a scan of PATHS never pays for these imports
-
-    if chosen == ["staged"]:
-        return gitsources.scan_staged(settings, progress)
-    if chosen == ["commit_msg"]:
-        return gitsources.scan_commit_msg(opts["commit_msg"], settings)
-    if chosen == ["pre_push"]:
-        return pushes.scan_pre_push(settings, progress)
-    return history.scan_history(settings, opts.get("git_range"), progress)
+    return chosen[0]
 
 
 @cli.command()
@@ -204,11 +214,13 @@ def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any)
     too: write ./-NAME, or put it after --. A FIFO is read only while something writes to it.
     """
     settings = settings_from(opts)
-    history_mode = opts.get("history") or opts.get("git_range") or opts.get("pre_push")
-    progress = Progress(unit="blobs" if history_mode else "files") if not opts["quiet"] else None
+    mode = git_mode(paths, no_ignore, opts)
+    unit = GIT_SCANS[mode].unit if mode else "files"
+    progress = Progress(unit=unit) if not opts["quiet"] else None
     try:
-        result = git_scan(paths, no_ignore, opts, settings, progress)
-        if result is None:
+        if mode is not None:
+            result = GIT_SCANS[mode].scan(settings, opts[mode], progress)
+        else:
             result = scanner.scan_paths(
                 paths or (".",),
                 settings,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Callable, Iterator, List, Optional, Tuple
 
-from ..models import Finding, Origin
+from ..models import CHUNK_SIZE, Finding, Origin
 from .decoding import UTF16_BOMS, open_stream
 from .positions import CONTEXT, Rereader
 from .rules import Ruleset
@@ -40,8 +40,6 @@ __all__ = [
     "scan_bytes",
     "scan_stream",
 ]
-
-CHUNK_SIZE = 1 << 20
 
 
 def scan_bytes(

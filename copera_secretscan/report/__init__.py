@@ -64,9 +64,14 @@ def writer(fmt: str) -> Writer:
         if options.show_secrets:
             return render(result, options)
         text = render(redacted(result), options)
-        return mask_tokens(text, prefixes_of(result.rules))
+        return mask_tokens(text, prefixes_of(rules_of(result)))
 
     return write
+
+
+def rules_of(result: ScanResult) -> Tuple[Rule, ...]:
+    """The rules ``result`` was scanned with: a result that names none used the built-in ones."""
+    return result.rules or BUILTIN_RULES
 
 
 def prefixes_of(rules: Tuple[Rule, ...]) -> Tuple[str, ...]:
@@ -75,7 +80,7 @@ def prefixes_of(rules: Tuple[Rule, ...]) -> Tuple[str, ...]:
 
 def redacted(result: ScanResult) -> ScanResult:
     """``result`` with tokens masked in every path, error and warning it will print."""
-    prefixes = prefixes_of(result.rules)
+    prefixes = prefixes_of(rules_of(result))
 
     def mask(text: str) -> str:
         return mask_tokens(text, prefixes)

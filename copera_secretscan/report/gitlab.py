@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from .. import __version__
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import Finding, ScanResult
-from . import ReportOptions, kind_name, message_kind, shown_secret
+from . import ReportOptions, kind_name, message_kind, rules_of, shown_secret
 from .sarif import remediation, rule_ids, security_severity
 
 SCHEMA_VERSION = "15.2.1"
@@ -142,7 +142,9 @@ def build_report(
         "version": SCHEMA_VERSION,
         "schema": SCHEMA_URL,
         "scan": scan_section(result, now or datetime.now(timezone.utc)),
-        "vulnerabilities": [vulnerability(f, options, env, result.rules) for f in result.findings],
+        "vulnerabilities": [
+            vulnerability(f, options, env, rules_of(result)) for f in result.findings
+        ],
     }
 
 

@@ -11,14 +11,14 @@ from typing import Dict, List, Tuple
 
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import Finding, ScanResult, printable
-from . import ReportOptions, kind_name, shown_secret
+from . import ReportOptions, kind_name, rules_of, shown_secret
 from .human import NAME_ADVICE, advice, masked_line, style
 
 
 def render(result: ScanResult, options: ReportOptions) -> str:
     out: List[str] = []
     for group in _by_token(result.findings):
-        out.extend(render_token(group, options, result.rules))
+        out.extend(render_token(group, options, rules_of(result)))
     out.append(history_summary(result, options))
     return "\n".join(out) + "\n"
 

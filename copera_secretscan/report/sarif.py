@@ -24,7 +24,7 @@ from urllib.parse import quote
 from .. import __version__, kinds
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import Finding, ScanResult
-from . import ReportOptions, kind_name, message_kind, shown_secret
+from . import ReportOptions, kind_name, message_kind, rules_of, shown_secret
 
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -222,13 +222,13 @@ def build_log(result: ScanResult, options: ReportOptions, env: Mapping[str, str]
                 "name": TOOL,
                 "version": __version__,
                 "semanticVersion": __version__,
-                "rules": [rule_descriptor(rule_id, result.rules) for rule_id in ids],
+                "rules": [rule_descriptor(rule_id, rules_of(result)) for rule_id in ids],
             }
         },
         "invocations": [invocation(result)],
         "columnKind": "unicodeCodePoints",  # our columns count characters, not UTF-16 units
         "results": [
-            result_entry(f, index[f.rule_id], options, result.rules) for f in result.findings
+            result_entry(f, index[f.rule_id], options, rules_of(result)) for f in result.findings
         ],
     }
     vcs = provenance(env)

@@ -8,7 +8,7 @@ from typing import List, Tuple
 from ..console import clean_line
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import Finding, ScanResult
-from . import ReportOptions, grouped, kind_name, shown_secret
+from . import ReportOptions, grouped, kind_name, rules_of, shown_secret
 from .human import advice, context_line, location, style
 
 
@@ -39,7 +39,7 @@ def summary(result: ScanResult, options: ReportOptions) -> str:
         )
     if not result.findings:
         return style(clean_line(result.files, result.suppressed), "green", options)
-    kinds = Counter(kind_name(f.rule_id, result.rules) for f in result.findings)
+    kinds = Counter(kind_name(f.rule_id, rules_of(result)) for f in result.findings)
     detail = ", ".join(f"{count} {name}" for name, count in sorted(kinds.items()))
     places = len({(f.path, f.commit) for f in result.findings})
     noun = "token" if len(result.findings) == 1 else "tokens"
@@ -58,6 +58,6 @@ def render(result: ScanResult, options: ReportOptions) -> str:
         return grouped.render(result, options)  # git history: one block per token, not commit
     out: List[str] = []
     for finding in result.findings:
-        out.extend(render_finding(finding, options, result.rules))
+        out.extend(render_finding(finding, options, rules_of(result)))
     out.append(summary(result, options))
     return "\n".join(out) + "\n"

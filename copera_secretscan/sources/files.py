@@ -1,9 +1,9 @@
 """Where text comes from: files and directories on disk, and standard input.
 
-Each source yields :class:`~.targets.FileTarget` records or a :class:`~.models.Problem` for one
-bad input; nothing here raises for a single unreadable file, so a scan reports every problem at
-once.
-``read_findings`` is the one place that opens a file and hands its bytes to the engine.
+:func:`iter_targets` yields :class:`~.targets.FileTarget` records (or a
+:class:`~.models.Problem` for one bad input); :func:`read_target` opens one and yields the
+:class:`~.models.Input` it holds. Nothing here raises for a single unreadable file, so a scan
+reports every problem at once, and nothing here scans: the pipeline does.
 """
 
 from __future__ import annotations
@@ -13,22 +13,17 @@ import os
 import stat
 import sys
 from contextlib import nullcontext
-from dataclasses import dataclass
 from typing import (
-    Dict,
     Iterator,
     List,
     Optional,
     Protocol,
     Sequence,
     Set,
-    Tuple,
     Union,
 )
 
-from ..engine import scan as engine
-from ..engine.rules import Ruleset
-from ..models import Finding, Origin, Problem
+from ..models import CHUNK_SIZE, Input, Origin, Problem, Reader, Rereader
 from .readfile import NO_WRITER, READ_FLAGS, probe_fifo
 from .targets import Excluder, FileTarget, Roots, display_path
 from .walk import walk
@@ -36,15 +31,8 @@ from .walk import walk
 STDIN = "-"
 
 
-@dataclass(frozen=True)
-class FileScan:
-    findings: Tuple[Finding, ...]
-    problem: Optional[Problem]
-    size: int
-    files: int = 1  # a worker sums up a batch's clean files in one record (parallel.py)
-
-
 Target = Union[FileTarget, Problem]
+Item = Union[Input, Problem]
 
 
 def iter_targets(
@@ -107,7 +95,7 @@ def _explicit(path: str, exclude: Optional[Excluder], roots: Roots) -> Sequence[
         if exc.errno in _UNRESOLVED and link:
             return link  # dangling: its link text is all git commits
         if exc.errno != errno.ENOENT:  # e.g. a directory we may not enter
-            return [Problem(shown, _os_reason(exc))]
+            return [Problem(shown, read_failure(exc))]
         return [Problem(shown, "no such file or directory")]
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
         return [*link, Problem(shown, "not a regular file (device or socket): not scanned")]
@@ -119,48 +107,70 @@ def _explicit(path: str, exclude: Optional[Excluder], roots: Roots) -> Sequence[
 _UNRESOLVED = frozenset({errno.ENOENT, errno.ELOOP, errno.ENOTDIR})
 
 
-def read_findings(target: FileTarget, ruleset: Ruleset) -> FileScan:
-    """Scan one file; any OS error becomes a Problem naming the file."""
+def read_target(target: FileTarget) -> Iterator[Item]:
+    """The one input ``target`` holds, or the Problem that stops it from being read.
+
+    A generator, so that a big file stays open (and its read-ahead thread running) while the
+    consumer reads the stream, and is closed when the consumer asks for the next item.
+    """
     origin = target.origin()
     if target.link:
-        return _scan_link_text(target.path, origin, ruleset)
+        yield _link_text(target.path, origin)
+        return
     try:
         fd = os.open(target.path, READ_FLAGS)  # a FIFO may have replaced the walked file
-        try:
-            info = os.fstat(fd)
-            whole = _read_small(fd, info)
-            if whole is not None:
-                return _scan_whole(whole, origin, ruleset)
-            if stat.S_ISFIFO(info.st_mode):
-                return _read_fifo(fd, origin, ruleset)
-            with open(fd, "rb", closefd=False) as handle:  # the same open file: a FIFO once
-                regular = stat.S_ISREG(info.st_mode)
-                seekable = regular and hasattr(os, "pread")  # pread: not on Windows
-                reread = (lambda offset, size: os.pread(fd, size, offset)) if seekable else None
-                return _scan_handle(handle, origin, ruleset, ahead=regular, reread=reread)
-        finally:
-            os.close(fd)
     except OSError as exc:
-        if exc.errno in _UNRESOLVED and os.path.islink(target.path):
-            return _scan_link_text(target.path, origin, ruleset)
-        return FileScan((), Problem(target.display, _os_reason(exc)), 0)
+        yield _unopened(target, origin, exc)
+        return
+    try:
+        info = os.fstat(fd)
+        whole = _read_small(fd, info)
+        if whole is None:
+            yield from _streamed(fd, info, origin)
+    except OSError as exc:
+        whole = None
+        yield _unopened(target, origin, exc)
+    finally:
+        os.close(fd)
+    if whole is not None:
+        yield Input(origin, whole)
 
 
-def _read_fifo(fd: int, origin: Origin, ruleset: Ruleset) -> FileScan:
+def _unopened(target: FileTarget, origin: Origin, exc: OSError) -> Item:
+    """A file that could not be opened or read: a dangling link's text, else a Problem."""
+    if exc.errno in _UNRESOLVED and os.path.islink(target.path):
+        return _link_text(target.path, origin)
+    return Problem(origin.path, read_failure(exc))
+
+
+def _streamed(fd: int, info: os.stat_result, origin: Origin) -> Iterator[Item]:
+    """A file too big to read whole (or a FIFO), as a stream off the open descriptor."""
+    if stat.S_ISFIFO(info.st_mode):
+        yield from _fifo(fd, origin)
+        return
+    with open(fd, "rb", closefd=False) as handle:  # the same open file: a FIFO once
+        regular = stat.S_ISREG(info.st_mode)
+        seekable = regular and hasattr(os, "pread")  # pread: not on Windows
+        reread = (lambda offset, size: os.pread(fd, size, offset)) if seekable else None
+        yield from from_handle(handle, origin, ahead=regular, reread=reread)
+
+
+def _fifo(fd: int, origin: Origin) -> Iterator[Item]:
     """A FIFO or pipe, read only while something writes to it (``scan <(cmd)``): with no writer
     it is a Problem, never a silent pass, and never a wait for a writer that may not come."""
     first = probe_fifo(fd)
     if first is None:
-        return FileScan((), Problem(origin.path, NO_WRITER), 0)
+        yield Problem(origin.path, NO_WRITER)
+        return
     with open(fd, "rb", closefd=False) as handle:
-        return _scan_handle(_Prepended(first, handle.read), origin, ruleset)
+        yield from from_handle(_Prepended(first, handle.read), origin)
 
 
 class _Prepended:
     """A stream with the bytes a probe took put back in front. The first read still returns
     ``size`` bytes in all: a short one would look like the end of the stream."""
 
-    def __init__(self, first: bytes, read: engine.Reader) -> None:
+    def __init__(self, first: bytes, read: Reader) -> None:
         self.first, self.rest = first, read
 
     def read(self, size: int) -> bytes:
@@ -168,13 +178,12 @@ class _Prepended:
         return head + self.rest(size - len(head))
 
 
-def _scan_link_text(path: str, origin: Origin, ruleset: Ruleset) -> FileScan:
-    """A symbolic link scanned as git commits it: its target's text."""
+def _link_text(path: str, origin: Origin) -> Item:
+    """A symbolic link as git commits it: its target's text."""
     try:
-        text = os.fsencode(os.readlink(path))
+        return Input(origin, os.fsencode(os.readlink(path)))
     except OSError as exc:
-        return FileScan((), Problem(origin.path, _os_reason(exc)), 0)
-    return _scan_whole(text, origin, ruleset)
+        return Problem(origin.path, read_failure(exc))
 
 
 def _read_small(fd: int, info: os.stat_result) -> Optional[bytes]:
@@ -184,7 +193,7 @@ def _read_small(fd: int, info: os.stat_result) -> Optional[bytes]:
     four system calls where a buffered ``open().read()`` makes seven (isatty, a seek, and a
     second read to see the end): a large share of the reading cost of a scan of a source tree.
     """
-    if not stat.S_ISREG(info.st_mode) or info.st_size >= engine.CHUNK_SIZE:
+    if not stat.S_ISREG(info.st_mode) or info.st_size >= CHUNK_SIZE:
         return None
     data = os.read(fd, info.st_size + 1)  # a byte more than fstat said: has the file grown?
     if len(data) > info.st_size:
@@ -193,72 +202,43 @@ def _read_small(fd: int, info: os.stat_result) -> Optional[bytes]:
     return data
 
 
-def read_stdin(ruleset: Ruleset) -> FileScan:
+def read_stdin() -> Iterator[Item]:
     """Standard input; closed (``<&-``: Python then has no ``sys.stdin``) is a Problem."""
     if sys.stdin is None:
-        return FileScan((), Problem(STDIN, "standard input is closed: not read"), 0)
-    try:
-        return _scan_handle(sys.stdin.buffer, Origin(STDIN), ruleset)
-    except (OSError, ValueError) as exc:  # ValueError: the stream object itself was closed
-        return FileScan((), Problem(STDIN, _os_reason(exc)), 0)
-
-
-def _scan_whole(data: bytes, origin: Origin, ruleset: Ruleset) -> FileScan:
-    undecided: List[engine.Undecided] = []
-    findings = tuple(engine.scan_bytes(data, origin, ruleset, undecided))
-    problem = undecided_problem(origin.path, undecided) if undecided else None
-    return FileScan(findings, problem, len(data))
-
-
-def undecided_problem(
-    path: Optional[str], undecided: Sequence[engine.Undecided]
-) -> Optional[Problem]:
-    """One Problem for an input a custom rule ran out of time on, naming each such rule once.
-
-    The scan goes on and keeps every finding; the input only counts as incomplete.
-    """
-    if not undecided:
-        return None
-    first: Dict[str, engine.Undecided] = {}
-    for item in undecided:
-        first.setdefault(item.rule_id, item)
-    return Problem(path, "; ".join(map(str, first.values())))
+        yield Problem(STDIN, "standard input is closed: not read")
+        return
+    yield from from_handle(sys.stdin.buffer, Origin(STDIN))
 
 
 class _Readable(Protocol):
     def read(self, size: int, /) -> bytes: ...
 
 
-def _scan_handle(
-    handle: _Readable,
-    origin: Origin,
-    ruleset: Ruleset,
-    ahead: bool = False,
-    reread: engine.Rereader = None,
-) -> FileScan:
-    head = handle.read(engine.CHUNK_SIZE)
-    if len(head) < engine.CHUNK_SIZE:  # the common case: the whole file in one read
-        return _scan_whole(head, origin, ruleset)
-    size = [len(head)]
-    pending: List[bytes] = [head]
+def from_handle(
+    handle: _Readable, origin: Origin, ahead: bool = False, reread: Rereader = None
+) -> Iterator[Item]:
+    """What ``handle`` holds: whole when it ends within one chunk (the common case: one read),
+    else a stream, read ahead on another thread when ``ahead`` (regular files only)."""
+    try:
+        head = handle.read(CHUNK_SIZE)
+    except (OSError, ValueError) as exc:  # ValueError: the stream object itself was closed
+        yield Problem(origin.path, read_failure(exc))
+        return
+    if len(head) < CHUNK_SIZE:
+        yield Input(origin, head)
+        return
     from .readahead import read_ahead  # deferred: threads and queues, for big files only
 
-    reading = read_ahead(handle.read, engine.CHUNK_SIZE) if ahead else nullcontext(handle.read)
+    reading = read_ahead(handle.read, CHUNK_SIZE) if ahead else nullcontext(handle.read)
     with reading as more:
+        pending = [head]
 
         def read(n: int) -> bytes:
-            if pending:
-                return pending.pop()
-            data = more(n)
-            size[0] += len(data)
-            return data
+            return pending.pop() if pending else more(n)
 
-        undecided: List[engine.Undecided] = []
-        findings = tuple(
-            engine.scan_stream(read, origin, ruleset, reread=reread, undecided=undecided)
-        )
-    return FileScan(findings, undecided_problem(origin.path, undecided), size[0])
+        yield Input(origin, read=read, reread=reread)
 
 
-def _os_reason(exc: Union[OSError, ValueError]) -> str:
+def read_failure(exc: Union[OSError, ValueError]) -> str:
+    """What to say of an input that could not be read: ``cannot read: <reason>``."""
     return f"cannot read: {getattr(exc, 'strerror', None) or exc}".rstrip()

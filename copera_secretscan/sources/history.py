@@ -1,5 +1,8 @@
 """Whole-history and range scans: each reachable blob once, then provenance for the few that leak.
 
+The pipeline scans (``object_items`` of objects.py, then the HEAD copies of :func:`head_inputs`);
+the functions here take its findings and place them at the commit that introduced them.
+
 Peers walk ``git log -p``, re-reading every file for every commit that touches it and paying for
 diffs. Here one ``rev-list --objects | cat-file --batch`` pipe delivers each unique blob, tree
 and commit message once, so cost grows with unique object bytes, and an object git cannot read
@@ -10,26 +13,28 @@ author and date, and whether HEAD still has it.
 
 from __future__ import annotations
 
-import os
-import time
-from dataclasses import replace
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from dataclasses import dataclass, field, replace
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
-from .. import pipeline as scanner
-from ..config.settings import Settings
-from ..engine.rules import Ruleset
 from ..errors import FatalError
-from ..models import Finding, History, Origin, Problem, ScanResult, printable
-from ..pipeline import Progress
+from ..models import Finding, History, Input, Origin, Problem, printable
 from . import git, gitobjects
-from .objects import Message, ObjectScan, read_blobs, salvage, scan_object_stream
+from .objects import Message, cat_inputs, salvage
 
 Key = Tuple[str, str, str]  # (rule_id, token, path): reported once in history
-SHALLOW = (
-    "shallow clone: the commits before its boundary are not here and were not scanned; fetch "
-    "them (git fetch --unshallow; actions/checkout: fetch-depth: 0; GitLab: GIT_DEPTH: 0)"
-)
 Carriers = Dict[Tuple[str, str], Set[str]]  # (rule_id, token) -> every commit or tag holding it
+Groups = Dict[Key, List[Tuple[int, gitobjects.Change, Finding]]]
+AtHead = Optional[Dict[str, Set[str]]]  # path -> the tokens it holds at HEAD; None: unknown
+
+
+@dataclass
+class ObjectScan:
+    """What the pipeline's pass over the objects found, before provenance is resolved."""
+
+    blobs: Dict[str, List[Finding]] = field(default_factory=dict)  # blob id -> its findings
+    messages: List[Tuple[Message, Finding]] = field(default_factory=list)
+    names: List[Finding] = field(default_factory=list)  # tokens in tree entries
+    problems: List[Problem] = field(default_factory=list)
 
 
 def history_revs(cwd: Optional[str] = None) -> List[str]:
@@ -43,66 +48,25 @@ def range_revs(rev_range: str) -> List[str]:
     return [git.revision(rev_range, "revision range")]
 
 
-def scan_revs(
-    revs: Sequence[str],
-    settings: Settings,
-    progress: Optional[Progress] = None,
-    found: Tuple[int, ...] = (),
-) -> ScanResult:
-    """Scan what ``rev-list revs`` reaches and report each (token, path) at its first commit."""
-    started = time.perf_counter()
-    if not found:  # scan_history asked already, before its first other git call
-        git.require_version()
-    ruleset = settings.ruleset()
-    cwd = os.getcwd()
-    scan = ObjectScan()
-    try:
-        scan.boundary = git.shallow_commits(cwd)
-        with gitobjects.object_stream(revs, cwd) as stream:
-            scan_object_stream(stream, ruleset, progress, scan)
-    except FatalError as exc:  # a bad range, no repository, a corrupt object: git stopped
-        scan.problems.append(salvage(exc, bool(scan.blobs or scan.messages)))
-    if scan.cut_short:
-        scan.problems.append(Problem(None, SHALLOW))
-    carriers: Carriers = {}
-    findings = blob_provenance(scan, revs, ruleset, cwd, carriers)
-    findings += message_provenance(scan.messages, carriers)
-    findings += name_provenance(scan, revs, cwd, carriers)
-    findings = [_spread(finding, carriers) for finding in findings]
-    elapsed = time.perf_counter() - started
-    return scanner.finish(findings, scan.problems, settings, scan.files, scan.bytes, elapsed)
-
-
-def scan_history(
-    settings: Settings, rev_range: Optional[str] = None, progress: Optional[Progress] = None
-) -> ScanResult:
-    """``scan --history`` (every ref) or ``scan --git RANGE``."""
-    found = git.require_version()  # before any other git call, so an old git gets one clear line
-    revs = range_revs(rev_range) if rev_range else history_revs()
-    return scan_revs(revs, settings, progress, found)
-
-
-def blob_provenance(
-    scan: ObjectScan, revs: Sequence[str], ruleset: Ruleset, cwd: Optional[str], carriers: Carriers
-) -> List[Finding]:
-    """One finding per (rule, token, path), placed at the oldest commit that wrote it there."""
+def blob_changes(
+    scan: ObjectScan, revs: Sequence[str], cwd: Optional[str], carriers: Carriers, groups: Groups
+) -> None:
+    """Every commit that wrote a blob holding a token, into ``groups`` by (rule, token, path),
+    oldest first (raises FatalError when git fails; what was read so far stays)."""
     if not scan.blobs:
-        return []
-    groups: Dict[Key, List[Tuple[int, gitobjects.Change, Finding]]] = {}
-    seen = set()
-    try:
-        for order, change in enumerate(gitobjects.changes(revs, scan.blobs, cwd)):
-            seen.add(change.blob)
-            for finding in scan.blobs[change.blob]:
-                key = (finding.rule_id, finding.secret, change.path)
-                groups.setdefault(key, []).append((order, change, finding))
-                carriers.setdefault(key[:2], set()).add(change.commit)
-        at_head: Optional[Dict[str, Set[str]]] = head_tokens({k[2] for k in groups}, ruleset, cwd)
-    except FatalError as exc:  # tokens were found: report them, and say what is unknown
-        scan.problems.append(salvage(exc, True))
-        at_head = None
+        return
+    for order, change in enumerate(gitobjects.changes(revs, scan.blobs, cwd)):
+        for finding in scan.blobs[change.blob]:
+            key = (finding.rule_id, finding.secret, change.path)
+            groups.setdefault(key, []).append((order, change, finding))
+            carriers.setdefault(key[:2], set()).add(change.commit)
+
+
+def blob_provenance(scan: ObjectScan, groups: Groups, at_head: AtHead) -> List[Finding]:
+    """One finding per (rule, token, path), placed at the oldest commit that wrote it there."""
     results = [_first(key, group, at_head) for key, group in groups.items()]
     # a blob no commit wrote (a tag pointing straight at a blob or tree): report it as found
+    seen = {change.blob for group in groups.values() for _, change, _ in group}
     for blob in scan.blobs.keys() - seen:
         results.extend(scan.blobs[blob])
     return results
@@ -111,7 +75,7 @@ def blob_provenance(
 def _first(
     key: Key,
     group: List[Tuple[int, gitobjects.Change, Finding]],
-    at_head: Optional[Dict[str, Set[str]]],
+    at_head: AtHead,
 ) -> Finding:
     _, change, finding = min(group, key=lambda item: item[0])
     commits = len({item[1].commit for item in group})
@@ -120,24 +84,23 @@ def _first(
     return replace(finding, origin=Origin(printable(change.path), change.commit), history=history)
 
 
-def head_tokens(paths: Set[str], ruleset: Ruleset, cwd: Optional[str]) -> Dict[str, Set[str]]:
-    """The tokens each of ``paths`` holds at HEAD (read again: a range may not include HEAD).
+def head_inputs(paths: Set[str], cwd: Optional[str]) -> Iterator[Input]:
+    """The HEAD copy of each of ``paths`` that HEAD has (``about``: the path), for the pipeline
+    to say which tokens HEAD still holds (read again: a range may not include HEAD).
 
-    A path gone at HEAD, now a directory, or a repository without HEAD has no entry. A copy at
-    HEAD that git cannot read makes the answer unknown, never "gone".
+    A path gone at HEAD, now a directory, or a repository without HEAD yields nothing. A copy
+    at HEAD that git cannot read makes the answer unknown, never "gone": FatalError.
     """
     at_head = git.head_blobs(cwd)
-    wanted = sorted(path for path in paths if path in at_head)
-    blobs = [(at_head[path], Origin(path)) for path in wanted]
-    tokens: Dict[str, Set[str]] = {}
-    # A custom rule that runs out of time here is not a second problem: the history pass
-    # reported it for the blob, and this reading only says which tokens HEAD still holds.
-    for path, (size, found) in zip(wanted, read_blobs(blobs, ruleset, cwd, problems=[])):
-        if size is None:
-            unknown = "missing or unreadable: whether HEAD still has the token is unknown"
-            raise FatalError(f"{printable(path)} at HEAD: {unknown}")
-        tokens[path] = {finding.secret for finding in found}
-    return tokens
+    wanted = [(at_head[path], Origin(path), path) for path in sorted(paths) if path in at_head]
+    for item in cat_inputs(wanted, _unknown_at_head, cwd):
+        assert isinstance(item, Input)
+        yield item
+
+
+def _unknown_at_head(origin: Origin, path: object) -> Problem:
+    unknown = "missing or unreadable: whether HEAD still has the token is unknown"
+    raise FatalError(f"{printable(str(path))} at HEAD: {unknown}")
 
 
 def name_provenance(
@@ -158,7 +121,7 @@ def name_provenance(
         scan.problems.append(salvage(exc, True))
         at_head = None
     results: List[Finding] = []
-    for finding in scan.names.values():
+    for finding in scan.names:
         try:
             placed = _named_at_first(finding, revs, cwd, at_head, carriers)
         except FatalError as exc:
@@ -212,7 +175,7 @@ def message_provenance(
     return results
 
 
-def _spread(finding: Finding, carriers: Carriers) -> Finding:
+def spread(finding: Finding, carriers: Carriers) -> Finding:
     """Add how many distinct commits (or tags) carry the token anywhere: one commit that put it
     in two files and its message is one commit to rewrite, not three."""
     if finding.history is None:

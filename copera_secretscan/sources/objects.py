@@ -1,32 +1,37 @@
 """Git objects as scan input: blobs from ``git cat-file --batch``, commit and tag messages, trees
 (read, and reported when missing), the staged index and the message file of a commit being made.
 
-Each object is scanned once; one that git cannot give is a problem, never a silent gap. A blob
-up to ``engine.CHUNK_SIZE`` is read whole; a larger one is streamed through the engine window
-by window straight off the pipe, so memory stays bounded whatever the blob size. Nothing here
-knows about provenance: ``history.py`` turns blob findings into the commits that introduced
-them.
+Each source here is a generator of items for the pipeline (:class:`~.models.Input`,
+:class:`~.models.Name`, :class:`Tree`, :class:`~.models.Problem`) and scans nothing itself.
+Each object is yielded once; one that git cannot give is a problem, never a silent gap. A blob
+up to ``CHUNK_SIZE`` is read whole; a larger one is yielded as a reader bounded to the blob,
+straight off the pipe, valid until the next item is asked for, so memory stays bounded whatever
+the blob size. Nothing here knows about provenance: ``history.py`` turns blob findings into
+the commits that introduced them.
 """
 
 from __future__ import annotations
 
 import os
-import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import IO, Dict, FrozenSet, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import (
+    IO,
+    Callable,
+    FrozenSet,
+    Iterator,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
-from .. import pipeline as scanner
-from ..config.settings import Settings
-from ..engine import names
-from ..engine import scan as engine
-from ..engine.rules import Ruleset
 from ..errors import FatalError
-from ..models import Finding, Origin, Problem, ScanResult, origin_of, printable
-from ..pipeline import Progress
-from . import files as sources
+from ..models import CHUNK_SIZE, Input, Name, Origin, Problem, Reader, origin_of, printable
 from . import git, gitenv, gitobjects
 from .readfile import read_whole, reason
+from .targets import display_path
 
 MISSING = "object missing or unreadable (partial or damaged clone); not fetched, not scanned"
 
@@ -54,18 +59,27 @@ class Message:
     tag: Optional[str] = None  # the tag's name, for a tag message
 
 
-@dataclass
-class ObjectScan:
-    """What one pass over an object stream found, before provenance is resolved."""
+class Tree(NamedTuple):
+    """A tree object, whole: the pipeline searches the names it lists (:func:`tree_paths`)."""
 
-    blobs: Dict[str, List[Finding]] = field(default_factory=dict)  # blob id -> its findings
-    messages: List[Tuple[Message, Finding]] = field(default_factory=list)
-    problems: List[Problem] = field(default_factory=list)
-    names: Dict[names.NameKey, Finding] = field(default_factory=dict)  # tokens in tree entries
-    boundary: FrozenSet[str] = frozenset()  # a shallow clone's last commits: history stops there
-    cut_short: bool = False  # a commit of the boundary was reached: older history is missing
-    files: int = 0  # unique blobs read
-    bytes: int = 0
+    header: Header
+    data: bytes
+
+
+class MessageHead(NamedTuple):
+    """What a message input carries back: its object and the header lines above the message,
+    parsed (:func:`message_of`) only for the rare message that holds a token."""
+
+    header: Header
+    head: bytes
+
+
+Item = Union[Input, Name, Tree, Problem]
+_MESSAGE = Origin(None)  # where a message's findings are until the pipeline places them
+SHALLOW = (
+    "shallow clone: the commits before its boundary are not here and were not scanned; fetch "
+    "them (git fetch --unshallow; actions/checkout: fetch-depth: 0; GitLab: GIT_DEPTH: 0)"
+)
 
 
 def read_header(stream: IO[bytes]) -> Optional[Header]:
@@ -80,43 +94,6 @@ def skip_object(stream: IO[bytes], header: Optional[Header]) -> None:
         stream.read(header.size + 1)
 
 
-def scan_blob(
-    stream: IO[bytes],
-    size: int,
-    origin: Origin,
-    ruleset: Ruleset,
-    problems: Optional[List[Problem]] = None,
-) -> List[Finding]:
-    """Findings in the next ``size`` bytes of ``stream``; consumes the blob and its newline.
-
-    With ``problems``, a custom rule that runs out of time becomes one there, and the scan
-    goes on (without, it is raised).
-    """
-    undecided: Optional[List[engine.Undecided]] = None if problems is None else []
-    if size <= engine.CHUNK_SIZE:
-        data = stream.read(size)
-        _expect(len(data) == size, origin.path)
-        findings = engine.scan_bytes(data, origin, ruleset, undecided)
-    else:
-        read = _bounded(stream, size, origin)
-        findings = list(engine.scan_stream(read, origin, ruleset, undecided=undecided))
-    _expect(stream.read(1) == b"\n", origin.path)
-    _add_undecided(problems, origin.path, undecided)
-    return findings
-
-
-def _add_undecided(
-    problems: Optional[List[Problem]],
-    path: Optional[str],
-    undecided: Optional[List[engine.Undecided]],
-    label: str = "",
-) -> None:
-    """The Problem for what a custom rule left undecided, if any, ``label`` before its text."""
-    problem = sources.undecided_problem(path, undecided or ())
-    if problems is not None and problem is not None:
-        problems.append(replace(problem, message=label + problem.message))
-
-
 def read_object(stream: IO[bytes], header: Header) -> bytes:
     """The whole of a tree, commit or tag (never a blob: that may be huge), checked to be all
     there, so a stream cut short is an error rather than a shorter object."""
@@ -125,7 +102,21 @@ def read_object(stream: IO[bytes], header: Header) -> bytes:
     return data[:-1]
 
 
-def _bounded(stream: IO[bytes], size: int, origin: Origin) -> engine.Reader:
+def blob_input(
+    stream: IO[bytes], size: int, origin: Origin, about: object = None
+) -> Iterator[Input]:
+    """The next ``size`` bytes of ``stream`` as one input; consumes the blob and its newline
+    when resumed, so the stream stays in step for the next object."""
+    if size <= CHUNK_SIZE:
+        data = stream.read(size)
+        _expect(len(data) == size, origin.path)
+        yield Input(origin, data, about=about)
+    else:
+        yield Input(origin, read=_bounded(stream, size, origin), about=about)
+    _expect(stream.read(1) == b"\n", origin.path)
+
+
+def _bounded(stream: IO[bytes], size: int, origin: Origin) -> Reader:
     """A reader that returns exactly the blob's bytes, then end-of-file."""
     left = [size]
 
@@ -152,67 +143,49 @@ def salvage(exc: FatalError, found_any: bool) -> Problem:
     return Problem(None, str(exc))
 
 
-def read_blobs(
-    blobs: Sequence[Tuple[str, Origin]],
-    ruleset: Ruleset,
+def cat_inputs(
+    wanted: Sequence[Tuple[str, Origin, object]],
+    missing: Callable[[Origin, object], Item],
     cwd: Optional[str] = None,
-    problems: Optional[List[Problem]] = None,
-) -> Iterator[Tuple[Optional[int], List[Finding]]]:
-    """(size, findings) for each (blob id, origin), in order; size None when git lacks it."""
-    with gitobjects.cat_blobs([oid for oid, _ in blobs], cwd) as stream:
-        for _, origin in blobs:
+) -> Iterator[Item]:
+    """An input for each (blob id, origin, about), in order; ``missing(origin, about)`` for a
+    blob git cannot give (a Problem, or it raises)."""
+    with gitobjects.cat_blobs([oid for oid, _, _ in wanted], cwd) as stream:
+        for _, origin, about in wanted:
             header = read_header(stream)
             if header is None or header.kind != "blob":
                 skip_object(stream, header)
-                yield None, []
+                yield missing(origin, about)
                 continue
-            yield header.size, scan_blob(stream, header.size, origin, ruleset, problems)
+            yield from blob_input(stream, header.size, origin, about)
 
 
-def scan_object_stream(
-    stream: IO[bytes],
-    ruleset: Ruleset,
-    progress: Optional[Progress] = None,
-    scan: Optional[ObjectScan] = None,
-) -> ObjectScan:
-    """Scan every object of a ``gitobjects.object_stream`` into ``scan``: each blob, each commit
-    and tag message, each tree; an object git could not give us is a problem, never a skip."""
-    scan = ObjectScan() if scan is None else scan
+def object_items(stream: IO[bytes], boundary: FrozenSet[str] = frozenset()) -> Iterator[Item]:
+    """Every object of a ``gitobjects.object_stream``: each blob (``about`` its id), each tree,
+    each commit and tag message; an object git could not give us is a problem, never a skip.
+    Reaching a commit of a shallow clone's ``boundary`` is a problem too: history stops there."""
+    cut_short = False
     header = read_header(stream)
     while header is not None:
         if header.kind == "blob":
-            _add_blob(stream, header, ruleset, scan)
+            yield from blob_input(
+                stream, header.size, Origin(header.name or header.oid), header.oid
+            )
         elif header.kind == "tree":
-            scan_tree(header, read_object(stream, header), ruleset, scan)
+            yield Tree(header, read_object(stream, header))
         elif header.kind in ("commit", "tag"):
-            scan.cut_short = scan.cut_short or header.oid in scan.boundary
-            data = read_object(stream, header)
-            scan.messages.extend(scan_message(header, data, ruleset, scan.problems))
-            scan.bytes += header.size
+            if header.oid in boundary and not cut_short:
+                cut_short = True
+                yield Problem(None, SHALLOW)
+            yield message_input(header, read_object(stream, header))
         else:
-            scan.problems.append(_unread(stream, header))
-        if progress is not None:
-            progress(scan.files, scan.bytes)
+            yield _unread(stream, header)
         header = read_header(stream)
-    return scan
 
 
-def _add_blob(stream: IO[bytes], header: Header, ruleset: Ruleset, scan: ObjectScan) -> None:
-    origin = Origin(header.name or header.oid)
-    findings = scan_blob(stream, header.size, origin, ruleset, scan.problems)
-    if findings:
-        scan.blobs[header.oid] = findings
-    scan.files += 1
-    scan.bytes += header.size
-
-
-def scan_tree(header: Header, data: bytes, ruleset: Ruleset, scan: ObjectScan) -> None:
-    """Tokens in the names a tree lists (entries ``<mode> <name>\\0<raw id>``): git stores
-    names too. A finding's path is the entry's path, with rev-list's path of the tree in front;
-    history.py finds the commit that introduced it."""
-    if not engine.might_contain(data, ruleset):
-        return  # nearly every tree: one search
-    anchors = names.anchors(ruleset)
+def tree_paths(header: Header, data: bytes) -> Iterator[str]:
+    """The path of each entry a tree lists (``<mode> <name>\\0<raw id>``), rev-list's path of
+    the tree in front."""
     id_size = len(header.oid) // 2
     at = 0
     while at < len(data):
@@ -221,9 +194,7 @@ def scan_tree(header: Header, data: bytes, ruleset: Ruleset, scan: ObjectScan) -
         if space < 0 or end < 0:
             return  # not a tree entry: git refuses such a tree before we see it
         name = data[space + 1 : end].decode("utf-8", "surrogateescape")
-        if any(anchor in name for anchor in anchors):
-            path = f"{header.name}/{name}" if header.name else name
-            names.collect(names.name_findings(path, ruleset), scan.names)
+        yield f"{header.name}/{name}" if header.name else name
         at = end + 1 + id_size
 
 
@@ -237,23 +208,24 @@ def _unread(stream: IO[bytes], header: Header) -> Problem:
     return Problem(header.name or header.oid, reason)
 
 
-def scan_message(
-    header: Header, data: bytes, ruleset: Ruleset, problems: Optional[List[Problem]] = None
-) -> List[Tuple[Message, Finding]]:
-    """Findings in a commit or tag message; ``line`` counts from the message's first line."""
+def message_input(header: Header, data: bytes) -> Input:
+    """A commit or tag message as an input (``line`` counts from its first line). Its findings
+    carry no commit until :func:`message_of` names the one they are reported at (a tag's: the
+    tagged object): one Origin for every message, as nearly none holds a token."""
     head, _, body = data.partition(b"\n\n")
-    if not engine.might_contain(body, ruleset):
-        return []
+    return Input(_MESSAGE, body, about=MessageHead(header, head), file=False)
+
+
+def message_of(carried: MessageHead) -> Message:
+    """Who wrote a message, and the commit it is reported at (a tag's: the tagged object)."""
+    header, head = carried
     fields = dict(line.partition(b" ")[::2] for line in reversed(head.split(b"\n")))
     message = _message(header.oid, fields.get(b"author") or fields.get(b"tagger") or b"")
     if header.kind == "tag":  # report it at the tagged object, but as the tag's own message
         target = fields.get(b"object", b"").decode("ascii") or header.oid
         name = fields.get(b"tag", b"").decode("utf-8", "replace") or header.oid
         message = replace(message, commit=target, tag=name)
-    undecided: Optional[List[engine.Undecided]] = None if problems is None else []
-    found = engine.scan_bytes(body, Origin(None, message.commit), ruleset, undecided)
-    _add_undecided(problems, None, undecided, f"message of {header.kind} {header.oid}: ")
-    return [(message, finding) for finding in found]
+    return message
 
 
 def _message(commit: str, ident: bytes) -> Message:
@@ -269,70 +241,38 @@ def _message(commit: str, ident: bytes) -> Message:
     return Message(commit, name, date, int(stamp[0]), commit)
 
 
-def scan_staged(settings: Settings, progress: Optional[Progress] = None) -> ScanResult:
-    """The index as the next commit will record it: added, copied, modified and renamed files."""
-    started = time.perf_counter()
+def staged_items(cwd: Optional[str] = None) -> Iterator[Item]:
+    """The index as the next commit will record it (added, copied, modified and renamed
+    files): the names it adds, then each staged blob."""
     git.require_version()
-    ruleset = settings.ruleset()
-    staged = git.staged_blobs()
-    root = git.toplevel(os.getcwd()) or os.getcwd()
-    # Shown relative to the working directory, as files on disk are; git's own path is the
-    # root-relative one.
-    blobs = [(blob, _staged_origin(root, path)) for blob, path in staged]
-    findings: List[Finding] = _staged_names(staged, root, ruleset)
-    problems: List[Problem] = []
-    size = 0
-    scanned = read_blobs(blobs, ruleset, problems=problems)  # a timed-out rule: a problem too
-    try:
-        for (_, path), (blob_size, found) in zip(staged, scanned):
-            if blob_size is None:
-                problems.append(Problem(path, "staged content missing or unreadable"))
-                continue
-            findings.extend(found)
-            size += blob_size
-            if progress is not None:
-                progress(len(staged), size)
-    except FatalError as exc:
-        problems.append(salvage(exc, bool(findings)))
-    elapsed = time.perf_counter() - started
-    return scanner.finish(findings, problems, settings, len(staged), size, elapsed)
-
-
-def _staged_origin(root: str, path: str) -> Origin:
-    return origin_of(sources.display_path(os.path.join(root, path)), printable(path))
-
-
-def _staged_names(staged: List[Tuple[str, str]], root: str, ruleset: Ruleset) -> List[Finding]:
-    """Tokens in the names the commit adds (git paths are relative to the root, all stored)."""
+    staged = git.staged_blobs(cwd)
+    root = git.toplevel(cwd or os.getcwd()) or cwd or os.getcwd()
 
     def shown(rel: str) -> str:
-        return sources.display_path(os.path.join(root, rel))
+        # Paths relative to the working directory, as for files on disk, so a baseline made
+        # by `scan` matches `scan --staged` run from a subdirectory too.
+        return display_path(os.path.join(root, rel))
 
-    named: Dict[names.NameKey, Finding] = {}
-    for _, path in staged:
-        found = names.name_findings(path, ruleset, shown, rooted=printable(path))
-        names.collect(found, named)
-    return list(named.values())
+    yield from (Name(path, shown) for _, path in staged)  # git stores names too
+    # Shown relative to the working directory, as files on disk are; git's own path is the
+    # root-relative one.
+    wanted = [(blob, origin_of(shown(path), printable(path)), path) for blob, path in staged]
+    yield from cat_inputs(wanted, _staged_missing, cwd)
 
 
-def scan_commit_msg(path: str, settings: Settings) -> ScanResult:
+def _staged_missing(origin: Origin, path: object) -> Problem:
+    return Problem(str(path), "staged content missing or unreadable")
+
+
+def commit_msg_items(path: str) -> Iterator[Item]:
     """The message file of the commit being made, every byte of it.
 
     Which lines git keeps depends on a cleanup mode the commit-msg hook cannot see: ``-F`` and
     ``--cleanup=whitespace`` keep comment lines and everything below a scissors line, so both
     are scanned (a ``git commit -v`` diff below the scissors line is scanned too).
     """
-    started = time.perf_counter()
-    data, reason = read_message_file(path)
-    if reason is not None:
-        problem = Problem(path, reason)
-        return scanner.finish([], [problem], settings, 0, 0, time.perf_counter() - started)
-    undecided: List[engine.Undecided] = []
-    findings = engine.scan_bytes(data, Origin(None), settings.ruleset(), undecided)
-    problems: List[Problem] = []
-    _add_undecided(problems, path, undecided)
-    elapsed = time.perf_counter() - started
-    return scanner.finish(findings, problems, settings, 1, len(data), elapsed)
+    data, why = read_message_file(path)
+    yield Problem(path, why) if why is not None else Input(Origin(None), data, about=path)
 
 
 def read_message_file(path: str) -> Tuple[bytes, Optional[str]]:

@@ -1,4 +1,4 @@
-"""``scan --pre-push``: what a push is about to send, as revisions for ``history.scan_revs``.
+"""``scan --pre-push``: what a push is about to send, as revisions for the history scan.
 
 pre-commit reads git's pre-push lines itself and hands hooks ``PRE_COMMIT_FROM_REF`` (the
 remote's old tip) and ``PRE_COMMIT_TO_REF`` (the local tip); for a new branch whose history
@@ -14,12 +14,8 @@ import os
 import sys
 from typing import IO, List, Mapping, Optional, Tuple
 
-from .. import pipeline as scanner
-from ..config.settings import Settings
 from ..errors import FatalError
-from ..models import ScanResult
-from ..pipeline import Progress
-from . import git, history
+from . import git
 
 NOT_PUSHED = ["--not", "--remotes"]  # what no remote-tracking ref has yet
 
@@ -74,19 +70,13 @@ def _pairs(lines: List[str]) -> List[Tuple[str, str]]:
     return pairs
 
 
-def scan_pre_push(
-    settings: Settings,
-    progress: Optional[Progress] = None,
-    env: Optional[Mapping[str, str]] = None,
-    stdin: Optional[IO[str]] = None,
-) -> ScanResult:
-    """Scan every blob and commit message the push sends, like ``scan --git``."""
+def push_revs(
+    env: Optional[Mapping[str, str]] = None, stdin: Optional[IO[str]] = None
+) -> List[str]:
+    """The revisions a push sends: from pre-commit's variables, else git's lines on stdin;
+    empty when it sends nothing (a deleted branch)."""
     revs = revs_from_env(os.environ if env is None else env)
-    if revs is None:
-        revs = revs_from_lines(_git_lines(stdin))
-    if not revs:
-        return scanner.finish([], [], settings, 0, 0, 0.0)
-    return history.scan_revs(revs, settings, progress)
+    return revs_from_lines(_git_lines(stdin)) if revs is None else revs
 
 
 def _git_lines(stdin: Optional[IO[str]]) -> List[str]:
