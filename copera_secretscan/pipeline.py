@@ -42,7 +42,7 @@ from .engine.allowlist import drop_inline_allowed
 from .engine.rules import Ruleset
 from .errors import FatalError
 from .models import FileScan, Finding, Input, Name, Origin, Problem, ScanResult, printable
-from .sources import files as sources
+from .sources import files
 from .sources.targets import FileTarget
 
 if TYPE_CHECKING:  # loaded only by the modes that need them (start-up time)
@@ -81,7 +81,7 @@ def scan_input(item: Input, ruleset: Ruleset) -> FileScan:
         )
         findings = tuple(stream)
     except OSError as exc:
-        return FileScan((), Problem(item.origin.path, sources.read_failure(exc)), 0)
+        return FileScan((), Problem(item.origin.path, files.read_failure(exc)), 0)
     return FileScan(findings, undecided_problem(item.origin.path, undecided), size[0])
 
 
@@ -103,10 +103,10 @@ def undecided_problem(
 def scan_file(target: FileTarget, ruleset: Ruleset) -> FileScan:
     """One file of a scan of paths (in a worker process too): a file that could not be read
     counts as a file, with its problem."""
-    return _one(sources.read_target(target), ruleset)
+    return _one(files.read_target(target), ruleset)
 
 
-def _one(items: Iterable[sources.Item], ruleset: Ruleset) -> FileScan:
+def _one(items: Iterable[files.Item], ruleset: Ruleset) -> FileScan:
     """The scan of a source that yields one item (a file, standard input)."""
     scanned = FileScan((), None, 0)
     for item in items:  # read to the end: the source closes the file when resumed
@@ -256,10 +256,10 @@ def scan_paths(
     """
     tally = Tally(settings, progress)
     ruleset = tally.ruleset
-    stdin = [_one(sources.read_stdin(), ruleset)] if sources.STDIN in paths else []
-    paths = [p for p in paths if p != sources.STDIN]
+    stdin = [_one(files.read_stdin(), ruleset)] if files.STDIN in paths else []
+    paths = [p for p in paths if p != files.STDIN]
     names.collect(_above_cwd(settings.root, ruleset), tally.named)
-    targets = sources.iter_targets(paths, use_ignore=use_ignore, exclude=settings.excluder())
+    targets = files.iter_targets(paths, use_ignore=use_ignore, exclude=settings.excluder())
     targets = _noting_names(targets, ruleset, tally.named)
     plan = parallel.plan_for(jobs)
     for item in chain(

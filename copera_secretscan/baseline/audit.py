@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .. import pipeline as scanner
+from .. import pipeline
 from ..config.settings import Settings, shown_path
 from ..errors import FatalError
 from ..models import BUILTIN_PREFIXES, Finding, Input, Origin, ScanResult, inert, mask_tokens
@@ -46,7 +46,7 @@ def build(
     the file strictly and also keeps entries for paths outside what was scanned.
     """
     old = previous(target, update, force)
-    result = scanner.scan_paths(paths, replace(settings, baseline=None), use_ignore=use_ignore)
+    result = pipeline.scan_paths(paths, replace(settings, baseline=None), use_ignore=use_ignore)
     scope = scope_of([p for p in paths if p != "-"], settings.root) if update else None
     return merged(old, result.findings, settings.root, scope), result
 
@@ -88,7 +88,7 @@ def _locate_in(path: str, baseline: Baseline, settings: Settings) -> Dict[str, L
     data = _entry_file(settings.root, path)
     if data is None:
         return {}  # gone or unreadable: the entry is reported as stale
-    scanned = scanner.scan_input(Input(Origin(path), data), settings.ruleset())
+    scanned = pipeline.scan_input(Input(Origin(path), data), settings.ruleset())
     if scanned.problem is not None:  # a custom rule ran out of time: say so, never "stale"
         raise FatalError(str(scanned.problem))
     findings = list(scanned.findings)

@@ -14,8 +14,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tu
 
 import click
 
-from .. import __version__, kinds
-from .. import pipeline as scanner
+from .. import __version__, kinds, pipeline
 from ..config.settings import Settings
 from ..console import EXIT_ERROR, discard, flushed, interrupted, say_error, stdout_failed
 from ..errors import FatalError
@@ -124,10 +123,22 @@ cli.add_command(config_cmd)  # the commands of other modules: they import no par
 cli.add_command(baseline_group)
 
 
-def git_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """What to scan in git instead of PATHS; each mode is one function of a git source module."""
-    options = [
+class GitMode(NamedTuple):
+    """One way to scan git instead of PATHS: its option, the pipeline function that runs it
+    (given settings, the option's value and progress), and what its progress counts."""
+
+    option: Callable[[Callable[..., Any]], Callable[..., Any]]
+    scan: Callable[[Settings, Any, Any], ScanResult]
+    unit: str = "files"
+
+
+# A git option (its click name) -> its mode. A new git source is a pipeline function and a row.
+GIT_SCANS: Dict[str, GitMode] = {
+    "staged": GitMode(
         click.option("--staged", is_flag=True, help="Scan the index (what the next commit adds)."),
+        lambda settings, _, progress: pipeline.scan_staged(settings, progress),
+    ),
+    "git_range": GitMode(
         click.option(
             "--git",
             "git_range",
@@ -135,44 +146,40 @@ def git_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             callback=check_range,
             help="Scan blobs and commit messages new in REV-RANGE (e.g. origin/main..HEAD).",
         ),
+        pipeline.scan_history,
+        "blobs",
+    ),
+    "history": GitMode(
         click.option(
             "--history",
             is_flag=True,
             help="Scan all history reachable from refs, tags and stashes (--git narrows it).",
         ),
+        lambda settings, _, progress: pipeline.scan_history(settings, None, progress),
+        "blobs",
+    ),
+    "commit_msg": GitMode(
         click.option(
             "--commit-msg",
             metavar="FILE",
-            type=click.Path(),  # a directory or FIFO is refused by gitsources, in one line
+            type=click.Path(),  # a directory or FIFO is refused by the source, in one line
             help="Scan a commit message file (the commit-msg hook).",
         ),
-        click.option("--pre-push", is_flag=True, help="Scan what a push sends (pre-push hook)."),
-    ]
-    return stacked(options, fn)
-
-
-class GitMode(NamedTuple):
-    """How the CLI runs one git option: the pipeline function, given (settings, the option's
-    value, progress), and what its progress counts."""
-
-    scan: Callable[[Settings, Any, Any], ScanResult]
-    unit: str = "files"
-
-
-# A git option (its click name) -> its mode. A new git source is a pipeline function, an option
-# in git_options and a row here.
-GIT_SCANS: Dict[str, GitMode] = {
-    "staged": GitMode(lambda settings, _, progress: scanner.scan_staged(settings, progress)),
-    "git_range": GitMode(scanner.scan_history, "blobs"),
-    "history": GitMode(
-        lambda settings, _, progress: scanner.scan_history(settings, None, progress), "blobs"
+        lambda settings, path, _: pipeline.scan_commit_msg(path, settings),
     ),
-    "commit_msg": GitMode(lambda settings, path, _: scanner.scan_commit_msg(path, settings)),
     "pre_push": GitMode(
-        lambda settings, _, progress: scanner.scan_pre_push(settings, progress), "blobs"
+        click.option("--pre-push", is_flag=True, help="Scan what a push sends (pre-push hook)."),
+        lambda settings, _, progress: pipeline.scan_pre_push(settings, progress),
+        "blobs",
     ),
 }
 GIT_MODES = tuple(GIT_SCANS)
+ONE_OF = "choose one of PATHS, --staged, --git/--history, --commit-msg, --pre-push"
+
+
+def git_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """What to scan in git instead of PATHS: the options of :data:`GIT_SCANS`, in its order."""
+    return stacked([mode.option for mode in GIT_SCANS.values()], fn)
 
 
 def git_mode(paths: Sequence[str], no_ignore: bool, opts: dict) -> Optional[str]:
@@ -183,9 +190,7 @@ def git_mode(paths: Sequence[str], no_ignore: bool, opts: dict) -> Optional[str]
     if not chosen:
         return None
     if len(chosen) > 1 or paths or no_ignore:
-        raise click.UsageError(
-            "choose one of PATHS, --staged, --git/--history, --commit-msg, --pre-push"
-        )
+        raise click.UsageError(ONE_OF)
     return chosen[0]
 
 
@@ -221,7 +226,7 @@ def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any)
         if mode is not None:
             result = GIT_SCANS[mode].scan(settings, opts[mode], progress)
         else:
-            result = scanner.scan_paths(
+            result = pipeline.scan_paths(
                 paths or (".",),
                 settings,
                 use_ignore=not no_ignore,
@@ -237,7 +242,7 @@ def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any)
 
 def exit_code(result: ScanResult, opts: dict) -> int:
     """``--exit-zero`` turns "tokens found" into 0, never an incomplete scan: that stays 2."""
-    code = scanner.exit_code(result)
+    code = pipeline.exit_code(result)
     if opts.get("exit_zero") and code == 1:
         return EXIT_ERROR if result.problems else 0
     return code

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import List, Tuple
 
-from ..console import clean_line
+from ..console import clean_line, files_scanned
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import Finding, ScanResult
 from . import ReportOptions, grouped, kind_name, rules_of, shown_secret
@@ -26,9 +26,7 @@ def render_finding(
 
 
 def summary(result: ScanResult, options: ReportOptions) -> str:
-    scanned = f"{result.files} file{'s' if result.files != 1 else ''} scanned"
-    if result.suppressed:
-        scanned += f", {result.suppressed} allowed"
+    scanned = files_scanned(result.files, result.suppressed)
     if not result.findings and result.problems:
         errors = f"{len(result.problems)} error{'s' if len(result.problems) != 1 else ''}"
         return style(
