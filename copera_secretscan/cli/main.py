@@ -1,8 +1,8 @@
 """The command line: parse, wire the pipeline, print, exit 0/1/2 (130 on Ctrl-C).
 
 No scanning logic lives here. This module owns the click group and the ``scan`` command, and
-adds the ``config`` and ``baseline`` commands of :mod:`.cli_baseline`; what the commands share
-lives in :mod:`.cli_common`. Exit codes go through ``ctx.exit`` because click ignores a
+adds the commands of :mod:`.config` and :mod:`.baseline`; what the commands share lives in
+:mod:`.common`. Exit codes go through ``ctx.exit`` because click ignores a
 callback's return value in standalone mode; :func:`main` also maps Ctrl-C to 130 rather than
 click's 1, which a CI gate would read as "tokens found".
 """

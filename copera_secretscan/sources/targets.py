@@ -6,9 +6,9 @@ name a path in another repository). Outside any work tree a walked directory is 
 a file named outside git keeps the path it was named by. Either way the root-relative path is
 what code scanning, CI annotations and the baseline see, whatever the working directory.
 
-Both producers of file targets use these: :mod:`.sources` for the paths named on the command
+Both producers of file targets use these: :mod:`.files` for the paths named on the command
 line, :mod:`.walk` for the files under a directory. Kept in a module of its own, which imports
-neither of them, so that :mod:`.sources` can use the walk and the walk can yield targets.
+neither of them, so that :mod:`.files` can use the walk and the walk can yield targets.
 """
 
 from __future__ import annotations
