@@ -112,4 +112,4 @@ def _unchanged(path: Optional[str], mask: Callable[[str], str]) -> bool:
     return path is None or mask(path) == path
 
 
-FORMATS = ("text", "json", "sarif", "junit", "github", "gitlab")
+FORMATS = tuple(_MODULES)  # the choices of --format and --report, in this order
