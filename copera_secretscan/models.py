@@ -119,12 +119,23 @@ class Finding:
 class Problem:
     """One input that could not be scanned completely. Any problem makes the scan incomplete."""
 
-    path: Optional[str]
+    path: Optional[str]  # as the user named it, like Origin.path
     message: str
+    rooted: Optional[str] = None  # from the root, like Origin.rooted; None: ``path``
 
     def __str__(self) -> str:
         """``path: message``, the one-line form every output uses; a git failure has no path."""
         return self.message if self.path is None else f"{self.path}: {self.message}"
+
+    @property
+    def root_path(self) -> Optional[str]:
+        """The path CI annotations name: from the root, as for findings."""
+        return self.path if self.rooted is None else self.rooted
+
+
+def problem_at(origin: Origin, message: str) -> Problem:
+    """A Problem with the input it is about, named both ways its findings would be."""
+    return Problem(origin.path, message, origin.rooted)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,17 @@ from .engine import scan as engine
 from .engine.allowlist import drop_inline_allowed
 from .engine.rules import Ruleset
 from .errors import FatalError
-from .models import FileScan, Finding, Input, Name, Origin, Problem, ScanResult, printable
+from .models import (
+    FileScan,
+    Finding,
+    Input,
+    Name,
+    Origin,
+    Problem,
+    ScanResult,
+    printable,
+    problem_at,
+)
 from .sources import files
 from .sources.targets import FileTarget
 
@@ -63,9 +73,7 @@ def scan_input(item: Input, ruleset: Ruleset) -> FileScan:
     undecided: List[engine.Undecided] = []
     if item.data is not None:
         found = engine.scan_bytes(item.data, item.origin, ruleset, undecided)
-        return FileScan(
-            tuple(found), undecided_problem(item.origin.path, undecided), len(item.data)
-        )
+        return FileScan(tuple(found), undecided_problem(item.origin, undecided), len(item.data))
     assert item.read is not None, "an Input holds data or a reader"
     size = [0]
     read = item.read
@@ -81,13 +89,11 @@ def scan_input(item: Input, ruleset: Ruleset) -> FileScan:
         )
         findings = tuple(stream)
     except OSError as exc:
-        return FileScan((), Problem(item.origin.path, files.read_failure(exc)), 0)
-    return FileScan(findings, undecided_problem(item.origin.path, undecided), size[0])
+        return FileScan((), problem_at(item.origin, files.read_failure(exc)), 0)
+    return FileScan(findings, undecided_problem(item.origin, undecided), size[0])
 
 
-def undecided_problem(
-    path: Optional[str], undecided: Sequence[engine.Undecided]
-) -> Optional[Problem]:
+def undecided_problem(origin: Origin, undecided: Sequence[engine.Undecided]) -> Optional[Problem]:
     """One Problem for an input a custom rule ran out of time on, naming each such rule once.
 
     The scan goes on and keeps every finding; the input only counts as incomplete.
@@ -97,7 +103,7 @@ def undecided_problem(
     first: Dict[str, engine.Undecided] = {}
     for item in undecided:
         first.setdefault(item.rule_id, item)
-    return Problem(path, "; ".join(map(str, first.values())))
+    return problem_at(origin, "; ".join(map(str, first.values())))
 
 
 def scan_file(target: FileTarget, ruleset: Ruleset) -> FileScan:

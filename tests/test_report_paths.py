@@ -241,3 +241,19 @@ def test_the_fingerprint_does_not_depend_on_the_working_directory(
     from_sub = fingerprints()
     monkeypatch.chdir(leaky)
     assert fingerprints() == from_sub
+
+
+def test_a_file_that_could_not_be_read_is_annotated_from_the_root(
+    leaky: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A scan-incomplete annotation points at the file CI can open, like a finding's does."""
+    missing = ["dir/leak.py", "dir/gone.py"]
+    assert main(["scan", "--format", "github", *missing]) == 1
+    out = capsys.readouterr().out
+    assert github_paths(out) == [LEAK, "sub/dir/gone.py"]
+    assert "sub/dir/gone.py: no such file or directory" not in out  # the message keeps its name
+    assert "dir/gone.py: no such file or directory" in out
+    assert main(["scan", "--format", "junit", *missing]) == 1
+    cases = ET.fromstring(capsys.readouterr().out).iter("testcase")
+    errors = [case.get("name") for case in cases if case.find("error") is not None]
+    assert errors == ["sub/dir/gone.py"]

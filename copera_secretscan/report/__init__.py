@@ -98,7 +98,10 @@ def redacted(result: ScanResult) -> ScanResult:
         )
 
     def problem(found: Problem) -> Problem:
-        return Problem(None if found.path is None else mask(found.path), mask(found.message))
+        rooted = None if found.rooted is None else mask(found.rooted)
+        return Problem(
+            None if found.path is None else mask(found.path), mask(found.message), rooted
+        )
 
     return replace(
         result,

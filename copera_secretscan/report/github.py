@@ -73,7 +73,7 @@ def annotation(finding: Finding, options: ReportOptions) -> str:
 def problem_annotation(problem: Problem) -> str:
     title = "copera-secretscan: scan incomplete"
     text = str(problem)
-    where = problem.path if problem.path != STDIN else None
+    where = problem.root_path if problem.path != STDIN else None
     return command("error", text, [("file", where), ("title", title)])
 
 

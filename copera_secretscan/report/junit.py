@@ -81,7 +81,7 @@ def failure_case(name: str, findings: List[Finding], options: ReportOptions) -> 
 
 
 def error_case(problem: Problem) -> ET.Element:
-    name = one_line(problem.path) if problem.path else "scan"
+    name = one_line(problem.root_path) if problem.root_path else "scan"
     case = ET.Element("testcase", name=name, classname=SUITE, time="0")
     error = ET.SubElement(case, "error", message=xml_text(problem.message), type="scan-error")
     error.text = xml_text(f"{problem} (the scan is incomplete)")

@@ -23,7 +23,7 @@ from typing import (
     Union,
 )
 
-from ..models import CHUNK_SIZE, Input, Origin, Problem, Reader, Rereader
+from ..models import CHUNK_SIZE, Input, Origin, Problem, Reader, Rereader, problem_at
 from .readfile import NO_WRITER, READ_FLAGS, probe_fifo
 from .targets import Excluder, FileTarget, Roots, display_path
 from .walk import walk
@@ -86,6 +86,7 @@ def _explicit(path: str, exclude: Optional[Excluder], roots: Roots) -> Sequence[
         return []
     shown = display_path(path)
     rooted = roots.rooted(path, shown)
+    target = FileTarget(path, shown, rooted=rooted)
     link: List[Target] = []
     if os.path.islink(path):
         link.append(FileTarget(path, shown, link=True, rooted=rooted))
@@ -95,11 +96,11 @@ def _explicit(path: str, exclude: Optional[Excluder], roots: Roots) -> Sequence[
         if exc.errno in _UNRESOLVED and link:
             return link  # dangling: its link text is all git commits
         if exc.errno != errno.ENOENT:  # e.g. a directory we may not enter
-            return [Problem(shown, read_failure(exc))]
-        return [Problem(shown, "no such file or directory")]
+            return [problem_at(target.origin(), read_failure(exc))]
+        return [problem_at(target.origin(), "no such file or directory")]
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
-        return [*link, Problem(shown, "not a regular file (device or socket): not scanned")]
-    target = FileTarget(path, shown, rooted=rooted)
+        unread = "not a regular file (device or socket): not scanned"
+        return [*link, problem_at(target.origin(), unread)]
     return [*link, target]  # a FIFO is read if something writes: ``<(cmd)``
 
 
@@ -140,7 +141,7 @@ def _unopened(target: FileTarget, origin: Origin, exc: OSError) -> Item:
     """A file that could not be opened or read: a dangling link's text, else a Problem."""
     if exc.errno in _UNRESOLVED and os.path.islink(target.path):
         return _link_text(target.path, origin)
-    return Problem(origin.path, read_failure(exc))
+    return problem_at(origin, read_failure(exc))
 
 
 def _streamed(fd: int, info: os.stat_result, origin: Origin) -> Iterator[Item]:
@@ -160,7 +161,7 @@ def _fifo(fd: int, origin: Origin) -> Iterator[Item]:
     it is a Problem, never a silent pass, and never a wait for a writer that may not come."""
     first = probe_fifo(fd)
     if first is None:
-        yield Problem(origin.path, NO_WRITER)
+        yield problem_at(origin, NO_WRITER)
         return
     with open(fd, "rb", closefd=False) as handle:
         yield from from_handle(_Prepended(first, handle.read), origin)
@@ -183,7 +184,7 @@ def _link_text(path: str, origin: Origin) -> Item:
     try:
         return Input(origin, os.fsencode(os.readlink(path)))
     except OSError as exc:
-        return Problem(origin.path, read_failure(exc))
+        return problem_at(origin, read_failure(exc))
 
 
 def _read_small(fd: int, info: os.stat_result) -> Optional[bytes]:
@@ -222,7 +223,7 @@ def from_handle(
     try:
         head = handle.read(CHUNK_SIZE)
     except (OSError, ValueError) as exc:  # ValueError: the stream object itself was closed
-        yield Problem(origin.path, read_failure(exc))
+        yield problem_at(origin, read_failure(exc))
         return
     if len(head) < CHUNK_SIZE:
         yield Input(origin, head)
