@@ -78,6 +78,8 @@ class Finding:
     line_text: str = field(default="", compare=False, repr=False)  # the token's line, clipped
     prev_line_text: str = field(default="", compare=False, repr=False)
     history: Optional[History] = field(default=None, compare=False, repr=False)
+    # How the token was disguised, outermost first (``("base64", "json-escape")``); () plain.
+    encoding: Tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def path(self) -> Optional[str]:
