@@ -39,7 +39,7 @@ from .config.settings import Settings
 from .engine import names
 from .engine import scan as engine
 from .engine.allowlist import drop_inline_allowed
-from .engine.archives import Limits
+from .engine.archives import Limits, kind
 from .engine.rules import Ruleset
 from .errors import FatalError
 from .models import (
@@ -73,20 +73,25 @@ def scan_input(item: Input, ruleset: Ruleset, limits: Limits = ARCHIVES) -> File
     input a Problem; a custom rule that ran out of time, one too."""
     if not unpack.expands(item.origin, limits):
         return _scan_plain(item, ruleset)
-    try:
-        item, too_big = unpack.prepare(item, limits)
-    except OSError as exc:
-        return FileScan((), problem_at(item.origin, files.read_failure(exc)), 0)
-    if item.data is not None:
-        undecided: List[engine.Undecided] = []
-        expanded = unpack.scan_archive(item.data, item.origin, ruleset, limits, undecided)
-        if expanded is not None:
-            late = undecided_problem(item.origin, undecided)
-            return expanded._replace(problem=_either(expanded.problem, late))
+    too_big = None
+    if item.data is None:
+        try:
+            item, too_big = unpack.prepare(item, limits)
+        except OSError as exc:
+            return FileScan((), problem_at(item.origin, files.read_failure(exc)), 0)
+    if item.data is not None and kind(item.data) is not None:
+        return _scan_archive(item.data, item.origin, ruleset, limits)
     scanned = _scan_plain(item, ruleset)
     if too_big is None:
         return scanned
     return scanned._replace(problem=_either(problem_at(item.origin, too_big), scanned.problem))
+
+
+def _scan_archive(data: bytes, origin: Origin, ruleset: Ruleset, limits: Limits) -> FileScan:
+    undecided: List[engine.Undecided] = []
+    expanded = unpack.scan_archive(data, origin, ruleset, limits, undecided)
+    late = undecided_problem(origin, undecided)
+    return expanded._replace(problem=_either(expanded.problem, late))
 
 
 def _either(first: Optional[Problem], second: Optional[Problem]) -> Optional[Problem]:

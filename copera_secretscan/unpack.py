@@ -94,10 +94,8 @@ class _Unpacking:
 
 def scan_archive(
     data: bytes, origin: Origin, ruleset: Ruleset, limits: Limits, undecided: List[engine.Undecided]
-) -> Optional[FileScan]:
-    """The findings in an archive's members and their names; None when ``data`` is no archive."""
-    if archives.kind(data) is None:
-        return None
+) -> FileScan:
+    """The findings in the members of archive ``data`` and in their names."""
     state = _Unpacking(ruleset, Budget(limits), undecided)
     _expand(state, data, origin, 1)
     found = (*state.findings, *state.named.values())

@@ -316,3 +316,19 @@ def test_kind_is_decided_by_the_first_bytes_only() -> None:
     assert archives.kind(b"") is None
     members = list(archives.members(b"not an archive", "x", Budget(Limits())))
     assert members == []
+
+
+def test_the_hook_hands_an_archive_to_the_full_scan(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A deflated token has no anchor to find: the lean check must not call the file clean."""
+    from copera_secretscan.quick import file_clean, hook_main
+
+    Path("a.zip").write_bytes(zipped({"x.env": TEXT}))
+    Path("clean.zip").write_bytes(zipped({"x.env": b"nothing here\n"}))
+    Path("plain.txt").write_bytes(b"a zip starts with PK\x03\x04, a gzip with \x1f\x8b\n")
+    assert not file_clean("a.zip") and not file_clean("clean.zip")
+    assert file_clean("plain.txt")
+    assert hook_main(["a.zip"]) == 1
+    assert "a.zip!x.env:3:" in capsys.readouterr().out
+    assert hook_main(["clean.zip", "plain.txt"]) == 0

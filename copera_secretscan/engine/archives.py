@@ -1,8 +1,8 @@
 """Archives and compressed files: the members a zip, a tar or a gzip/bzip2/xz stream holds.
 
 Builds ship zips (jar, whl, docx and xlsx are zips too) and logs are gzipped; a token inside
-is as leaked as one in plain text, but its bytes are not there to search. This module knows
-the formats by their first bytes (:func:`kind`), never by a file's name, and turns an archive
+is as leaked as one in plain text, but its bytes are not there to search. It knows the
+formats by their first bytes (magic.py), never by a file's name, and turns an archive
 into ``(member name, bytes)`` pairs (:class:`Member`) or a problem string saying why it stopped.
 The pipeline scans each member like a file and reports it at ``outer.zip!inner/path``.
 
@@ -20,7 +20,9 @@ import lzma
 import tarfile
 import zipfile
 import zlib
-from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, Union
+from typing import Any, Callable, Dict, Iterator, NamedTuple, Union
+
+from .magic import archive_kind as kind
 
 MiB = 1 << 20
 # How to raise each cap, named in the problem it causes (the config keys of settings.py).
@@ -61,22 +63,6 @@ Item = Union[Member, str]  # a member, or a problem: why the expansion stopped
 
 class _Stop(Exception):
     """A cap or a corrupt archive: the message says which, and how to raise a cap."""
-
-
-def kind(data: bytes) -> Optional[str]:
-    """The archive format ``data`` starts with, or None (nearly every input: a few compares)."""
-    head = data[:6]
-    if head[:4] == b"PK\x03\x04":
-        return "zip"
-    if head[:2] == b"\x1f\x8b":
-        return "gzip"
-    if head[:3] == b"BZh" and data[4:10] == b"1AY&SY":
-        return "bzip2"
-    if head == b"\xfd7zXZ\x00":
-        return "xz"
-    if data[257:262] == b"ustar":
-        return "tar"
-    return None
 
 
 def members(data: bytes, name: str, budget: Budget) -> Iterator[Item]:
