@@ -332,3 +332,15 @@ def test_the_hook_hands_an_archive_to_the_full_scan(
     assert hook_main(["a.zip"]) == 1
     assert "a.zip!x.env:3:" in capsys.readouterr().out
     assert hook_main(["clean.zip", "plain.txt"]) == 0
+
+
+def test_a_baseline_accepts_a_token_in_an_archive_and_audit_finds_it(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "app.zip").write_bytes(zipped({"conf/x.env": TEXT}))
+    assert main(["baseline", "create"]) == 0
+    assert main(["scan", "--baseline", ".copera-secretscan-baseline.json", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["baseline", "audit", "--report"]) == 0
+    out = capsys.readouterr().out
+    assert f"app.zip!conf/x.env:3  copera-pat  {TOKEN[:11]}…  undecided  [present]" in out
