@@ -34,11 +34,12 @@ from typing import (
     Union,
 )
 
-from . import parallel
+from . import parallel, unpack
 from .config.settings import Settings
 from .engine import names
 from .engine import scan as engine
 from .engine.allowlist import drop_inline_allowed
+from .engine.archives import Limits, kind
 from .engine.rules import Ruleset
 from .errors import FatalError
 from .models import (
@@ -63,11 +64,45 @@ if TYPE_CHECKING:  # loaded only by the modes that need them (start-up time)
 Progress = Callable[[int, int], None]  # (files done, bytes done)
 Item = Union[Input, Problem, Name, "Tree"]
 Scanned = Iterator[Tuple[Input, FileScan]]
+ARCHIVES = Limits()  # the default caps, for callers without settings at hand
 
 
-def scan_input(item: Input, ruleset: Ruleset) -> FileScan:
-    """One input scanned: whole bytes at once, a stream window by window. A read that fails
-    half-way makes the input a Problem; a custom rule that ran out of time, one too."""
+def scan_input(item: Input, ruleset: Ruleset, limits: Limits = ARCHIVES) -> FileScan:
+    """One input scanned: an archive member by member (unpack.py, within ``limits``), else
+    whole bytes at once or a stream window by window. A read that fails half-way makes the
+    input a Problem; a custom rule that ran out of time, one too."""
+    if not unpack.expands(item.origin, limits):
+        return _scan_plain(item, ruleset)
+    too_big = None
+    if item.data is None:
+        try:
+            item, too_big = unpack.prepare(item, limits)
+        except OSError as exc:
+            return FileScan((), problem_at(item.origin, files.read_failure(exc)), 0)
+    if item.data is not None and kind(item.data) is not None:
+        return _scan_archive(item.data, item.origin, ruleset, limits)
+    scanned = _scan_plain(item, ruleset)
+    if too_big is None:
+        return scanned
+    return scanned._replace(problem=_either(problem_at(item.origin, too_big), scanned.problem))
+
+
+def _scan_archive(data: bytes, origin: Origin, ruleset: Ruleset, limits: Limits) -> FileScan:
+    undecided: List[engine.Undecided] = []
+    expanded = unpack.scan_archive(data, origin, ruleset, limits, undecided)
+    late = undecided_problem(origin, undecided)
+    return expanded._replace(problem=_either(expanded.problem, late))
+
+
+def _either(first: Optional[Problem], second: Optional[Problem]) -> Optional[Problem]:
+    """Two problems of one input as one (a scan result holds one), or whichever there is."""
+    if first is None or second is None:
+        return first or second
+    return replace(first, message=f"{first.message}; {second.message}")
+
+
+def _scan_plain(item: Input, ruleset: Ruleset) -> FileScan:
+    """An input scanned as it is, not as an archive."""
     if item.data is not None and not engine.might_contain(item.data, ruleset):
         return FileScan((), None, len(item.data))  # nearly every input: one search
     undecided: List[engine.Undecided] = []
@@ -106,17 +141,20 @@ def undecided_problem(origin: Origin, undecided: Sequence[engine.Undecided]) -> 
     return problem_at(origin, "; ".join(map(str, first.values())))
 
 
-def scan_file(target: FileTarget, ruleset: Ruleset) -> FileScan:
+def scan_file(target: FileTarget, ruleset: Ruleset, limits: Limits = ARCHIVES) -> FileScan:
     """One file of a scan of paths (in a worker process too): a file that could not be read
     counts as a file, with its problem."""
-    return _one(files.read_target(target), ruleset)
+    return _one(files.read_target(target), ruleset, limits)
 
 
-def _one(items: Iterable[files.Item], ruleset: Ruleset) -> FileScan:
+def _one(items: Iterable[files.Item], ruleset: Ruleset, limits: Limits = ARCHIVES) -> FileScan:
     """The scan of a source that yields one item (a file, standard input)."""
     scanned = FileScan((), None, 0)
     for item in items:  # read to the end: the source closes the file when resumed
-        scanned = FileScan((), item, 0) if isinstance(item, Problem) else scan_input(item, ruleset)
+        if isinstance(item, Problem):
+            scanned = FileScan((), item, 0)
+        else:
+            scanned = scan_input(item, ruleset, limits)
     return scanned
 
 
@@ -127,6 +165,7 @@ class Tally:
     settings: Settings
     progress: Optional[Progress] = None
     ruleset: Ruleset = field(init=False)
+    limits: Limits = field(init=False)
     started: float = field(default_factory=time.perf_counter)
     findings: List[Finding] = field(default_factory=list)
     problems: List[Problem] = field(default_factory=list)
@@ -136,6 +175,7 @@ class Tally:
 
     def __post_init__(self) -> None:
         self.ruleset = self.settings.ruleset()
+        self.limits = self.settings.archive_limits()
 
     def count(self, scanned: FileScan, file: bool = True) -> None:
         self.files += scanned.files if file else 0
@@ -163,7 +203,7 @@ def consume(tally: Tally, items: Iterable[Item]) -> Scanned:
     """
     for item in items:
         if isinstance(item, Input):
-            scanned = scan_input(item, tally.ruleset)
+            scanned = scan_input(item, tally.ruleset, tally.limits)
             tally.count(scanned, item.file)
             if scanned.findings or scanned.problem is not None:
                 yield item, scanned
@@ -262,14 +302,16 @@ def scan_paths(
     """
     tally = Tally(settings, progress)
     ruleset = tally.ruleset
-    stdin = [_one(files.read_stdin(), ruleset)] if files.STDIN in paths else []
+    limits = tally.limits
+    stdin = [_one(files.read_stdin(), ruleset, limits)] if files.STDIN in paths else []
     paths = [p for p in paths if p != files.STDIN]
     names.collect(_above_cwd(settings.root, ruleset), tally.named)
     targets = files.iter_targets(paths, use_ignore=use_ignore, exclude=settings.excluder())
     targets = _noting_names(targets, ruleset, tally.named)
     plan = parallel.plan_for(jobs)
     for item in chain(
-        stdin, parallel.scan_targets(targets, partial(scan_file, ruleset=ruleset), plan)
+        stdin,
+        parallel.scan_targets(targets, partial(scan_file, ruleset=ruleset, limits=limits), plan),
     ):
         if isinstance(item, Problem):
             tally.problems.append(item)
@@ -387,7 +429,7 @@ def scan_revs(
         tally.problems.append(objects.salvage(exc, bool(scan.blobs or scan.messages)))
     scan.names = list(tally.named.values())
     carriers: history.Carriers = {}
-    findings = _blob_provenance(scan, revs, tally.ruleset, cwd, carriers)
+    findings = _blob_provenance(scan, revs, tally, cwd, carriers)
     findings += history.message_provenance(scan.messages, carriers)
     findings += history.name_provenance(scan, revs, cwd, carriers)
     tally.findings = [history.spread(finding, carriers) for finding in findings]
@@ -404,6 +446,7 @@ def _record(scan: ObjectScan, scanned: Scanned) -> None:
             continue
         if result.findings:
             scan.blobs[str(item.about)] = list(result.findings)
+            scan.scanned_as[str(item.about)] = item.origin.path
         if result.problem is not None:
             scan.problems.append(result.problem)
 
@@ -422,7 +465,7 @@ def _record_message(scan: ObjectScan, carried: MessageHead, result: FileScan) ->
 
 
 def _blob_provenance(
-    scan: ObjectScan, revs: Sequence[str], ruleset: Ruleset, cwd: str, carriers: Carriers
+    scan: ObjectScan, revs: Sequence[str], tally: Tally, cwd: str, carriers: Carriers
 ) -> List[Finding]:
     """Blob findings placed at their first commits, with whether HEAD still holds them."""
     from .sources import history
@@ -433,18 +476,22 @@ def _blob_provenance(
     at_head: history.AtHead = None
     try:
         history.blob_changes(scan, revs, cwd, carriers, groups)
-        at_head = _head_tokens({key[2] for key in groups}, ruleset, cwd)
+        at_head = _head_tokens({key[2] for key in groups}, tally, cwd)
     except FatalError as exc:  # tokens were found: report them, and say what is unknown
         scan.problems.append(history.salvage(exc, True))
     return history.blob_provenance(scan, groups, at_head)
 
 
-def _head_tokens(paths: Set[str], ruleset: Ruleset, cwd: str) -> Dict[str, Set[str]]:
+def _head_tokens(paths: Set[str], tally: Tally, cwd: str) -> Dict[str, Set[str]]:
     """The tokens each of ``paths`` holds at HEAD. A custom rule that runs out of time here is
     not a second problem: the history pass reported it for the blob."""
     from .sources.history import head_inputs
 
     return {
-        str(item.about): {finding.secret for finding in scan_input(item, ruleset).findings}
+        str(item.about): {found.secret for found in _findings(item, tally)}
         for item in head_inputs(paths, cwd)
     }
+
+
+def _findings(item: Input, tally: Tally) -> Tuple[Finding, ...]:
+    return scan_input(item, tally.ruleset, tally.limits).findings

@@ -4,8 +4,9 @@ The common answer on a commit is "no file holds the three bytes every Copera tok
 with", and proving it needs no click, no regex and no pathspec (their imports together cost
 several times an interpreter start; ``benchmarks/bench_hook.py`` measures the hook). This module
 owns no facts: the anchor comes from :mod:`.kinds`, the UTF-16 BOMs from ``engine.decoding``,
-the argument grammar from :mod:`.argv`, git from ``sources.gitenv``, the config lookup from
-``config.locate``, exit codes and the clean line from :mod:`.console`. It only skips work.
+archive magic from ``engine.magic``, the argument grammar from :mod:`.argv`, git from
+``sources.gitenv``, the config lookup from ``config.locate``, exit codes and the clean line
+from :mod:`.console`. It only skips work.
 
 It answers for this subset of arguments, read by :func:`.argv.read_args` with :data:`SUBSET`::
 
@@ -30,6 +31,7 @@ from .argv import ambiguous, read_args
 from .config.locate import PYPROJECT, find_config, pyproject_table, toml_module
 from .console import clean_line, flushed, interrupted, stdout_failed
 from .engine.decoding import UTF16_BOMS
+from .engine.magic import archive_kind
 from .sources.gitenv import (
     STAGED_DIFF,
     batch_header,
@@ -160,7 +162,8 @@ def file_clean(path: str) -> bool:
 
 
 def stream_clean(read: Callable[[int], bytes], size: int = -1) -> bool:
-    """True when ``size`` bytes (-1: up to the end) from ``read`` hold no anchor and no BOM.
+    """True when ``size`` bytes (-1: up to the end) from ``read`` hold no anchor, no BOM and
+    are no archive (its members may hold a token in compressed bytes: the full scan expands it).
 
     A short stream (fewer than ``size`` bytes) is not clean: something went wrong and the full
     scanner should say what. The last bytes of each block are kept so an anchor split across
@@ -171,7 +174,7 @@ def stream_clean(read: Callable[[int], bytes], size: int = -1) -> bool:
         block = read(BLOCK if left < 0 else min(left, BLOCK))
         if not block:
             return left < 0
-        if (first and block[:2] in UTF16_BOMS) or ANCHOR in tail + block:
+        if (first and (block[:2] in UTF16_BOMS or archive_kind(block))) or ANCHOR in tail + block:
             return False
         tail, first = (tail + block)[1 - len(ANCHOR) :], False
         left = left - len(block) if left > 0 else left

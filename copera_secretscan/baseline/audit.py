@@ -87,11 +87,8 @@ def locate_all(baseline: Baseline, settings: Settings) -> Dict[str, Located]:
 def _locate_in(path: str, baseline: Baseline, settings: Settings) -> Dict[str, Located]:
     data = _entry_file(settings.root, path)
     if data is None:
-        return {}  # gone or unreadable: the entry is reported as stale
-    scanned = pipeline.scan_input(Input(Origin(path), data), settings.ruleset())
-    if scanned.problem is not None:  # a custom rule ran out of time: say so, never "stale"
-        raise FatalError(str(scanned.problem))
-    findings = list(scanned.findings)
+        return _locate_in_archive(path, baseline, settings)
+    findings = _findings(path, data, settings)
     lines = data.decode("utf-8", "replace").split("\n")
     if len(lines) > 1 and lines[-1] == "":
         lines.pop()  # the final newline ends the last line; it does not start another
@@ -99,6 +96,36 @@ def _locate_in(path: str, baseline: Baseline, settings: Settings) -> Dict[str, L
     for finding in findings:
         digest = baseline.digest(finding.rule_id, path, finding.secret)
         located.setdefault(digest, Located(finding.line, _context(lines, finding, findings)))
+    return located
+
+
+def _findings(path: str, data: bytes, settings: Settings) -> List[Finding]:
+    """The findings in ``data`` scanned as the file ``path``; a custom rule that ran out of
+    time, or an archive a cap stopped, is an error: never "stale"."""
+    scanned = pipeline.scan_input(
+        Input(Origin(path), data), settings.ruleset(), settings.archive_limits()
+    )
+    if scanned.problem is not None:
+        raise FatalError(str(scanned.problem))
+    return list(scanned.findings)
+
+
+def _locate_in_archive(path: str, baseline: Baseline, settings: Settings) -> Dict[str, Located]:
+    """An entry in an archive's member (``app.zip!conf/x.env``), found by scanning the archive
+    again; its line is shown alone, the member's other lines being inside the archive."""
+    cuts = [index for index, char in enumerate(path) if char == "!"]
+    for cut in cuts:  # the first prefix that is a file: a name may hold a "!" itself
+        data = _entry_file(settings.root, path[:cut])
+        if data is not None:
+            break
+    else:
+        return {}  # gone or unreadable: the entry is reported as stale
+    located: Dict[str, Located] = {}
+    found = [f for f in _findings(path[:cut], data, settings) if f.path == path]
+    for finding in found:
+        digest = baseline.digest(finding.rule_id, path, finding.secret)
+        context = ((finding.line, _masked(finding.line_text, found)),)
+        located.setdefault(digest, Located(finding.line, context))
     return located
 
 

@@ -119,6 +119,14 @@ def _min_length(value: Any, where: str, base: str) -> int:
     return value
 
 
+def _count(value: Any, where: str, base: str) -> int:
+    """A cap: a whole number, 0 or more (``archive_depth = 0`` turns archives off)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        got = kind(value) if not isinstance(value, int) or isinstance(value, bool) else value
+        raise FatalError(f"{where}: expected an integer of 0 or more, got {got}")
+    return value
+
+
 def _baseline(value: Any, where: str, base: str) -> str:
     if not isinstance(value, str) or not value.strip():
         got = kind(value) if not isinstance(value, str) else "an empty string"
@@ -257,4 +265,8 @@ _CHECKS: Dict[str, Callable[[Any, str, str], Any]] = {
     "placeholders": _strings,
     "baseline": _baseline,
     "rules": _rules,
+    "archive_depth": _count,
+    "archive_members": _count,
+    "archive_bytes": _count,
+    "archive_total_bytes": _count,
 }

@@ -13,13 +13,25 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from ..engine.archives import Limits
 from ..engine.rules import BUILTIN_RULES, DEFAULT_MIN_LENGTH, Rule, Ruleset
 from ..errors import FatalError
 from .locate import find_config
 
 DEFAULT = "default"
 COMMAND_LINE = "command line"
-KEYS = ("exclude", "min_length", "allow_markers", "placeholders", "baseline", "rules")
+ARCHIVE_KEYS = ("archive_depth", "archive_members", "archive_bytes", "archive_total_bytes")
+# "rules" last: describe() prints it as tables after the plain keys
+KEYS = (
+    "exclude",
+    "min_length",
+    "allow_markers",
+    "placeholders",
+    "baseline",
+    *ARCHIVE_KEYS,
+    "rules",
+)
+DEFAULT_LIMITS = Limits()
 
 Excluder = Callable[..., bool]  # (absolute path, is_dir=False) -> excluded by configuration?
 
@@ -32,6 +44,11 @@ class Settings:
     placeholders: Tuple[str, ...] = ()
     baseline: Optional[str] = None  # the baseline to apply, if any (a path from the cwd)
     rules: Tuple[Rule, ...] = ()  # custom rules, in addition to the built-in ones
+    # How far archives are expanded (engine/archives.py): caps on nesting, members, bytes.
+    archive_depth: int = DEFAULT_LIMITS.depth
+    archive_members: int = DEFAULT_LIMITS.members
+    archive_bytes: int = DEFAULT_LIMITS.bytes
+    archive_total_bytes: int = DEFAULT_LIMITS.total
     root: str = "."  # the repository root: baseline entries are keyed by paths relative to it
     config_file: Optional[str] = None  # absolute path of the config file read, if any
     origins: Dict[str, str] = field(
@@ -43,6 +60,11 @@ class Settings:
             rules=BUILTIN_RULES + self.rules,
             min_length=self.min_length,
             placeholders=frozenset(word.lower() for word in self.placeholders),
+        )
+
+    def archive_limits(self) -> Limits:
+        return Limits(
+            self.archive_depth, self.archive_members, self.archive_bytes, self.archive_total_bytes
         )
 
     @property

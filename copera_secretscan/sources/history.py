@@ -32,6 +32,9 @@ class ObjectScan:
     """What the pipeline's pass over the objects found, before provenance is resolved."""
 
     blobs: Dict[str, List[Finding]] = field(default_factory=dict)  # blob id -> its findings
+    # blob id -> the path its findings were made under: an archive's member findings are at
+    # ``that!member`` (the pipeline's unpack.py), and keep their ``!member`` when placed
+    scanned_as: Dict[str, Optional[str]] = field(default_factory=dict)
     messages: List[Tuple[Message, Finding]] = field(default_factory=list)
     names: List[Finding] = field(default_factory=list)  # tokens in tree entries
     problems: List[Problem] = field(default_factory=list)
@@ -64,7 +67,7 @@ def blob_changes(
 
 def blob_provenance(scan: ObjectScan, groups: Groups, at_head: AtHead) -> List[Finding]:
     """One finding per (rule, token, path), placed at the oldest commit that wrote it there."""
-    results = [_first(key, group, at_head) for key, group in groups.items()]
+    results = [_first(key, group, at_head, scan.scanned_as) for key, group in groups.items()]
     # a blob no commit wrote (a tag pointing straight at a blob or tree): report it as found
     seen = {change.blob for group in groups.values() for _, change, _ in group}
     for blob in scan.blobs.keys() - seen:
@@ -76,12 +79,22 @@ def _first(
     key: Key,
     group: List[Tuple[int, gitobjects.Change, Finding]],
     at_head: AtHead,
+    scanned_as: Dict[str, Optional[str]],
 ) -> Finding:
     _, change, finding = min(group, key=lambda item: item[0])
     commits = len({item[1].commit for item in group})
     present = None if at_head is None else key[1] in at_head.get(change.path, set())
     history = History(change.author, change.date, commits, present)
-    return replace(finding, origin=Origin(printable(change.path), change.commit), history=history)
+    path = printable(change.path) + _member(finding, scanned_as.get(change.blob))
+    return replace(finding, origin=Origin(path, change.commit), history=history)
+
+
+def _member(finding: Finding, outer: Optional[str]) -> str:
+    """``!inner/path`` of a finding in an archive's member, "" for one in the blob itself."""
+    path = finding.path or ""
+    if outer is None or not path.startswith(outer + "!"):
+        return ""
+    return path[len(outer) :]
 
 
 def head_inputs(paths: Set[str], cwd: Optional[str]) -> Iterator[Input]:
