@@ -13,11 +13,16 @@ alternation of literals would cost ten); the run around a hit is decoded by its 
   ``&#x63;&#x70;…``, hex dumps ``63705f…`` and bytea ``\\x63705f…``);
 - :func:`entities`: an HTML entity (``&#99;&#112;&#95;``, ``&lowbar;``).
 
-Source code (by its extension) gets the first search only: it is most of a tree's text, and
-its escapes (``\\x5f``, ``\\u005f``) hide an ``_`` beside a plain ``cp``. Data, documentation
-and files of unknown type get all three. A binary input (a NUL in its first 8 KB) gets none,
-unless it is NUL-interleaved text (UTF-16 or UTF-32 without a byte-order mark), which is
-searched for the prefix in that encoding and nothing else.
+Source code (by its extension) gets none: it is most of a tree's text (37 of the 43 MB of
+text in benchmarks/bench_scan.py's tree), so even one search there would spend a third of
+what issue 11 allows all its finders, and the disguises met in leaks are in data, logs,
+dumps, mail and documentation. Those, and files of unknown type, get all three. A binary
+input (a NUL in its first 8 KB) gets none, unless it is NUL-interleaved text (UTF-16 or
+UTF-32 without a byte-order mark): that is searched for the prefix in its encoding only.
+
+Each :class:`Unwrapped` starts where the disguised run does (for wide text: where the prefix
+does), and its ``data`` begins with the decoded character before the run when the same line
+has one, so that the plain search judges the boundary as it would in plain text.
 """
 
 from __future__ import annotations
@@ -29,10 +34,9 @@ from typing import Iterator, Optional, Pattern, Tuple
 from ..models import Origin
 from .disguise import Finder, Unwrapped
 from .rules import Ruleset
-from .unescape import HEX, HEX_LEADS, HTML, Family, family_at
+from .unescape import HEX, HEX_LEADS, HTML, SPACED_HEX, Family, family_at
 
 SNIFF = 8192  # bytes looked at to tell binary from text
-_BACK = 24  # raw bytes looked at before a run, for the character before the token
 _RUN = 10 * 4096  # raw bytes a run may span: MAX_BODY characters, escaped
 _TOKEN = re.compile(rb"[A-Za-z0-9_-]*")
 _ENTITY = re.compile(rb"&(?:#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|lowbar;|UnderBar;)")
@@ -46,17 +50,20 @@ SOURCE_EXTENSIONS = frozenset(
 )
 
 
+TEXT_FINDERS: Tuple[Finder, ...] = ()  # set below, once the finders are defined
+
+
 def find_escaped(data: bytes, origin: Origin, ruleset: Ruleset) -> Iterator[Unwrapped]:
     """Every escape finder worth its search on ``origin``'s bytes (module doc)."""
-    for finder in escape_finders(origin, data[:SNIFF]):
+    for finder in escape_finders(origin, data):
         yield from finder(data, ruleset)
 
 
-def escape_finders(origin: Origin, head: bytes) -> Tuple[Finder, ...]:
-    """The finders for an input named by ``origin`` that starts with ``head``."""
-    if b"\0" in head:
-        return (wide_text,) if wide_encoding(head) else ()
-    return (plain_anchor,) if is_source(origin.path) else (plain_anchor, escaped_prefix, entities)
+def escape_finders(origin: Origin, data: bytes) -> Tuple[Finder, ...]:
+    """The finders for ``data``, an input named by ``origin`` (or its first SNIFF bytes)."""
+    if data.find(b"\0", 0, SNIFF) >= 0:
+        return (wide_text,) if wide_encoding(data[:_WIDE_SAMPLE]) else ()
+    return () if is_source(origin.path) else TEXT_FINDERS
 
 
 def is_source(path: Optional[str]) -> bool:
@@ -111,7 +118,9 @@ def _escaped_run(data: bytes, hit: int, first: bytes) -> Optional[Tuple[int, Fam
     at = data.rfind(first, max(0, hit - 6), hit)
     if at < 0:
         return None
-    if data[at + 2 : hit] in (b"", b" "):  # a dump: `63705f`, `63 70 5f`, bytea `\x63705f`
+    if data[at + 2 : hit] == b" ":  # a dump, byte by byte: `63 70 5f`
+        return at, SPACED_HEX
+    if at + 2 == hit:  # a dump: `63705f`, PostgreSQL's bytea `\x63705f`
         return (at - 2 if data.endswith(b"\\x", 0, at) else at), HEX
     for lead, family in HEX_LEADS:
         if data.endswith(lead, 0, at):
@@ -123,8 +132,9 @@ def _decode_run(data: bytes, start: int, family: Family) -> Tuple[bytes, int, in
     """The run of ``family`` at ``start`` decoded after the character before it, where the run
     ends in ``data``, and where in the decoded bytes the run starts (0 or 1)."""
     end = family.run.match(data, start, start + _RUN).end()  # type: ignore[union-attr]
-    lo = max(0, start - _BACK, data.rfind(b"\n", max(0, start - _BACK), start) + 1)
-    before = family.decode(data[lo:start])[-1:]
+    lo = max(0, start - family.back, data.rfind(b"\n", max(0, start - family.back), start) + 1)
+    text = family.decode(data[lo:start]).decode("utf-8", "surrogateescape")
+    before = text[-1:].encode("utf-8", "surrogateescape")
     return before + family.decode(data[start:end]), end, len(before)
 
 
@@ -153,24 +163,40 @@ def _hex_triggers(ruleset: Ruleset) -> Tuple[Tuple[bytes, bytes, Pattern[bytes]]
     return tuple(triggers)
 
 
+_WIDE_SAMPLE = 1024
 _WIDE = (("utf-32-le", 4, 0), ("utf-32-be", 4, 3), ("utf-16-le", 2, 0), ("utf-16-be", 2, 1))
+_NUL_MAP = bytes([0] + [1] * 255)  # NUL stays 0, any other byte becomes 1
+# The NUL pattern of 16 bytes of ASCII in each wide encoding: b"\1\0\1\0…" for UTF-16-LE.
+_WIDE_STARTS = {
+    bytes(int(i % width == offset) for i in range(16)): (name, width, offset)
+    for name, width, offset in _WIDE
+}
 
 
 def wide_encoding(head: bytes) -> Optional[Tuple[str, int, int]]:
     """(codec, character width, offset of the ASCII byte in a character) when ``head`` is
-    NUL-interleaved ASCII: nine in ten of the other bytes NUL, and the ASCII ones mostly not."""
-    for name, width, offset in _WIDE:
-        ascii_bytes = head[offset::width]
-        others = len(head) - len(ascii_bytes)
-        zeros = sum(head[i::width].count(0) for i in range(width) if i != offset)
-        if others and zeros * 10 >= others * 9 and ascii_bytes.count(0) * 2 < len(ascii_bytes):
-            return name, width, offset
-    return None
+    NUL-interleaved ASCII.
+
+    Its first 16 bytes must be exactly that pattern (one ``translate`` and a lookup: a binary
+    with many NULs, like a ``.pyc``, fails there), and nine in ten of the first _WIDE_SAMPLE.
+    """
+    found = _WIDE_STARTS.get(head[:16].translate(_NUL_MAP))
+    if found is None or not _interleaved(head, found[1], found[2]):
+        return None
+    return found
+
+
+def _interleaved(sample: bytes, width: int, offset: int) -> bool:
+    """Nine in ten of the bytes outside the ASCII column NUL, and nine in ten inside not."""
+    ascii_bytes = sample[offset::width]
+    others = len(sample) - len(ascii_bytes)
+    zeros = sample.count(0) - ascii_bytes.count(0)
+    return others > 0 and zeros * 10 >= others * 9 and ascii_bytes.count(0) * 10 <= len(ascii_bytes)
 
 
 def wide_text(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:
     """A prefix in UTF-16 or UTF-32 without a byte-order mark, decoded with its line."""
-    encoding = wide_encoding(data[:SNIFF])
+    encoding = wide_encoding(data[:_WIDE_SAMPLE])
     if encoding is None:
         return
     codec, width, offset = encoding
@@ -185,3 +211,6 @@ def wide_text(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:
             decoded = data[lo : end - (end - lo) % width].decode(codec, "replace")
             yield Unwrapped(start, decoded.encode("utf-8", "replace"), name)
             pos = data.find(image, pos + len(image))
+
+
+TEXT_FINDERS = (plain_anchor, escaped_prefix, entities)

@@ -21,6 +21,9 @@ class Family(NamedTuple):
     name: str
     run: Pattern[bytes]  # escapes of this family and token characters, from a position
     decode: Callable[[bytes], bytes]
+    # Raw bytes before a run that may hold the character before the token: the longest escape
+    # and some; a dump's byte before is its previous two digits (`30` in `3063705f`) or none.
+    back: int = 24
 
 
 def _json(raw: bytes) -> bytes:
@@ -70,7 +73,8 @@ HTML = Family(
 QUOTED_PRINTABLE = Family(
     "quoted-printable", re.compile(rb"(?:=[0-9A-Fa-f]{2}|=\r?\n|%s)*" % _T), binascii.a2b_qp
 )
-HEX = Family("hex", re.compile(rb"(?:\\x)?(?:[0-9a-fA-F]{2} ?)*"), _hex)
+HEX = Family("hex", re.compile(rb"(?:\\x)?(?:[0-9a-fA-F]{2})*"), _hex, back=2)
+SPACED_HEX = Family("hex", re.compile(rb"[0-9a-fA-F]{2}(?: [0-9a-fA-F]{2})*"), _hex, back=3)
 
 # What the first bytes of an escape look like, family by family.
 _INTRODUCERS = (
@@ -87,9 +91,7 @@ HEX_LEADS = (
     (b"\\x", C),
     (b"%", PERCENT),
     (b"=", QUOTED_PRINTABLE),
-    (b"&#x", HTML),
-    (b"&#X", HTML),
-)
+)  # not `&#x`: escapes.entities finds any entity already
 
 
 def family_at(data: bytes, pos: int) -> Optional[Family]:
