@@ -27,6 +27,7 @@ has one, so that the plain search judges the boundary as it would in plain text.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import re
 from typing import Iterator, Optional, Pattern, Tuple
@@ -96,20 +97,26 @@ def escaped_prefix(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:
             pos = match.end()
             run = _escaped_run(data, match.start(), first)
             if run is not None:
-                decoded, _, _ = _decode_run(data, *run)
+                decoded, end, _ = _decode_run(data, *run)
+                pos = max(pos, end)  # a run is decoded once, however many hits it holds
                 if anchor in decoded:
                     yield Unwrapped(run[0], decoded, run[1].name)
 
 
 def entities(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:
-    """A prefix spelled with HTML entities from its first character on: ``&#99;&#112;…``."""
+    """A prefix that entities spell or hide: ``&#99;&#112;&#95;…``, ``&#x63;…``.
+
+    Yielded only when the entities make an anchor the raw run does not hold in plain.
+    """
     anchors = tuple(ruleset.anchors())
     pos = 0
     while (match := _ENTITY.search(data, pos)) is not None:
-        decoded, end, boundary = _decode_run(data, match.start(), HTML)
-        pos = max(end, match.end())
-        if decoded.startswith(anchors, boundary):
+        decoded, end, _ = _decode_run(data, match.start(), HTML)
+        if any(
+            decoded.count(anchor) > data.count(anchor, match.start(), end) for anchor in anchors
+        ):
             yield Unwrapped(match.start(), decoded, HTML.name)
+        pos = max(end, match.end())
 
 
 def _escaped_run(data: bytes, hit: int, first: bytes) -> Optional[Tuple[int, Family]]:
@@ -165,6 +172,7 @@ def _hex_triggers(ruleset: Ruleset) -> Tuple[Tuple[bytes, bytes, Pattern[bytes]]
 
 _WIDE_SAMPLE = 1024
 _WIDE = (("utf-32-le", 4, 0), ("utf-32-be", 4, 3), ("utf-16-le", 2, 0), ("utf-16-be", 2, 1))
+_UTF32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
 _NUL_MAP = bytes([0] + [1] * 255)  # NUL stays 0, any other byte becomes 1
 # The NUL pattern of 16 bytes of ASCII in each wide encoding: b"\1\0\1\0…" for UTF-16-LE.
 _WIDE_STARTS = {
@@ -180,6 +188,8 @@ def wide_encoding(head: bytes) -> Optional[Tuple[str, int, int]]:
     Its first 16 bytes must be exactly that pattern (one ``translate`` and a lookup: a binary
     with many NULs, like a ``.pyc``, fails there), and nine in ten of the first _WIDE_SAMPLE.
     """
+    if head[:4] in _UTF32_BOMS:  # recognised nowhere else (a UTF-16 BOM is: decoding.py)
+        head = head[4:]
     found = _WIDE_STARTS.get(head[:16].translate(_NUL_MAP))
     if found is None or not _interleaved(head, found[1], found[2]):
         return None
@@ -201,16 +211,28 @@ def wide_text(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:
         return
     codec, width, offset = encoding
     name = codec.replace("-le", "le").replace("-be", "be")
+    newline = "\n".encode(codec)
     for anchor in sorted(ruleset.anchors()):
         image = anchor.decode("ascii").encode(codec)[offset:][: width * len(anchor) - offset]
         pos = data.find(image)
         while pos >= 0:
             start = pos - offset  # the first byte of the prefix's first character
             lo = max(0, start - width)  # one character before it, for the boundary
-            end = min(len(data), start + width * (_RUN // 10))
-            decoded = data[lo : end - (end - lo) % width].decode(codec, "replace")
+            end = _line_end(data, start, newline, width)
+            decoded = data[lo:end].decode(codec, "replace")
             yield Unwrapped(start, decoded.encode("utf-8", "replace"), name)
-            pos = data.find(image, pos + len(image))
+            pos = data.find(image, end)
+
+
+def _line_end(data: bytes, start: int, newline: bytes, width: int) -> int:
+    """Where the wide line from ``start`` ends (at most MAX_BODY characters on), whole
+    characters only: the token's line, decoded once however many tokens it holds."""
+    limit = min(len(data), start + width * (_RUN // 10))
+    end = data.find(newline, start, limit)
+    while end >= 0 and (end - start) % width:  # a NUL-prefixed newline seen off alignment
+        end = data.find(newline, end + 1, limit)
+    end = limit if end < 0 else end
+    return end - (end - start) % width
 
 
 TEXT_FINDERS = (plain_anchor, escaped_prefix, entities)
