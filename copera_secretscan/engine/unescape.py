@@ -93,8 +93,10 @@ _INTRODUCERS = (
     (re.compile(rb"\\[_-]"), MARKDOWN),
     (re.compile(rb"%[0-9a-fA-F]{2}"), PERCENT),
     (re.compile(rb"&(?:#[0-9]|#[xX][0-9a-fA-F]|[A-Za-z]{2,8};)"), HTML),
-    (re.compile(rb"=(?:[0-9A-Fa-f]{2}|\r?\n)"), QUOTED_PRINTABLE),
+    (re.compile(rb"=[0-9A-F]{2}"), QUOTED_PRINTABLE),  # upper case only, as RFC 2045 says
 )
+_SOFT_BREAK = re.compile(rb"=\r?\n")
+QP_LINE = 76  # quoted-printable lines, and so those ending in a soft break, are this long
 # The family of a hex-based escape, told by what precedes its two hex digits.
 HEX_LEADS = (
     (b"\\u00", JSON),
@@ -105,5 +107,15 @@ HEX_LEADS = (
 
 
 def family_at(data: bytes, pos: int) -> Optional[Family]:
-    """The family whose escape starts at ``pos``, if any."""
-    return next((fam for intro, fam in _INTRODUCERS if intro.match(data, pos)), None)
+    """The family whose escape starts at ``pos``, if any.
+
+    A ``=`` that ends a line is a quoted-printable soft break only where the line is as long
+    as an encoder makes it (it may stop up to two short, not to split an ``=XX``): elsewhere
+    (``key=`` + newline) it is no escape, and reading it as one would glue the next line to
+    a plain token.
+    """
+    family = next((fam for intro, fam in _INTRODUCERS if intro.match(data, pos)), None)
+    if family is None and _SOFT_BREAK.match(data, pos):
+        line = pos + 1 - (data.rfind(b"\n", 0, pos) + 1)
+        return QUOTED_PRINTABLE if QP_LINE - 2 <= line <= QP_LINE else None
+    return family
