@@ -13,7 +13,10 @@ base62 and half base64url, seed 20261128, ``why_not_secret`` rejected 3 (0.3 in 
 word-like (``AiuprGEO5Ndu3Ypr``, ``RclPTTD0OOMFO1RRE``: 16-17 characters whose case changes
 happen to cut them into common pairs), 1 mask (``xxxxx`` inside a 59-character body);
 one-char run, sequence, template and placeholder rejected none. The first draft of this
-module lost 85 in 200,000 (1 in 2,350), mostly word-like.
+module lost 85 in 200,000 (1 in 2,350), mostly word-like. Interleaved sequences
+(``a1b2c3d4…``) and snake-case words (``rejects_whitespace_inside_the_body``), added for
+issue 11, left the same three rejected (a first draft of the interleaved test, three fifths
+of each half stepping, lost one more).
 """
 
 from __future__ import annotations
@@ -82,8 +85,24 @@ def is_sequence(body: str) -> bool:
     rare in random text (about one pair in eight does); so is a body that repeats a block.
     """
     lowered = body.lower()
+    return _mostly_steps(lowered) or is_repeated(body) or is_interleaved(lowered)
+
+
+def _mostly_steps(lowered: str, fifths: int = 3) -> bool:
+    """``fifths`` fifths of the neighbouring pairs step by one or along a keyboard row."""
     steps = sum(map(_STEPS.__contains__, map(str.__add__, lowered, lowered[1:])))
-    return steps * 5 >= (len(body) - 1) * 3 or is_repeated(body)
+    return steps * 5 >= (len(lowered) - 1) * fifths
+
+
+def is_interleaved(lowered: str) -> bool:
+    """Two sequences woven together: ``a1b2c3d4e5f6g7h8``, ``1a2b3c4d``, ``q1w2e3r4t5y6``.
+
+    Each of the two halves (every other character) must step four pairs in five; in a random
+    body each half steps about one pair in eight, so both doing so does not happen by chance
+    (three fifths did, once in a million random bodies: ``CmnnNbUpWqXwcvvcvh``).
+    """
+    halves = (lowered[0::2], lowered[1::2])
+    return len(lowered) >= 8 and all(_mostly_steps(half, fifths=4) for half in halves)
 
 
 def is_repeated(body: str) -> bool:
@@ -141,6 +160,8 @@ def is_word_like(body: str) -> bool:
     pairs (85%, 90% when there are numbers) common in identifiers. Random mixed-case text
     splits into short crumbs made of rare pairs, with digits scattered through it.
     """
+    if is_snake_words(body):
+        return True
     segs = _SEGMENT.findall(body)
     words = [seg.lower() for seg in segs if seg.isalpha()]
     numbers = len(segs) - len(words)
@@ -152,6 +173,26 @@ def is_word_like(body: str) -> bool:
     pairs = [word[i : i + 2] for word in words for i in range(len(word) - 1)]
     common = sum(1 for pair in pairs if pair in COMMON_BIGRAMS)
     return common * 20 >= len(pairs) * (18 if numbers else 17)
+
+
+def is_snake_words(body: str) -> bool:
+    """Lower-case words joined by ``_`` or ``-``, like a test name:
+    ``rejects_whitespace_inside_the_body``, ``finds-the-token-in-a-header``.
+
+    At least three parts, each a lower-case word with a vowel (or one short number); a
+    random body is almost never lower case only, let alone cut into such parts.
+    """
+    parts = re.split(r"[_-]", body)
+    words = [part for part in parts if _WORD.fullmatch(part)]
+    numbers = len(parts) - len(words)
+    if len(parts) < 3 or numbers > 1 or (numbers and not _NUMBER.fullmatch(parts[-1])):
+        return False
+    return all(_VOWEL.search(word) for word in words) and sum(map(len, words)) >= 2 * len(words)
+
+
+_WORD = re.compile(r"[a-z]+")
+_NUMBER = re.compile(r"[0-9]{1,3}")
+_VOWEL = re.compile(r"[aeiouy]")
 
 
 def why_not_secret(body: str, after: str = "", extra_words: Iterable[str] = ()) -> Optional[str]:
