@@ -68,7 +68,7 @@ Scanned = Iterator[Tuple[Input, FileScan]]
 def scan_input(item: Input, ruleset: Ruleset) -> FileScan:
     """One input scanned: whole bytes at once, a stream window by window. A read that fails
     half-way makes the input a Problem; a custom rule that ran out of time, one too."""
-    if item.data is not None and not engine.might_contain(item.data, ruleset):
+    if item.data is not None and not engine.might_contain(item.data, ruleset, item.origin):
         return FileScan((), None, len(item.data))  # nearly every input: one search
     undecided: List[engine.Undecided] = []
     if item.data is not None:

@@ -1,0 +1,168 @@
+"""base64 and base64url finders: the prefix images, searched as literals, then one run decoded.
+
+A token's prefix encodes to the same few characters wherever it sits, given its alignment in
+the 3-byte groups base64 works on: ``cp_`` is ``Y3Bf`` at a group start, ``NwX`` one byte in
+and ``jcF`` two bytes in (none holds ``+``/``/``, so base64url shares them; a custom anchor
+whose image does may need both alphabets). Each image is one literal search; only the run of
+base64 around a hit is decoded, from the group start the hit implies, so a run glued to other
+text still decodes the token right. ``eyJ`` (``{"`` and a letter) marks base64 of JSON, which
+covers a JWT's segments and a ``.dockerconfigjson`` (whose ``auth`` is base64 again: found
+one level down).
+
+A run may be wrapped at any column (PEM 64, MIME 76, YAML block scalars: a newline and
+indentation) as long as each further line is base64 alone. The limit: a wrap that cuts the
+prefix image itself (``Y3`` at the end of one line, ``Bf`` on the next) hides it.
+"""
+
+from __future__ import annotations
+
+import binascii
+import functools
+import re
+from typing import Iterator, List, NamedTuple, Set, Tuple
+
+from .disguise import Unwrapped
+from .rules import Ruleset
+from .search import literal
+
+ENCODING = "base64"
+JSON_MARK = b"eyJ"  # base64 of `{"` and a letter: the start of every compact JSON object
+MAX_BACK = 1 << 16  # bytes looked back for a run's start: a hit in a huge blob stays cheap
+MAX_AHEAD = 1 << 20  # bytes of a run decoded after a hit
+MIN_WRAP = 8  # a line shorter than this does not continue a run on the next line
+
+_SEGMENT = re.compile(rb"[A-Za-z0-9+/_-]*=*")
+_LAST_OTHER = re.compile(rb"(?s).*[^A-Za-z0-9+/_-]")  # greedy: ends at the run's start
+_NEXT_LINE = re.compile(rb"\r?\n[ \t]*([A-Za-z0-9+/_-]+=*)[ \t]*\r?(?=\n|\Z)")
+_LINE_TAIL = re.compile(rb"[A-Za-z0-9+/_-]{%d,}\r?\n[ \t]*\Z" % MIN_WRAP)
+_BLANKS = re.compile(rb"[ \t\r\n]+")
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_STANDARD = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_URL = _STANDARD.translate(bytes.maketrans(b"+/", b"-_"))
+
+
+class Image(NamedTuple):
+    """A literal some encoded anchor shows, and how many characters of its group precede it."""
+
+    text: bytes
+    lead: int
+
+
+class _Run(NamedTuple):
+    start: int
+    end: int
+
+
+def find_base64(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:
+    """Base64 runs in ``data`` holding an anchor at any alignment, or JSON, decoded."""
+    return _find(data, images(ruleset, (0, 1, 2)))
+
+
+def find_base64_whole(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:
+    """Base64 runs that start with an anchor (``base64(token)``): one literal per anchor.
+
+    The cheap variant for source code, where an encoded token is nearly always encoded alone.
+    """
+    return _find(data, images(ruleset, (0,), json=False))
+
+
+@functools.lru_cache(maxsize=8)
+def images(ruleset: Ruleset, alignments: Tuple[int, ...], json: bool = True) -> Tuple[Image, ...]:
+    """Every literal to search: each anchor's images at ``alignments``, in both alphabets."""
+    found = {
+        image
+        for anchor in ruleset.anchors()
+        for alignment in alignments
+        for image in anchor_images(anchor, alignment)
+    }
+    if json:
+        found.add(Image(JSON_MARK, 0))
+    return tuple(sorted(found))
+
+
+def anchor_images(anchor: bytes, alignment: int) -> Set[Image]:
+    """The characters ``anchor`` alone decides when it starts ``alignment`` bytes into a group."""
+    encoded = binascii.b2a_base64(bytes(alignment) + anchor + bytes(2), newline=False)
+    first = -(-8 * alignment // 6)  # the first character made of anchor bits only
+    last = 8 * (alignment + len(anchor)) // 6
+    text = encoded[first:last]
+    return {Image(text, first), Image(text.translate(bytes.maketrans(_STANDARD, _URL)), first)}
+
+
+def _find(data: bytes, wanted: Tuple[Image, ...]) -> Iterator[Unwrapped]:
+    """Each distinct (run, group phase) that some image hits, decoded once."""
+    done: Set[Tuple[int, int]] = set()
+    run = _Run(-1, -1)
+    for hit, lead in _hits(data, wanted):
+        if not run.start <= hit < run.end:
+            run = run_around(data, hit)
+        index = len(_BLANKS.sub(b"", data[run.start : hit]))  # the hit among the run's chars
+        if index < lead or (run.start, (index - lead) % 4) in done:
+            continue  # the image is cut off at the run's start: no group holds it here
+        phase = (index - lead) % 4
+        done.add((run.start, phase))
+        decoded = decode(data[run.start : run.end], phase)
+        if decoded:
+            yield Unwrapped(run.start, decoded, ENCODING)
+
+
+def _hits(data: bytes, wanted: Tuple[Image, ...]) -> List[Tuple[int, int]]:
+    """(offset, lead) of every image in ``data``, one literal pass per image, by offset."""
+    hits = []
+    for image in wanted:
+        search = literal(image.text).search
+        match = search(data)
+        while match is not None:
+            hits.append((match.start(), image.lead))
+            match = search(data, match.start() + 1)
+    hits.sort()
+    return hits
+
+
+def run_around(data: bytes, hit: int) -> _Run:
+    """The base64 run that holds offset ``hit``, across line wraps, bounded on both sides."""
+    return _Run(_run_start(data, hit), _run_end(data, hit))
+
+
+def _run_start(data: bytes, hit: int) -> int:
+    """Back to the run's first character; a line that starts a line of base64 alone continues
+    a long enough run of base64 that ends the line before it."""
+    floor = max(0, hit - MAX_BACK)
+    start = _segment_start(data, hit, floor)
+    while start > floor:
+        line_start = data.rfind(b"\n", floor, start)
+        if line_start < 0 or data[line_start + 1 : start].strip(b" \t"):
+            return start  # text before the run on its own line: the run starts here
+        tail = _LINE_TAIL.search(data, max(floor, line_start - 4096), start)
+        if tail is None:
+            return start
+        start = _segment_start(data, tail.start(), floor)
+    return start
+
+
+def _segment_start(data: bytes, pos: int, floor: int) -> int:
+    other = _LAST_OTHER.match(data, floor, pos)
+    return other.end() if other else floor
+
+
+def _run_end(data: bytes, hit: int) -> int:
+    """Forward to the run's end: padding ends it, a further line of base64 alone continues it."""
+    limit = min(len(data), hit + MAX_AHEAD)
+    end = _SEGMENT.match(data, hit, limit).end()  # type: ignore[union-attr]  # `*` always matches
+    while end < limit and data[end - 1 : end] != b"=":
+        following = _NEXT_LINE.match(data, end, limit)
+        if following is None:
+            break
+        end = following.end(1)
+    return end
+
+
+def decode(run: bytes, phase: int) -> bytes:
+    """The bytes ``run`` encodes from its character ``phase`` on (either alphabet, wraps and
+    missing padding allowed; padding ends the data); b"" if nothing decodes."""
+    body = _BLANKS.sub(b"", run)[phase:].translate(_TO_STANDARD).split(b"=", 1)[0]
+    body = body[: len(body) - 1] if len(body) % 4 == 1 else body  # 6 bits make no byte
+    try:
+        return binascii.a2b_base64(body + b"=" * (-len(body) % 4))
+    except binascii.Error:
+        return b""
