@@ -134,8 +134,8 @@ def _run_start(data: bytes, hit: int) -> int:
         if line_start < 0 or data[line_start + 1 : start].strip(b" \t"):
             return start  # text before the run on its own line: the run starts here
         tail = _LINE_TAIL.search(data, max(floor, line_start - 4096), start)
-        if tail is None:
-            return start
+        if tail is None or b"--" in tail.group():
+            return start  # `-----BEGIN …-----` ends a line with token characters too
         start = _segment_start(data, tail.start(), floor)
     return start
 

@@ -24,7 +24,15 @@ from typing import Callable, Iterable, List, Optional, Set, Tuple
 from ..models import Finding, Origin
 from .b64 import find_base64, find_base64_whole
 from .disguise import MAX_DEPTH, Finder, PlainScan, Unwrapped
-from .positions import CONTEXT, Cursor, context, cut_point, position_after
+from .positions import (
+    CONTEXT,
+    Cursor,
+    context,
+    cut_point,
+    line_start_of,
+    line_text,
+    position_after,
+)
 from .rules import Ruleset
 
 SNIFF = 8192  # bytes looked at to tell binary from text
@@ -115,9 +123,17 @@ def finders_for(data: bytes, origin: Origin, nested: bool = False) -> Tuple[Find
 
 
 def interleaved(head: bytes) -> bool:
-    """NULs between ASCII characters, as UTF-16 and UTF-32 write text: not a binary."""
-    nuls = head.count(0)
-    return nuls * 5 >= len(head) * 2 and head.replace(b"\0", b"").isascii()
+    """NULs between ASCII characters, as UTF-16 and UTF-32 write text: not a binary.
+
+    One lane of every 2 (or 4) bytes holds the text, the other lanes nothing but NULs.
+    """
+    for width in (2, 4):
+        lanes = [head[lane::width] for lane in range(width)]
+        empty = [not lane.strip(b"\0") for lane in lanes]
+        text = [lane for lane, nul in zip(lanes, empty) if not nul]
+        if len(text) == 1 and text[0].count(0) * 10 < len(text[0]) and text[0].isascii():
+            return True
+    return False
 
 
 def is_code(path: Optional[str]) -> bool:
@@ -173,7 +189,8 @@ def _placed(data: bytes, unwrapped: Unwrapped, inner: Iterable[Finding]) -> Iter
     end = span.end() if span else start
     line, column = position_after(data, 0, start, 1, 1)
     end_line, end_column = position_after(data, start, end, line, column)
-    line_text, prev_text = context(data, start, end)
+    prev_text = context(data, start, end)[1]
+    shown = _hidden(data, start, end, unwrapped.encoding)
     for finding in inner:
         yield replace(
             finding,
@@ -181,10 +198,19 @@ def _placed(data: bytes, unwrapped: Unwrapped, inner: Iterable[Finding]) -> Iter
             column=column,
             end_line=end_line,
             end_column=end_column,
-            line_text=line_text,
+            line_text=shown,
             prev_line_text=prev_text,
             encoding=(unwrapped.encoding, *finding.encoding),
         )
+
+
+def _hidden(data: bytes, start: int, end: int, encoding: str) -> str:
+    """The run's line with the disguised text itself replaced by ``[base64]``: the encoded
+    token is the token, and reports print this line (allow markers around it still count)."""
+    line_start = line_start_of(data, start)
+    line_end = data.find(b"\n", end, end + CONTEXT)
+    line_end = min(len(data), end + CONTEXT) if line_end < 0 else line_end
+    return line_text(data[line_start:start] + b"[%s]" % encoding.encode() + data[end:line_end])
 
 
 def _key(finding: Finding) -> Key:
