@@ -19,7 +19,7 @@ from __future__ import annotations
 import binascii
 import functools
 import re
-from typing import Iterator, List, NamedTuple, Set, Tuple
+from typing import Callable, Dict, Iterator, List, NamedTuple, Set, Tuple
 
 from .disguise import Unwrapped
 from .rules import Ruleset
@@ -55,7 +55,7 @@ class _Run(NamedTuple):
 
 def find_base64(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:
     """Base64 runs in ``data`` holding an anchor at any alignment, or JSON, decoded."""
-    return _find(data, images(ruleset, (0, 1, 2)))
+    return _find(data, _searches(ruleset, ALL))
 
 
 def find_base64_whole(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:
@@ -63,7 +63,41 @@ def find_base64_whole(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:
 
     The cheap variant for source code, where an encoded token is nearly always encoded alone.
     """
-    return _find(data, images(ruleset, (0,), json=False))
+    return _find(data, _searches(ruleset, WHOLE))
+
+
+ALL = ((0, 1, 2), True)  # (alignments, JSON too?)
+WHOLE = ((0,), False)
+Search = Callable[[bytes, int], int]  # (data, from) -> offset of the next hit, or -1
+_SEARCHES: Dict[
+    Tuple[int, Tuple[Tuple[int, ...], bool]], Tuple[Ruleset, Tuple[Tuple[Search, int], ...]]
+] = {}
+
+
+def _searches(
+    ruleset: Ruleset, which: Tuple[Tuple[int, ...], bool]
+) -> Tuple[Tuple[Search, int], ...]:
+    """(search, lead) per image, remembered by the ruleset's identity: hashing a Ruleset on
+    every input would cost more than the search of a small file."""
+    known = _SEARCHES.get((id(ruleset), which))
+    if known is None or known[0] is not ruleset:
+        found = tuple((_search_for(image.text), image.lead) for image in images(ruleset, *which))
+        known = _SEARCHES[(id(ruleset), which)] = (ruleset, found)
+    return known[1]
+
+
+def _search_for(text: bytes) -> Search:
+    """``re``'s literal search, or ``bytes.find`` where its skip table does better: an image
+    that starts with a common letter (``eyJ``) (benchmarks/bench_scan.py's tree)."""
+    if text == JSON_MARK:
+        return lambda data, start: data.find(text, start)
+    search = literal(text).search
+
+    def first(data: bytes, start: int) -> int:
+        match = search(data, start)
+        return -1 if match is None else match.start()
+
+    return first
 
 
 @functools.lru_cache(maxsize=8)
@@ -89,7 +123,7 @@ def anchor_images(anchor: bytes, alignment: int) -> Set[Image]:
     return {Image(text, first), Image(text.translate(bytes.maketrans(_STANDARD, _URL)), first)}
 
 
-def _find(data: bytes, wanted: Tuple[Image, ...]) -> Iterator[Unwrapped]:
+def _find(data: bytes, wanted: Tuple[Tuple[Search, int], ...]) -> Iterator[Unwrapped]:
     """Each distinct (run, group phase) that some image hits, decoded once."""
     done: Set[Tuple[int, int]] = set()
     run = _Run(-1, -1)
@@ -106,15 +140,14 @@ def _find(data: bytes, wanted: Tuple[Image, ...]) -> Iterator[Unwrapped]:
             yield Unwrapped(run.start, decoded, ENCODING)
 
 
-def _hits(data: bytes, wanted: Tuple[Image, ...]) -> List[Tuple[int, int]]:
+def _hits(data: bytes, wanted: Tuple[Tuple[Search, int], ...]) -> List[Tuple[int, int]]:
     """(offset, lead) of every image in ``data``, one literal pass per image, by offset."""
     hits = []
-    for image in wanted:
-        search = literal(image.text).search
-        match = search(data)
-        while match is not None:
-            hits.append((match.start(), image.lead))
-            match = search(data, match.start() + 1)
+    for search, lead in wanted:
+        hit = search(data, 0)
+        while hit >= 0:
+            hits.append((hit, lead))
+            hit = search(data, hit + 1)
     hits.sort()
     return hits
 

@@ -3,8 +3,8 @@
 Which finders an input gets is decided in one place, :func:`finders_for`, because each finder
 costs literal passes over the whole input and the plain path must not pay for them:
 
-- a binary input (a NUL in its first 8 KB, unless the NULs interleave text as UTF-16/32 does)
-  gets none: a ``.pyc`` or an ``.a`` holds no base64 of a token worth a pass;
+- a binary input (compiled code by its extension, or a NUL in its first 8 KB unless the NULs
+  interleave text as UTF-16/32 does) gets none: a ``.pyc`` holds no base64 worth a pass;
 - known source code (by the extension of its path) gets :func:`code_finders`, the cheap ones
   (base64 that starts with an anchor: one literal per anchor);
 - everything else (YAML, JSON, env, notebooks, logs, docs, no extension, decoded text) gets
@@ -36,6 +36,7 @@ from .positions import (
 from .rules import Ruleset
 
 SNIFF = 8192  # bytes looked at to tell binary from text
+LANES = 256  # bytes looked at to tell UTF-16/32 text from a binary
 OVERLAP = 1 << 16  # bytes of a stream's previous piece searched again with the next one
 _SPAN = re.compile(rb"[^\s\"'`<>,;]{0,%d}" % CONTEXT)  # the disguised text on its line
 
@@ -99,6 +100,9 @@ CODE_EXTENSIONS = frozenset(
     ]
 )
 
+# Compiled code and archives of it: binary whatever their first bytes say, no bytes looked at.
+BINARY_EXTENSIONS = frozenset([".pyc", ".pyo", ".a", ".o", ".so", ".dylib", ".dll", ".exe"])
+
 Key = Tuple[str, str, int]  # (rule id, token, line): a finding reported once
 
 
@@ -114,19 +118,23 @@ def code_finders() -> Tuple[Finder, ...]:
 
 def finders_for(data: bytes, origin: Origin, nested: bool = False) -> Tuple[Finder, ...]:
     """The finders worth their passes over ``data`` (module doc); ``nested``: decoded text."""
-    head = data[:SNIFF]
-    if b"\0" in head and not interleaved(head):
+    extension = "" if nested else extension_of(origin.path)
+    if extension in BINARY_EXTENSIONS:
         return ()
-    if not nested and is_code(origin.path):
-        return code_finders()
-    return finders()
+    if data.find(b"\0", 0, SNIFF) >= 0 and not interleaved(data[:LANES]):
+        return ()
+    return code_finders() if extension in CODE_EXTENSIONS else finders()
 
 
 def interleaved(head: bytes) -> bool:
     """NULs between ASCII characters, as UTF-16 and UTF-32 write text: not a binary.
 
-    One lane of every 2 (or 4) bytes holds the text, the other lanes nothing but NULs.
+    One lane of every 2 (or 4) bytes holds the text, the other lanes nothing but NULs; the
+    first LANES bytes tell, so that a binary (every ``.pyc``) costs next to nothing here.
     """
+    head = head[:LANES]
+    if head[0::2].strip(b"\0") and head[1::2].strip(b"\0"):
+        return False  # NULs in both halves: no lane of a UTF-16/32 text is empty
     for width in (2, 4):
         lanes = [head[lane::width] for lane in range(width)]
         empty = [not lane.strip(b"\0") for lane in lanes]
@@ -136,13 +144,13 @@ def interleaved(head: bytes) -> bool:
     return False
 
 
-def is_code(path: Optional[str]) -> bool:
-    """Known source code, by the extension of the innermost name (``a.zip!b/c.py``: ``.py``)."""
+def extension_of(path: Optional[str]) -> str:
+    """The extension of the innermost name, lowercase (``a.zip!b/c.PY``: ``.py``); "" if none."""
     if path is None:
-        return False
+        return ""
     name = path[path.rfind("/") + 1 :]
     dot = name.rfind(".")
-    return dot > 0 and name[dot:].lower() in CODE_EXTENSIONS
+    return name[dot:].lower() if dot > 0 else ""
 
 
 def scan_disguised(
