@@ -40,65 +40,13 @@ LANES = 256  # bytes looked at to tell UTF-16/32 text from a binary
 OVERLAP = 1 << 16  # bytes of a stream's previous piece searched again with the next one
 _SPAN = re.compile(rb"[^\s\"'`<>,;]{0,%d}" % CONTEXT)  # the disguised text on its line
 
-# Source code by extension: data and documentation formats are deliberately absent.
-CODE_EXTENSIONS = frozenset(
-    [
-        ".py",
-        ".pyi",
-        ".pyx",
-        ".js",
-        ".mjs",
-        ".cjs",
-        ".jsx",
-        ".ts",
-        ".tsx",
-        ".go",
-        ".rs",
-        ".java",
-        ".kt",
-        ".kts",
-        ".scala",
-        ".c",
-        ".h",
-        ".cc",
-        ".cpp",
-        ".cxx",
-        ".hpp",
-        ".hh",
-        ".m",
-        ".mm",
-        ".cs",
-        ".fs",
-        ".vb",
-        ".swift",
-        ".rb",
-        ".php",
-        ".pl",
-        ".pm",
-        ".lua",
-        ".dart",
-        ".r",
-        ".jl",
-        ".hs",
-        ".ml",
-        ".ex",
-        ".exs",
-        ".erl",
-        ".clj",
-        ".groovy",
-        ".sh",
-        ".bash",
-        ".zsh",
-        ".ps1",
-        ".bat",
-        ".cmd",
-        ".css",
-        ".scss",
-        ".less",
-        ".vue",
-        ".svelte",
-    ]
+# Source code by extension. Data, documentation and shell scripts (which paste credentials
+# like config files do) are deliberately absent.
+_CODE = (
+    "py pyi pyx js mjs cjs jsx ts tsx go rs java kt kts scala c h cc cpp cxx hpp hh m mm cs fs "
+    "vb swift rb php pl pm lua dart r jl hs ml ex exs erl clj groovy css scss less vue svelte"
 )
+CODE_EXTENSIONS = frozenset(f".{extension}" for extension in _CODE.split())
 
 # Compiled code and archives of it: binary whatever their first bytes say, no bytes looked at.
 BINARY_EXTENSIONS = frozenset([".pyc", ".pyo", ".a", ".o", ".so", ".dylib", ".dll", ".exe"])
@@ -241,7 +189,7 @@ class StreamDisguises:
         self.gathered: List[bytes] = []  # reads not searched yet
         self.size = 0  # their bytes
         self.cursor = Cursor()
-        self.active: Optional[bool] = None  # decided on the first piece: binary or text
+        self.active: Optional[bool] = None  # decided on the first read: binary or text
         self.found: List[Finding] = []
         self.seen: Set[Tuple[str, str, Tuple[str, ...]]] = set()
 
@@ -250,6 +198,10 @@ class StreamDisguises:
 
         def tapped(size: int) -> bytes:
             piece = read(size)
+            if self.active is None and piece:
+                self.active = bool(finders_for(piece, self.origin))
+            if not self.active:
+                return piece  # a binary: nothing gathered, nothing copied
             self.gathered.append(piece)
             self.size += len(piece)
             if self.size >= OVERLAP:
@@ -266,8 +218,6 @@ class StreamDisguises:
 
     def _feed(self, eof: bool) -> None:
         piece, self.gathered, self.size = b"".join(self.gathered), [], 0
-        if self.active is None:
-            self.active = bool(finders_for(piece, self.origin))
         if not self.active:
             return
         window = self.window + piece
