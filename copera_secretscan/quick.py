@@ -29,7 +29,7 @@ from . import kinds
 from .argv import ambiguous, read_args
 from .config.locate import PYPROJECT, find_config, pyproject_table, toml_module
 from .console import clean_line, flushed, interrupted, stdout_failed
-from .engine.decoding import UTF16_BOMS
+from .engine.decoding import JSON_MARK, UTF16_BOMS, base64_images
 from .sources.gitenv import (
     STAGED_DIFF,
     batch_header,
@@ -56,6 +56,14 @@ SUBSET: Arity = {
 }
 ANCHOR_TEXT = kinds.anchor()
 ANCHOR = ANCHOR_TEXT.encode("ascii")
+# The anchor as base64 shows it at each alignment, and base64 of JSON (which may hold base64
+# again): a file with one of these goes to the full scanner, which decodes the run around it.
+ANCHORS = (
+    ANCHOR,
+    *sorted({text for n in range(3) for text, _ in base64_images(ANCHOR, n)}),
+    JSON_MARK,
+)
+KEEP = max(map(len, ANCHORS)) - 1  # bytes of a block kept for an anchor split across reads
 BLOCK = 1 << 20
 MAX_BLOBS = 1000  # ids we can write to cat-file's stdin before reading without a feeder thread
 
@@ -160,7 +168,8 @@ def file_clean(path: str) -> bool:
 
 
 def stream_clean(read: Callable[[int], bytes], size: int = -1) -> bool:
-    """True when ``size`` bytes (-1: up to the end) from ``read`` hold no anchor and no BOM.
+    """True when ``size`` bytes (-1: up to the end) from ``read`` hold no anchor (plain or in
+    base64: ANCHORS, one ``in`` each) and no BOM.
 
     A short stream (fewer than ``size`` bytes) is not clean: something went wrong and the full
     scanner should say what. The last bytes of each block are kept so an anchor split across
@@ -171,9 +180,10 @@ def stream_clean(read: Callable[[int], bytes], size: int = -1) -> bool:
         block = read(BLOCK if left < 0 else min(left, BLOCK))
         if not block:
             return left < 0
-        if (first and block[:2] in UTF16_BOMS) or ANCHOR in tail + block:
+        window = tail + block
+        if (first and block[:2] in UTF16_BOMS) or any(anchor in window for anchor in ANCHORS):
             return False
-        tail, first = (tail + block)[1 - len(ANCHOR) :], False
+        tail, first = window[-KEEP:], False
         left = left - len(block) if left > 0 else left
     return True
 

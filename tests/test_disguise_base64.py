@@ -293,3 +293,17 @@ def test_every_report_carries_the_encoding_chain(
     out = capsys.readouterr().out
     assert "(base64 → base64) (copera-pat)" in out
     assert config not in out and auth not in out and TOKEN not in out  # the line is masked
+
+
+# --- the lean hook check -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lead", ["", "u:", "ab:", '{"a":"'])
+def test_the_lean_hook_check_hands_encoded_tokens_to_the_full_scan(lead: str) -> None:
+    from copera_secretscan import quick
+
+    data = f"k: {b64(lead + TOKEN)}\n".encode()
+    assert not quick.stream_clean(reader([data]))
+    one_byte_reads = reader([data[i : i + 1] for i in range(len(data))])
+    assert not quick.stream_clean(one_byte_reads)  # an image split across reads is still seen
+    assert quick.stream_clean(reader([f"k: {b64('hello world, no token')}\n".encode()]))

@@ -21,12 +21,12 @@ import functools
 import re
 from typing import Callable, Dict, Iterator, List, NamedTuple, Set, Tuple
 
+from .decoding import JSON_MARK, base64_images
 from .disguise import Unwrapped
 from .rules import Ruleset
 from .search import literal
 
 ENCODING = "base64"
-JSON_MARK = b"eyJ"  # base64 of `{"` and a letter: the start of every compact JSON object
 MAX_BACK = 1 << 16  # bytes looked back for a run's start: a hit in a huge blob stays cheap
 MAX_AHEAD = 1 << 20  # bytes of a run decoded after a hit
 MIN_WRAP = 8  # a line shorter than this does not continue a run on the next line
@@ -37,8 +37,6 @@ _NEXT_LINE = re.compile(rb"\r?\n[ \t]*([A-Za-z0-9+/_-]+=*)[ \t]*\r?(?=\n|\Z)")
 _LINE_TAIL = re.compile(rb"[A-Za-z0-9+/_-]{%d,}\r?\n[ \t]*\Z" % MIN_WRAP)
 _BLANKS = re.compile(rb"[ \t\r\n]+")
 _TO_STANDARD = bytes.maketrans(b"-_", b"+/")
-_STANDARD = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-_URL = _STANDARD.translate(bytes.maketrans(b"+/", b"-_"))
 
 
 class Image(NamedTuple):
@@ -104,23 +102,14 @@ def _search_for(text: bytes) -> Search:
 def images(ruleset: Ruleset, alignments: Tuple[int, ...], json: bool = True) -> Tuple[Image, ...]:
     """Every literal to search: each anchor's images at ``alignments``, in both alphabets."""
     found = {
-        image
+        Image(text, lead)
         for anchor in ruleset.anchors()
         for alignment in alignments
-        for image in anchor_images(anchor, alignment)
+        for text, lead in base64_images(anchor, alignment)
     }
     if json:
         found.add(Image(JSON_MARK, 0))
     return tuple(sorted(found))
-
-
-def anchor_images(anchor: bytes, alignment: int) -> Set[Image]:
-    """The characters ``anchor`` alone decides when it starts ``alignment`` bytes into a group."""
-    encoded = binascii.b2a_base64(bytes(alignment) + anchor + bytes(2), newline=False)
-    first = -(-8 * alignment // 6)  # the first character made of anchor bits only
-    last = 8 * (alignment + len(anchor)) // 6
-    text = encoded[first:last]
-    return {Image(text, first), Image(text.translate(bytes.maketrans(_STANDARD, _URL)), first)}
 
 
 def _find(data: bytes, wanted: Tuple[Tuple[Search, int], ...]) -> Iterator[Unwrapped]:

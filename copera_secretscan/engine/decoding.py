@@ -17,6 +17,7 @@ loads nothing the interpreter has not already loaded at start-up (``typing`` is 
 
 from __future__ import annotations
 
+import binascii
 import codecs
 
 TYPE_CHECKING = False  # mypy treats this name as true; the lean hook check never loads typing
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 UTF8_BOM = codecs.BOM_UTF8
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 SNIFF = len(UTF8_BOM)  # bytes needed to see any BOM
+JSON_MARK = b"eyJ"  # base64 of `{"` and a letter: the start of every compact JSON object
+_URL_ALPHABET = bytes.maketrans(b"+/", b"-_")
 
 
 def open_stream(read: Reader, chunk_size: int) -> Tuple[bytes, int, Optional[Transcoder]]:
@@ -71,3 +74,17 @@ def utf16_transcoder() -> Transcoder:
         return decoder.decode(raw, final).encode("utf-8", "surrogatepass")
 
     return transcode
+
+
+def base64_images(anchor: bytes, alignment: int) -> Tuple[Tuple[bytes, int], ...]:
+    """What ``anchor`` looks like in base64 and base64url when it starts ``alignment`` bytes
+    into a 3-byte group: the characters it alone decides, and how many characters of the
+    group come before them (``cp_``: ``Y3Bf`` at 0, ``NwX`` at 1 after 2, ``jcF`` at 2 after 3).
+
+    Here, beside the BOMs, because the lean hook check searches these images too.
+    """
+    encoded = binascii.b2a_base64(bytes(alignment) + anchor + bytes(2), newline=False)
+    first = -(-8 * alignment // 6)  # the first character made of anchor bits only
+    text = encoded[first : 8 * (alignment + len(anchor)) // 6]
+    url = text.translate(_URL_ALPHABET)
+    return ((text, first),) if url == text else ((text, first), (url, first))
