@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from pathlib import Path
 from typing import Callable, List, Optional
 
@@ -307,3 +308,11 @@ def test_the_lean_hook_check_hands_encoded_tokens_to_the_full_scan(lead: str) ->
     one_byte_reads = reader([data[i : i + 1] for i in range(len(data))])
     assert not quick.stream_clean(one_byte_reads)  # an image split across reads is still seen
     assert quick.stream_clean(reader([f"k: {b64('hello world, no token')}\n".encode()]))
+
+
+@pytest.mark.parametrize("unit", ["Y3Bf", "NwXjcF", "Y3Bf\n", "eyJ ", "eyJ" + "A" * 30 + " "])
+def test_a_fifth_of_a_megabyte_of_anchor_images_is_searched_in_bounded_time(unit: str) -> None:
+    data = (unit * (200_000 // len(unit))).encode()
+    began = time.process_time()
+    assert engine.scan_bytes(data, Origin("hostile.json"), Ruleset()) == []
+    assert time.process_time() - began < 10  # linear: quadratic would take hours

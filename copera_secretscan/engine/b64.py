@@ -34,7 +34,6 @@ MIN_WRAP = 8  # a line shorter than this does not continue a run on the next lin
 _SEGMENT = re.compile(rb"[A-Za-z0-9+/_-]*=*")
 _LAST_OTHER = re.compile(rb"(?s).*[^A-Za-z0-9+/_-]")  # greedy: ends at the run's start
 _NEXT_LINE = re.compile(rb"\r?\n[ \t]*([A-Za-z0-9+/_-]+=*)[ \t]*\r?(?=\n|\Z)")
-_LINE_TAIL = re.compile(rb"[A-Za-z0-9+/_-]{%d,}\r?\n[ \t]*\Z" % MIN_WRAP)
 _BLANKS = re.compile(rb"[ \t\r\n]+")
 _TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 
@@ -53,7 +52,7 @@ class _Run(NamedTuple):
 
 def find_base64(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:
     """Base64 runs in ``data`` holding an anchor at any alignment, or JSON, decoded."""
-    return _find(data, _searches(ruleset, ALL))
+    return _find(data, _searches(ruleset, ALL), _shortest(ruleset))
 
 
 def find_base64_whole(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:
@@ -61,7 +60,7 @@ def find_base64_whole(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:
 
     The cheap variant for source code, where an encoded token is nearly always encoded alone.
     """
-    return _find(data, _searches(ruleset, WHOLE))
+    return _find(data, _searches(ruleset, WHOLE), _shortest(ruleset))
 
 
 ALL = ((0, 1, 2), True)  # (alignments, JSON too?)
@@ -112,20 +111,36 @@ def images(ruleset: Ruleset, alignments: Tuple[int, ...], json: bool = True) -> 
     return tuple(sorted(found))
 
 
-def _find(data: bytes, wanted: Tuple[Tuple[Search, int], ...]) -> Iterator[Unwrapped]:
-    """Each distinct (run, group phase) that some image hits, decoded once."""
-    done: Set[Tuple[int, int]] = set()
+def _shortest(ruleset: Ruleset) -> int:
+    """Bytes in the shortest token: a decoded run with fewer holds none, plain or encoded."""
+    return min(len(rule.prefix_bytes) for rule in ruleset.rules) + ruleset.min_length
+
+
+def _find(
+    data: bytes, wanted: Tuple[Tuple[Search, int], ...], shortest: int
+) -> Iterator[Unwrapped]:
+    """Each distinct (run, group phase) that some image hits, decoded once.
+
+    Linear however many hits a run holds: a hit's place among the run's characters is counted
+    on from the previous hit's, and a run whose four phases are all decoded is passed over.
+    """
     run = _Run(-1, -1)
+    phases: Set[int] = set()  # the run's group phases decoded so far
+    counted = index = 0  # offset up to which the run's characters are counted, and how many
     for hit, lead in _hits(data, wanted):
         if not run.start <= hit < run.end:
-            run = run_around(data, hit)
-        index = len(_BLANKS.sub(b"", data[run.start : hit]))  # the hit among the run's chars
-        if index < lead or (run.start, (index - lead) % 4) in done:
-            continue  # the image is cut off at the run's start: no group holds it here
+            run, phases, index = run_around(data, hit), set(), 0
+            counted = run.start
+        if len(phases) == 4:
+            continue
+        index += len(_BLANKS.sub(b"", data[counted:hit]))  # the hit among the run's characters
+        counted = hit
         phase = (index - lead) % 4
-        done.add((run.start, phase))
+        if index < lead or phase in phases:
+            continue  # cut off at the run's start (no group holds it here), or decoded already
+        phases.add(phase)
         decoded = decode(data[run.start : run.end], phase)
-        if decoded:
+        if len(decoded) >= shortest:
             yield Unwrapped(run.start, decoded, ENCODING)
 
 
@@ -152,19 +167,27 @@ def _run_start(data: bytes, hit: int) -> int:
     floor = max(0, hit - MAX_BACK)
     start = _segment_start(data, hit, floor)
     while start > floor:
-        line_start = data.rfind(b"\n", floor, start)
-        if line_start < 0 or data[line_start + 1 : start].strip(b" \t"):
+        newline = data.rfind(b"\n", floor, start)
+        if newline < 0 or data[newline + 1 : start].strip(b" \t"):
             return start  # text before the run on its own line: the run starts here
-        tail = _LINE_TAIL.search(data, max(floor, line_start - 4096), start)
-        if tail is None or b"--" in tail.group():
-            return start  # `-----BEGIN …-----` ends a line with token characters too
-        start = _segment_start(data, tail.start(), floor)
+        end = newline - 1 if data[newline - 1 : newline] == b"\r" else newline
+        tail = _segment_start(data, end, floor)
+        if end - tail < MIN_WRAP or b"--" in data[tail:end]:
+            return start  # too short to be wrapped, or `-----BEGIN …-----`
+        start = tail
     return start
 
 
 def _segment_start(data: bytes, pos: int, floor: int) -> int:
-    other = _LAST_OTHER.match(data, floor, pos)
-    return other.end() if other else floor
+    """Where the run of base64 characters that ends at ``pos`` starts (not before ``floor``),
+    looking back a little first: each look is linear in what it looks at."""
+    reach = 256
+    while True:
+        low = max(floor, pos - reach)
+        other = _LAST_OTHER.match(data, low, pos)
+        if other is not None or low == floor:
+            return other.end() if other else floor
+        reach *= 16
 
 
 def _run_end(data: bytes, hit: int) -> int:
