@@ -103,7 +103,7 @@ def _either(first: Optional[Problem], second: Optional[Problem]) -> Optional[Pro
 
 def _scan_plain(item: Input, ruleset: Ruleset) -> FileScan:
     """An input scanned as it is, not as an archive."""
-    if item.data is not None and not engine.might_contain(item.data, ruleset):
+    if item.data is not None and not engine.might_contain(item.data, ruleset, item.origin):
         return FileScan((), None, len(item.data))  # nearly every input: one search
     undecided: List[engine.Undecided] = []
     if item.data is not None:

@@ -30,7 +30,7 @@ from . import kinds
 from .argv import ambiguous, read_args
 from .config.locate import PYPROJECT, find_config, pyproject_table, toml_module
 from .console import clean_line, flushed, interrupted, stdout_failed
-from .engine.decoding import UTF16_BOMS
+from .engine.decoding import UTF16_BOMS, disguise_literals, hex_pair
 from .engine.magic import archive_kind
 from .sources.gitenv import (
     STAGED_DIFF,
@@ -58,6 +58,12 @@ SUBSET: Arity = {
 }
 ANCHOR_TEXT = kinds.anchor()
 ANCHOR = ANCHOR_TEXT.encode("ascii")
+# The anchor, and every literal a disguise finder of the full scanner starts from (base64,
+# escapes, entities, UTF-16/32): a file with one of these goes to the full scanner, which
+# decodes the run around it. The hex pair of a fully escaped prefix is checked apart.
+ANCHORS = (ANCHOR, *disguise_literals(ANCHOR))
+HEX_PAIR = hex_pair(ANCHOR)
+KEEP = max(map(len, ANCHORS)) - 1  # bytes of a block kept for an anchor split across reads
 BLOCK = 1 << 20
 MAX_BLOBS = 1000  # ids we can write to cat-file's stdin before reading without a feeder thread
 
@@ -161,9 +167,17 @@ def file_clean(path: str) -> bool:
         os.close(fd)
 
 
+def _hex_pair_in(window: bytes) -> bool:
+    """Both hex halves of a fully escaped prefix (``70`` and ``5f`` in either case) somewhere in
+    ``window``: a superset of what the full scanner's hex finder starts from."""
+    second, third = HEX_PAIR
+    return second in window and (third in window or third.upper() in window)
+
+
 def stream_clean(read: Callable[[int], bytes], size: int = -1) -> bool:
-    """True when ``size`` bytes (-1: up to the end) from ``read`` hold no anchor, no BOM and
-    are no archive (its members may hold a token in compressed bytes: the full scan expands it).
+    """True when ``size`` bytes (-1: up to the end) from ``read`` hold no anchor (plain or in
+    base64: ANCHORS, one ``in`` each), no BOM, and are no archive (its members may hold a token
+    in compressed bytes: the full scan expands it).
 
     A short stream (fewer than ``size`` bytes) is not clean: something went wrong and the full
     scanner should say what. The last bytes of each block are kept so an anchor split across
@@ -174,9 +188,11 @@ def stream_clean(read: Callable[[int], bytes], size: int = -1) -> bool:
         block = read(BLOCK if left < 0 else min(left, BLOCK))
         if not block:
             return left < 0
-        if (first and (block[:2] in UTF16_BOMS or archive_kind(block))) or ANCHOR in tail + block:
+        window = tail + block
+        first_bad = first and (block[:2] in UTF16_BOMS or archive_kind(block))
+        if first_bad or any(anchor in window for anchor in ANCHORS) or _hex_pair_in(window):
             return False
-        tail, first = (tail + block)[1 - len(ANCHOR) :], False
+        tail, first = window[-KEEP:], False
         left = left - len(block) if left > 0 else left
     return True
 

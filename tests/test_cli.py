@@ -119,6 +119,7 @@ def test_json_report_shape(leaky: str) -> None:
         "fingerprint": finding["fingerprint"],
         "commit": None,
         "location": "content",
+        "encoding": [],  # plain text: no decoding found it
     }
     assert len(finding["fingerprint"]) == 32
 

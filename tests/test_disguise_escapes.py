@@ -13,13 +13,13 @@ import quopri
 import random
 import re
 import string
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, Iterator, List, Tuple
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copera_secretscan.engine import escapes, heuristics
+from copera_secretscan.engine import escapes, heuristics, unwrap
 from copera_secretscan.engine.disguise import Unwrapped
 from copera_secretscan.engine.heuristics import why_not_secret
 from copera_secretscan.engine.rules import Ruleset
@@ -32,11 +32,17 @@ RULESET = Ruleset()
 DATA_FILE = Origin("dump/data.txt")
 
 
+def find_escaped(data: bytes, origin: Origin) -> Iterator[Unwrapped]:
+    """Every run the finders ``origin``'s bytes get (unwrap.finders_for) decode in ``data``."""
+    for finder in unwrap.finders_for(data, origin):
+        yield from finder(data, RULESET)
+
+
 def unwrap_and_scan(data: bytes, origin: Origin = DATA_FILE) -> List[Tuple[Unwrapped, str]]:
     """(run, token) for every token the plain engine finds in a run the finders decoded."""
     return [
         (run, finding.secret)
-        for run in escapes.find_escaped(data, origin, RULESET)
+        for run in find_escaped(data, origin)
         for finding in scan_bytes(run.data, origin, RULESET)
     ]
 
@@ -147,7 +153,7 @@ def test_a_surrogate_pair_before_an_escaped_token_stays_one_character() -> None:
 def test_a_plain_token_followed_by_an_escape_is_left_to_the_plain_search() -> None:
     token = make_token("cp_oat_", 32, seed=5)
     data = f'{{"log": "{token}\\nnext line\\u0022", "url": "?t={token}%26x"}}\n'.encode()
-    assert list(escapes.find_escaped(data, DATA_FILE, RULESET)) == []
+    assert list(find_escaped(data, DATA_FILE)) == []
 
 
 def test_an_escape_that_continues_a_word_is_no_boundary() -> None:
@@ -159,10 +165,12 @@ def test_an_escape_that_continues_a_word_is_no_boundary() -> None:
 def test_source_code_and_binaries_get_no_text_search() -> None:
     token = make_token("cp_pat_", 32, seed=8)
     text = token.replace("_", "%5F").encode()
-    assert escapes.escape_finders(Origin("src/app.py"), text) == ()
-    assert escapes.escape_finders(Origin("notes.md"), text) == escapes.TEXT_FINDERS
-    assert escapes.escape_finders(Origin("Makefile"), text) == escapes.TEXT_FINDERS
-    assert escapes.escape_finders(Origin("a.pyc"), b"\xa7\r\r\n\0\0\0\0" + text) == ()
+    text_finders = set(escapes.TEXT_FINDERS)
+    assert not text_finders & set(unwrap.finders_for(text, Origin("src/app.py")))
+    assert text_finders <= set(unwrap.finders_for(text, Origin("notes.md")))
+    assert text_finders <= set(unwrap.finders_for(text, Origin("Makefile")))
+    binary = b"\xa7\r\r\n\0\0\0\0" + text
+    assert unwrap.finders_for(binary, Origin("a.bin")) == ()
     assert unwrap_and_scan(b"\0" * 9000 + text) == []
 
 

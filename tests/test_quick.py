@@ -167,3 +167,58 @@ def test_the_console_script_answers_only_scan_staged(
 def test_the_clean_line_is_the_text_reports(tmp_path: Path) -> None:
     result = ScanResult(findings=(), files=3)
     assert writer("text")(result, ReportOptions()).strip() == console.clean_line(3)
+
+
+def _disguises(token: str) -> dict[str, bytes]:
+    """The token in every disguise the full scanner decodes (one file's bytes each)."""
+    import base64
+    import gzip
+
+    raw = token.encode()
+    under = lambda escape: token.replace("_", escape).encode()  # noqa: E731
+    every = lambda form: "".join(form(char) for char in token).encode()  # noqa: E731
+    return {
+        **{f"base64 at {n}": base64.b64encode(b" " * n + raw) for n in range(3)},
+        "base64url": base64.urlsafe_b64encode(raw),
+        "json": under("\\u005f"),
+        "json all": every(lambda char: f"\\u{ord(char):04x}"),
+        "c": under("\\x5f"),
+        "octal": under("\\137"),
+        "percent": under("%5F"),
+        "percent all": every(lambda char: f"%{ord(char):02X}"),
+        "entity": under("&#95;"),
+        "entity all": every(lambda char: f"&#{ord(char)};"),
+        "named entity": under("&lowbar;"),
+        "markdown": under("\\_"),
+        "quoted-printable": under("=5F"),
+        "hex dump": raw.hex().encode(),
+        "bytea": b"\\x" + raw.hex().encode(),
+        **{codec: f"t={token}\n".encode(codec) for codec in ("utf-16-le", "utf-16-be")},
+        **{codec: f"t={token}\n".encode(codec) for codec in ("utf-32-le", "utf-32-be")},
+        "gzip": gzip.compress(b"t=" + raw),
+    }
+
+
+@pytest.mark.parametrize("kind", sorted(_disguises("cp_pat_x")))
+def test_the_lean_check_never_calls_clean_what_the_full_scan_finds(
+    tmp_path: Path, kind: str
+) -> None:
+    """Each disguise the full scanner decodes is handed to it: the hook must not pass it."""
+    from copera_secretscan.engine.rules import Ruleset
+    from copera_secretscan.engine.scan import scan_bytes
+    from copera_secretscan.models import Origin
+    from tests.tokens import make_token
+
+    data = _disguises(make_token("cp_pat_", seed=11))[kind]
+    path = tmp_path / "leak.txt"
+    whole_file = kind == "gzip" or kind.startswith("utf-")  # recognised by how a file starts
+    path.write_bytes(data if whole_file else b"note: " + data + b"\n")
+    assert not quick.file_clean(str(path)), kind
+    if kind != "gzip":  # archives are expanded by the pipeline, not the engine
+        assert scan_bytes(path.read_bytes(), Origin("leak.txt"), Ruleset()), kind
+
+
+def test_the_lean_check_still_passes_plain_clean_text(tmp_path: Path) -> None:
+    path = tmp_path / "clean.py"
+    path.write_text("import os\n\nprint(os.getcwd())  # cp -r a b, 0x70\n")
+    assert quick.file_clean(str(path))

@@ -17,6 +17,7 @@ loads nothing the interpreter has not already loaded at start-up (``typing`` is 
 
 from __future__ import annotations
 
+import binascii
 import codecs
 
 TYPE_CHECKING = False  # mypy treats this name as true; the lean hook check never loads typing
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 UTF8_BOM = codecs.BOM_UTF8
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 SNIFF = len(UTF8_BOM)  # bytes needed to see any BOM
+JSON_MARK = b"eyJ"  # base64 of `{"` and a letter: the start of every compact JSON object
+_URL_ALPHABET = bytes.maketrans(b"+/", b"-_")
 
 
 def open_stream(read: Reader, chunk_size: int) -> Tuple[bytes, int, Optional[Transcoder]]:
@@ -71,3 +74,51 @@ def utf16_transcoder() -> Transcoder:
         return decoder.decode(raw, final).encode("utf-8", "surrogatepass")
 
     return transcode
+
+
+def base64_images(anchor: bytes, alignment: int) -> Tuple[Tuple[bytes, int], ...]:
+    """What ``anchor`` looks like in base64 and base64url when it starts ``alignment`` bytes
+    into a 3-byte group: the characters it alone decides, and how many characters of the
+    group come before them (``cp_``: ``Y3Bf`` at 0, ``NwX`` at 1 after 2, ``jcF`` at 2 after 3).
+
+    Here, beside the BOMs, because the lean hook check searches these images too.
+    """
+    encoded = binascii.b2a_base64(bytes(alignment) + anchor + bytes(2), newline=False)
+    first = -(-8 * alignment // 6)  # the first character made of anchor bits only
+    text = encoded[first : 8 * (alignment + len(anchor)) // 6]
+    url = text.translate(_URL_ALPHABET)
+    return ((text, first),) if url == text else ((text, first), (url, first))
+
+
+# Where the escape finders (escapes.py) start, here beside the base64 images because the lean
+# hook check must hand every file a finder could decode to the full scanner: one list for both.
+ESCAPE_INTRODUCERS = b"\\%&="  # may stand after ``cp`` where an escape of ``_`` starts
+NAMED_UNDERSCORES = (b"lowbar", b"UnderBar")  # HTML's named entities for ``_``
+WIDE = (("utf-32-le", 4, 0), ("utf-32-be", 4, 3), ("utf-16-le", 2, 0), ("utf-16-be", 2, 1))
+
+
+def escape_leads(anchor: bytes) -> Tuple[bytes, ...]:
+    """``cp\\``, ``cp%``, ``cp&``, ``cp=``: an anchor whose last byte an escape may hide."""
+    return tuple(anchor[:-1] + bytes([lead]) for lead in ESCAPE_INTRODUCERS)
+
+
+def hex_pair(anchor: bytes) -> Tuple[bytes, bytes]:
+    """The hex of the anchor's second and third bytes (``70``, ``5f``): a fully escaped prefix
+    or a hex dump shows both, whatever the escape between them."""
+    return b"%02x" % anchor[1], b"%02x" % anchor[2]
+
+
+def wide_image(anchor: bytes, codec: str, width: int, offset: int) -> bytes:
+    """The anchor in UTF-16/32 without its first character's leading NULs (so that a match
+    tells where the character starts, ``offset`` bytes before it)."""
+    return anchor.decode("ascii").encode(codec)[offset:][: width * len(anchor) - offset]
+
+
+def disguise_literals(anchor: bytes) -> Tuple[bytes, ...]:
+    """Every literal a disguise finder starts from, for one anchor: base64 images at each
+    alignment, base64 JSON, escape leads, HTML entities, UTF-16/32 images. The hex pair is
+    not a literal (the escape between its halves varies): see :func:`hex_pair`."""
+    images = {text for n in range(3) for text, _ in base64_images(anchor, n)}
+    entities = (b"&#", *(b"&" + name + b";" for name in NAMED_UNDERSCORES))
+    wide = (wide_image(anchor, *form) for form in WIDE)
+    return (*sorted(images), JSON_MARK, *escape_leads(anchor), *entities, *wide)

@@ -11,11 +11,14 @@ inside the disguise, up to MAX_DEPTH, so an encoded placeholder is still a place
 
 A finding in a disguise is reported at the line and column where the disguised run starts,
 with its ``encoding`` chain, outermost first.
+
+This module is the interface only: finders (b64.py, escapes.py) import it, and unwrap.py,
+which lists the finders and runs them, imports them, so no import goes in a circle.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Callable, Iterator, List, NamedTuple
 
 from ..models import Finding, Origin
 from .rules import Ruleset
@@ -33,24 +36,3 @@ class Unwrapped(NamedTuple):
 
 Finder = Callable[[bytes, Ruleset], Iterator[Unwrapped]]
 PlainScan = Callable[[bytes, Origin, Ruleset], List[Finding]]
-
-
-def finders() -> Tuple[Finder, ...]:
-    """Every finder, in the order their findings are kept when two find the same token."""
-    return ()
-
-
-def scan_disguised(
-    data: bytes,
-    origin: Origin,
-    ruleset: Ruleset,
-    plain: PlainScan,
-    depth: int = MAX_DEPTH,
-    found: Optional[List[Finding]] = None,
-) -> List[Finding]:
-    """Findings hidden in disguises in ``data`` (not the plain ones: the caller has those).
-
-    ``plain`` is the engine's plain scan of a decoded run; ``found`` the findings already
-    made in ``data``, so a token is reported once however many readings see it.
-    """
-    return []

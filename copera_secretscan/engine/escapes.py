@@ -13,12 +13,10 @@ alternation of literals would cost ten); the run around a hit is decoded by its 
   ``&#x63;&#x70;…``, hex dumps ``63705f…`` and bytea ``\\x63705f…``);
 - :func:`entities`: an HTML entity (``&#99;&#112;&#95;``, ``&lowbar;``).
 
-Source code (by its extension) gets none: it is most of a tree's text (37 of the 43 MB of
-text in benchmarks/bench_scan.py's tree), so even one search there would spend a third of
-what issue 11 allows all its finders, and the disguises met in leaks are in data, logs,
-dumps, mail and documentation. Those, and files of unknown type, get all three. A binary
-input (a NUL in its first 8 KB) gets none, unless it is NUL-interleaved text (UTF-16 or
-UTF-32 without a byte-order mark): that is searched for the prefix in its encoding only.
+Which inputs get these finders is decided with the others in :func:`.unwrap.finders_for`:
+source code gets none (it is most of a tree's text, and the disguises met in leaks are in
+data, logs, dumps, mail and documentation), a binary gets none, and NUL-interleaved text
+(UTF-16 or UTF-32 without a byte-order mark) gets :func:`wide_text` alone.
 
 Each :class:`Unwrapped` starts where the disguised run does (for wide text: where the prefix
 does), and its ``data`` begins with the decoded character before the run when the same line
@@ -32,7 +30,7 @@ import functools
 import re
 from typing import Iterator, Optional, Pattern, Tuple
 
-from ..models import Origin
+from .decoding import ESCAPE_INTRODUCERS, NAMED_UNDERSCORES, WIDE, hex_pair, wide_image
 from .disguise import Finder, Unwrapped
 from .rules import Ruleset
 from .unescape import HEX, HEX_LEADS, HTML, SPACED_HEX, Family, family_at
@@ -40,37 +38,9 @@ from .unescape import HEX, HEX_LEADS, HTML, SPACED_HEX, Family, family_at
 SNIFF = 8192  # bytes looked at to tell binary from text
 _RUN = 10 * 4096  # raw bytes a run may span: MAX_BODY characters, escaped
 _TOKEN = re.compile(rb"[A-Za-z0-9_-]*")
-_ENTITY = re.compile(rb"&(?:#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|lowbar;|UnderBar;)")
-SOURCE_EXTENSIONS = frozenset(
-    [
-        *("py", "pyi", "pyx", "c", "h", "cc", "cpp", "hpp", "cs", "java", "kt", "scala", "go"),
-        *("rs", "rb", "php", "js", "mjs", "jsx", "ts", "tsx", "swift", "m", "mm", "pl", "lua"),
-        *("sh", "bash", "zsh", "ps1", "r", "jl", "dart", "ex", "exs", "erl", "hs", "clj"),
-        *("groovy", "vue", "svelte"),
-    ]
+_ENTITY = re.compile(
+    rb"&(?:#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|%s)" % b"|".join(n + b";" for n in NAMED_UNDERSCORES)
 )
-
-
-TEXT_FINDERS: Tuple[Finder, ...] = ()  # set below, once the finders are defined
-
-
-def find_escaped(data: bytes, origin: Origin, ruleset: Ruleset) -> Iterator[Unwrapped]:
-    """Every escape finder worth its search on ``origin``'s bytes (module doc)."""
-    for finder in escape_finders(origin, data):
-        yield from finder(data, ruleset)
-
-
-def escape_finders(origin: Origin, data: bytes) -> Tuple[Finder, ...]:
-    """The finders for ``data``, an input named by ``origin`` (or its first SNIFF bytes)."""
-    if data.find(b"\0", 0, SNIFF) >= 0:
-        return (wide_text,) if wide_encoding(data[:_WIDE_SAMPLE]) else ()
-    return () if is_source(origin.path) else TEXT_FINDERS
-
-
-def is_source(path: Optional[str]) -> bool:
-    """Is ``path`` source code, by its extension?"""
-    name = (path or "").rsplit("/", 1)[-1]
-    return "." in name and name.rsplit(".", 1)[1].lower() in SOURCE_EXTENSIONS
 
 
 def plain_anchor(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:
@@ -153,7 +123,12 @@ def _token_run(data: bytes, pos: int) -> int:
 def _plain_triggers(ruleset: Ruleset) -> Tuple[Tuple[bytes, Pattern[bytes]], ...]:
     """(anchor, ``cp`` then the anchor's last byte or an escape introducer) per anchor."""
     return tuple(
-        (anchor, re.compile(re.escape(anchor[:-1]) + rb"[%s\\%%&=]" % re.escape(anchor[-1:])))
+        (
+            anchor,
+            re.compile(
+                re.escape(anchor[:-1]) + b"[%s]" % re.escape(anchor[-1:] + ESCAPE_INTRODUCERS)
+            ),
+        )
         for anchor in sorted(ruleset.anchors())
     )
 
@@ -164,20 +139,20 @@ def _hex_triggers(ruleset: Ruleset) -> Tuple[Tuple[bytes, bytes, Pattern[bytes]]
     introducer: `70 5f`, `70\\x5f`, `70%5F`, `70\\u005f`, `70;&#x5f`) per anchor."""
     triggers = []
     for anchor in sorted(ruleset.anchors()):
-        first, second, third = (b"%02x" % byte for byte in anchor[:3])
+        first = b"%02x" % anchor[0]
+        second, third = hex_pair(anchor)
         pattern = second + rb"(?:[^0-9A-Za-z]{0,4}(?:[xX]|u00)?)?(?i:%s)" % third
         triggers.append((anchor, first, re.compile(pattern)))
     return tuple(triggers)
 
 
-_WIDE_SAMPLE = 1024
-_WIDE = (("utf-32-le", 4, 0), ("utf-32-be", 4, 3), ("utf-16-le", 2, 0), ("utf-16-be", 2, 1))
+WIDE_SAMPLE = 1024
 _UTF32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
 _NUL_MAP = bytes([0] + [1] * 255)  # NUL stays 0, any other byte becomes 1
 # The NUL pattern of 16 bytes of ASCII in each wide encoding: b"\1\0\1\0…" for UTF-16-LE.
 _WIDE_STARTS = {
     bytes(int(i % width == offset) for i in range(16)): (name, width, offset)
-    for name, width, offset in _WIDE
+    for name, width, offset in WIDE
 }
 
 
@@ -186,7 +161,7 @@ def wide_encoding(head: bytes) -> Optional[Tuple[str, int, int]]:
     NUL-interleaved ASCII.
 
     Its first 16 bytes must be exactly that pattern (one ``translate`` and a lookup: a binary
-    with many NULs, like a ``.pyc``, fails there), and nine in ten of the first _WIDE_SAMPLE.
+    with many NULs, like a ``.pyc``, fails there), and nine in ten of the first WIDE_SAMPLE.
     """
     if head[:4] in _UTF32_BOMS:  # recognised nowhere else (a UTF-16 BOM is: decoding.py)
         head = head[4:]
@@ -206,14 +181,14 @@ def _interleaved(sample: bytes, width: int, offset: int) -> bool:
 
 def wide_text(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:
     """A prefix in UTF-16 or UTF-32 without a byte-order mark, decoded with its line."""
-    encoding = wide_encoding(data[:_WIDE_SAMPLE])
+    encoding = wide_encoding(data[:WIDE_SAMPLE])
     if encoding is None:
         return
     codec, width, offset = encoding
     name = codec.replace("-le", "le").replace("-be", "be")
     newline = "\n".encode(codec)
     for anchor in sorted(ruleset.anchors()):
-        image = anchor.decode("ascii").encode(codec)[offset:][: width * len(anchor) - offset]
+        image = wide_image(anchor, codec, width, offset)
         pos = data.find(image)
         while pos >= 0:
             start = pos - offset  # the first byte of the prefix's first character
@@ -235,4 +210,4 @@ def _line_end(data: bytes, start: int, newline: bytes, width: int) -> int:
     return end - (end - start) % width
 
 
-TEXT_FINDERS = (plain_anchor, escaped_prefix, entities)
+TEXT_FINDERS: Tuple[Finder, ...] = (plain_anchor, escaped_prefix, entities)

@@ -24,9 +24,11 @@ from typing import TYPE_CHECKING, Callable, Iterator, List, Optional, Tuple
 
 from ..models import CHUNK_SIZE, Finding, Origin
 from .decoding import UTF16_BOMS, open_stream
+from .disguise import PlainScan
 from .positions import CONTEXT, Rereader
 from .rules import Ruleset
 from .search import Reading, Undecided, literal, plan_for
+from .unwrap import StreamDisguises, finders_for, scan_disguised
 
 if TYPE_CHECKING:  # type aliases of decoding.py, which must not load typing at run time
     from .decoding import Reader, Transcoder
@@ -45,25 +47,42 @@ __all__ = [
 def scan_bytes(
     data: bytes, origin: Origin, ruleset: Ruleset, undecided: Optional[List[Undecided]] = None
 ) -> List[Finding]:
-    """All findings in ``data``; the common no-candidate case costs one ``find`` per anchor.
+    """All findings in ``data``, plain and disguised (unwrap.py), by position.
 
-    ``undecided`` collects the candidates a custom rule could not judge in time (module doc).
+    The common clean case costs one search per anchor plus the passes of the disguise
+    finders the input gets (``unwrap.finders_for``). ``undecided`` collects the candidates a
+    custom rule could not judge in time (module doc), in decoded runs too.
     """
-    if not might_contain(data, ruleset):
-        return []
-    pending = [data]  # one window, no copy: the caller already holds all of it in memory
-    return list(
-        scan_stream(
-            lambda size: pending.pop() if pending else b"", origin, ruleset, undecided=undecided
-        )
-    )
+    plain = _plain_scanner(undecided)
+    found = plain(data, origin, ruleset)
+    hidden = scan_disguised(data, origin, ruleset, plain, found=found)
+    return sorted(found + hidden, key=_place) if hidden else found
 
 
-def might_contain(data: bytes, ruleset: Ruleset) -> bool:
-    """Cheap literal prefilter: could ``data`` hold a token at all?"""
-    if data[:2] in UTF16_BOMS:
+def _plain_scanner(undecided: Optional[List[Undecided]]) -> PlainScan:
+    """The plain scan of whole bytes, collecting into ``undecided``."""
+
+    def plain(data: bytes, origin: Origin, ruleset: Ruleset) -> List[Finding]:
+        if not _prefilter(ruleset)(data) and data[:2] not in UTF16_BOMS:
+            return []
+        pending = [data]  # one window, no copy: the caller already holds all of it in memory
+        read: Reader = lambda size: pending.pop() if pending else b""  # noqa: E731
+        return list(_plain_stream(read, origin, ruleset, CHUNK_SIZE, None, undecided))
+
+    return plain
+
+
+def might_contain(data: bytes, ruleset: Ruleset, origin: Optional[Origin] = None) -> bool:
+    """Cheap literal prefilter: could ``data`` hold a token at all, plain or disguised?
+
+    Without ``origin`` the input is taken for data, not source code (unwrap.finders_for).
+    """
+    if data[:2] in UTF16_BOMS or _prefilter(ruleset)(data):
         return True
-    return _prefilter(ruleset)(data)
+    where = origin if origin is not None else Origin(None)
+    return any(
+        next(iter(finder(data, ruleset)), None) is not None for finder in finders_for(data, where)
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -89,7 +108,27 @@ def scan_stream(
     reread: Rereader = None,
     undecided: Optional[List[Undecided]] = None,
 ) -> Iterator[Finding]:
-    """Findings from a stream read ``chunk_size`` bytes at a time.
+    """Findings from a stream read ``chunk_size`` bytes at a time: plain ones as the reads go
+    by, then the disguised ones (unwrap.StreamDisguises, fed the same reads)."""
+    disguises = StreamDisguises(origin, ruleset, _plain_scanner(undecided))
+    plain: List[Finding] = []
+    for finding in _plain_stream(
+        disguises.tap(read), origin, ruleset, chunk_size, reread, undecided
+    ):
+        plain.append(finding)
+        yield finding
+    yield from disguises.finish(plain)
+
+
+def _plain_stream(
+    read: Reader,
+    origin: Origin,
+    ruleset: Ruleset,
+    chunk_size: int,
+    reread: Rereader,
+    undecided: Optional[List[Undecided]],
+) -> Iterator[Finding]:
+    """Plain findings from a stream read ``chunk_size`` bytes at a time.
 
     In order of position; with a UTF-16 BOM, the raw reading's and the transcoding's findings
     are merged at the end, sorted by line and column, each token once. ``reread(offset,

@@ -38,6 +38,11 @@ def message_kind(finding: Finding) -> str:
     return f"tag {tag} message" if tag else "commit message"
 
 
+def disguise(finding: Finding) -> str:
+    """`` (base64 → base64)``: the decodings that found a token, outermost first; "" if plain."""
+    return f" ({' → '.join(finding.encoding)})" if finding.encoding else ""
+
+
 def shown_secret(finding: Finding, options: ReportOptions) -> str:
     """The token as a report may print it: redacted unless the user asked for it whole."""
     return finding.secret if options.show_secrets else finding.redacted

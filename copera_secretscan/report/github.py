@@ -12,7 +12,7 @@ from typing import List, Optional, Tuple
 
 from ..engine.rules import BUILTIN_RULES, rule_by_id
 from ..models import Finding, Problem, ScanResult
-from . import ReportOptions, kind_name, message_kind, shown_secret
+from . import ReportOptions, disguise, kind_name, message_kind, shown_secret
 from .text import summary
 
 STDIN = "-"
@@ -46,7 +46,9 @@ def finding_message(finding: Finding, options: ReportOptions) -> str:
         where = " in the name of this file or directory"
     if finding.commit:
         where += f" (introduced in commit {finding.commit})"
-    text = f"{kind_name(finding.rule_id)} {shown_secret(finding, options)}{where}"
+    text = (
+        f"{kind_name(finding.rule_id)}{disguise(finding)} {shown_secret(finding, options)}{where}"
+    )
     if rule is not None:
         text += f"\nIt acts as {rule.acts_as}.\n{rule.revoke}"
     return text

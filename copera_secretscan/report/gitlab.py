@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from .. import __version__
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import Finding, ScanResult
-from . import ReportOptions, kind_name, message_kind, rules_of, shown_secret
+from . import ReportOptions, disguise, kind_name, message_kind, rules_of, shown_secret
 from .sarif import remediation, rule_ids, security_severity
 
 SCHEMA_VERSION = "15.2.1"
@@ -61,7 +61,8 @@ def description(finding: Finding, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> st
     if finding.commit:
         where += f" (introduced in commit {finding.commit})"
     acts = f" It acts as {rule.acts_as}." if rule else ""
-    return f"A {kind_name(finding.rule_id, rules)} was committed {where}.{acts}"
+    kind = kind_name(finding.rule_id, rules) + disguise(finding)
+    return f"A {kind} was committed {where}.{acts}"
 
 
 def commit_of(finding: Finding, env: Mapping[str, str]) -> Dict[str, str]:

@@ -34,6 +34,7 @@ def _core_dict(finding: Finding, options: ReportOptions) -> Dict[str, Any]:
         "fingerprint": finding.fingerprint,
         "commit": finding.commit,
         "location": finding.location,  # content | path (a token in a name) | message
+        "encoding": list(finding.encoding),  # decodings that found it, outermost first; [] plain
     }
 
 

@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Tuple
 from .. import __version__
 from ..engine.rules import BUILTIN_RULES, rule_by_id
 from ..models import Finding, Problem, ScanResult
-from . import ReportOptions, kind_name, message_kind, shown_secret
+from . import ReportOptions, disguise, kind_name, message_kind, shown_secret
 from .human import advice
 from .text import summary
 
@@ -59,7 +59,7 @@ def finding_lines(finding: Finding, options: ReportOptions) -> List[str]:
     where = f"{case_name(finding)}:{finding.line}:{finding.column}"
     if finding.in_name:
         where = f"{case_name(finding)} (in the name)"
-    kind = f"{kind_name(finding.rule_id)} ({finding.rule_id})"
+    kind = f"{kind_name(finding.rule_id)}{disguise(finding)} ({finding.rule_id})"
     head = f"{where}: {kind} {shown_secret(finding, options)}"
     lines = [head + (f" in commit {finding.commit}" if finding.commit else "")]
     return lines + advice(rule)

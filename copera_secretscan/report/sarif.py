@@ -157,6 +157,8 @@ def message(
     if finding.commit:
         where += f" (introduced in commit {finding.commit})"
     kind = kind_name(finding.rule_id, rules)
+    if finding.encoding:
+        where += f", encoded as {' → '.join(finding.encoding)}"
     return (
         f"{kind} {shown_secret(finding, options)}{where}: revoke it in "
         "Copera (Workspace Settings → Integrations), then remove it from git history."
@@ -169,6 +171,8 @@ def result_entry(
     properties: Dict[str, Any] = {"redactedSecret": finding.redacted}
     if finding.commit:
         properties["commit"] = finding.commit
+    if finding.encoding:
+        properties["encoding"] = list(finding.encoding)
     history = getattr(finding, "history", None)  # set by history scans only
     if history is not None:
         properties["author"] = getattr(history, "author", "")

@@ -8,7 +8,7 @@ from typing import List, Tuple
 from ..console import clean_line, files_scanned
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import Finding, ScanResult
-from . import ReportOptions, grouped, kind_name, rules_of, shown_secret
+from . import ReportOptions, disguise, grouped, kind_name, rules_of, shown_secret
 from .human import advice, context_line, location, style
 
 
@@ -16,7 +16,8 @@ def render_finding(
     finding: Finding, options: ReportOptions, rules: Tuple[Rule, ...] = BUILTIN_RULES
 ) -> List[str]:
     rule = rule_by_id(rules, finding.rule_id)
-    head = f"{location(finding)}: {kind_name(finding.rule_id, rules)} ({finding.rule_id})"
+    kind = kind_name(finding.rule_id, rules) + disguise(finding)
+    head = f"{location(finding)}: {kind} ({finding.rule_id})"
     lines = [
         style(head + (" in a file or directory name" if finding.in_name else ""), "bold", options),
         f"    token: {style(shown_secret(finding, options), 'red', options)}",
