@@ -162,11 +162,12 @@ def test_an_escape_that_continues_a_word_is_no_boundary() -> None:
     assert unwrap_and_scan(data) == []
 
 
-def test_source_code_and_binaries_get_no_text_search() -> None:
+def test_source_code_gets_only_the_search_the_prefilter_makes_and_binaries_none() -> None:
     token = make_token("cp_pat_", 32, seed=8)
     text = token.replace("_", "%5F").encode()
     text_finders = set(escapes.TEXT_FINDERS)
-    assert not text_finders & set(unwrap.finders_for(text, Origin("src/app.py")))
+    in_code = text_finders & set(unwrap.finders_for(text, Origin("src/app.py")))
+    assert in_code == {escapes.plain_anchor}  # its trigger is the engine's prefilter pattern
     assert text_finders <= set(unwrap.finders_for(text, Origin("notes.md")))
     assert text_finders <= set(unwrap.finders_for(text, Origin("Makefile")))
     binary = b"\xa7\r\r\n\0\0\0\0" + text

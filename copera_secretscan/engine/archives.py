@@ -14,13 +14,12 @@ most the bytes left, never for a whole member. Standard library only.
 
 from __future__ import annotations
 
-import bz2
 import io
-import lzma
-import tarfile
-import zipfile
 import zlib
-from typing import Any, Callable, Dict, Iterator, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, NamedTuple, Union
+
+if TYPE_CHECKING:  # the format modules load when an archive is met, not with every scan
+    import zipfile
 
 from .magic import archive_kind as kind
 
@@ -71,6 +70,10 @@ def members(data: bytes, name: str, budget: Budget) -> Iterator[Item]:
     format_ = kind(data)
     if format_ is None:
         return
+    import lzma
+    import tarfile
+    import zipfile
+
     try:
         yield from _READERS[format_](data, name, budget)
     except _Stop as stop:
@@ -83,6 +86,8 @@ def members(data: bytes, name: str, budget: Budget) -> Iterator[Item]:
 
 def _zip(data: bytes, name: str, budget: Budget) -> Iterator[Member]:
     """Stored and deflated members, in the order of the central directory."""
+    import zipfile
+
     expanded = _Counter(budget)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for info in archive.infolist():
@@ -101,6 +106,8 @@ def _zip_member(
     """A member's bytes, CRC checked. Stored and deflated ones (nearly all) are cut from
     ``data`` and inflated here: zipfile's reader object costs more than the inflating of a
     typical small member. Other methods go through zipfile."""
+    import zipfile
+
     start = _member_start(data, info)
     if start < 0 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         with archive.open(info) as handle:
@@ -131,6 +138,8 @@ def _member_start(data: bytes, info: zipfile.ZipInfo) -> int:
 
 def _tar(data: bytes, name: str, budget: Budget) -> Iterator[Member]:
     """Regular files, and the names of everything else (a directory's name may hold a token)."""
+    import tarfile
+
     expanded = _Counter(budget)
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
         for info in archive:
@@ -231,6 +240,13 @@ def _capped(what: str, key: str) -> str:
     return f"archive {what} (cap: raise {key} in the configuration)"
 
 
+def _module(name: str) -> Any:
+    """A decompressor's module, imported the first time such a stream is met."""
+    from importlib import import_module
+
+    return import_module(name)
+
+
 _GZIP = {".tgz": ".tar", ".gz": "", ".gzip": ""}
 _BZIP2 = {".tbz2": ".tar", ".tbz": ".tar", ".bz2": ""}
 _XZ = {".txz": ".tar", ".xz": ""}
@@ -239,6 +255,6 @@ _READERS: Dict[str, Callable[[bytes, str, Budget], Iterator[Member]]] = {
     "zip": _zip,
     "tar": _tar,
     "gzip": _stream(lambda: zlib.decompressobj(16 + zlib.MAX_WBITS), _GZIP),
-    "bzip2": _stream(bz2.BZ2Decompressor, _BZIP2),
-    "xz": _stream(lzma.LZMADecompressor, _XZ),
+    "bzip2": _stream(lambda: _module("bz2").BZ2Decompressor(), _BZIP2),
+    "xz": _stream(lambda: _module("lzma").LZMADecompressor(), _XZ),
 }

@@ -121,16 +121,17 @@ def _token_run(data: bytes, pos: int) -> int:
 
 @functools.lru_cache(maxsize=8)
 def _plain_triggers(ruleset: Ruleset) -> Tuple[Tuple[bytes, Pattern[bytes]], ...]:
-    """(anchor, ``cp`` then the anchor's last byte or an escape introducer) per anchor."""
-    return tuple(
-        (
-            anchor,
-            re.compile(
-                re.escape(anchor[:-1]) + b"[%s]" % re.escape(anchor[-1:] + ESCAPE_INTRODUCERS)
-            ),
-        )
-        for anchor in sorted(ruleset.anchors())
-    )
+    """(anchor, its :func:`plain_trigger`) per anchor."""
+    return tuple((anchor, plain_trigger(anchor)) for anchor in sorted(ruleset.anchors()))
+
+
+@functools.lru_cache(maxsize=8)
+def plain_trigger(anchor: bytes) -> Pattern[bytes]:
+    """``cp`` then the anchor's last byte or an escape introducer: one literal-led search that
+    finds the plain anchor and every place :func:`plain_anchor` starts from. The engine's
+    prefilter searches this very pattern, so that finder costs no pass of its own."""
+    then = re.escape(anchor[-1:] + ESCAPE_INTRODUCERS)
+    return re.compile(re.escape(anchor[:-1]) + b"[%s]" % then)
 
 
 @functools.lru_cache(maxsize=8)

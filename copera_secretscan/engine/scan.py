@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Callable, Iterator, List, Optional, Tuple
 
 from ..models import CHUNK_SIZE, Finding, Origin
 from .decoding import UTF16_BOMS, open_stream
-from .disguise import PlainScan
+from .disguise import Finder, PlainScan
+from .escapes import plain_anchor, plain_trigger
 from .positions import CONTEXT, Rereader
 from .rules import Ruleset
-from .search import Reading, Undecided, literal, plan_for
+from .search import Reading, Undecided, plan_for
 from .unwrap import StreamDisguises, finders_for, scan_disguised
 
 if TYPE_CHECKING:  # type aliases of decoding.py, which must not load typing at run time
@@ -80,24 +81,35 @@ def might_contain(data: bytes, ruleset: Ruleset, origin: Optional[Origin] = None
     if data[:2] in UTF16_BOMS or _prefilter(ruleset)(data):
         return True
     where = origin if origin is not None else Origin(None)
+    searched = _searched_by_prefilter(ruleset)
     return any(
-        next(iter(finder(data, ruleset)), None) is not None for finder in finders_for(data, where)
+        next(iter(finder(data, ruleset)), None) is not None
+        for finder in finders_for(data, where)
+        if finder not in searched
     )
 
 
 @functools.lru_cache(maxsize=8)
 def _prefilter(ruleset: Ruleset) -> Callable[[bytes], bool]:
-    """``any(anchor in data)``, prepared once per ruleset.
+    """Could ``data`` hold the plain anchor, or an escape right after its ``cp``? Prepared
+    once per ruleset.
 
-    With one anchor (the built-in rules: ``cp_``) ``re``'s literal search beats ``in`` over
-    source code and binaries (measured by benchmarks/bench_scan.py); an alternation of several
-    anchors would be slower than one ``in`` each, so custom anchors keep ``in``.
+    With one anchor (the built-in rules: ``cp_``) one literal-led ``re`` search answers both
+    (escapes.plain_trigger, as cheap as the anchor alone: measured by
+    benchmarks/bench_scan.py); an alternation of several anchors would be slower than one
+    ``in`` each, so custom anchors keep ``in``.
     """
     anchors = tuple(sorted(ruleset.anchors()))
     if len(anchors) == 1:
-        search = literal(anchors[0]).search
+        search = plain_trigger(anchors[0]).search
         return lambda data: search(data) is not None
     return lambda data: any(anchor in data for anchor in anchors)
+
+
+@functools.lru_cache(maxsize=8)
+def _searched_by_prefilter(ruleset: Ruleset) -> Tuple[Finder, ...]:
+    """The finders whose whole search the prefilter already made."""
+    return (plain_anchor,) if len(ruleset.anchors()) == 1 else ()
 
 
 def scan_stream(

@@ -6,7 +6,8 @@ costs literal passes over the whole input and the plain path must not pay for th
 - a binary input (compiled code by its extension, or a NUL in its first 8 KB unless the NULs
   interleave text as UTF-16/32 does) gets none: a ``.pyc`` holds no base64 worth a pass;
 - known source code (by the extension of its path) gets :func:`code_finders`, the cheap ones
-  (base64 that starts with an anchor: one literal per anchor);
+  (base64 that starts with an anchor: one literal per anchor; an escape right after ``cp``,
+  which the engine's prefilter finds in the pass it makes anyway);
 - everything else (YAML, JSON, env, notebooks, logs, docs, no extension, decoded text) gets
   every finder of :func:`finders`.
 
@@ -24,7 +25,7 @@ from typing import Callable, Iterable, List, Optional, Set, Tuple
 from ..models import Finding, Origin
 from .b64 import find_base64, find_base64_whole
 from .disguise import MAX_DEPTH, Finder, PlainScan, Unwrapped
-from .escapes import TEXT_FINDERS, WIDE_SAMPLE, wide_encoding, wide_text
+from .escapes import TEXT_FINDERS, WIDE_SAMPLE, plain_anchor, wide_encoding, wide_text
 from .positions import (
     CONTEXT,
     Cursor,
@@ -60,8 +61,9 @@ def finders() -> Tuple[Finder, ...]:
 
 
 def code_finders() -> Tuple[Finder, ...]:
-    """The finders known source code gets (module doc)."""
-    return (find_base64_whole,)
+    """The finders known source code gets (module doc): base64 that starts with the anchor,
+    and an escape right after a plain ``cp`` (whose search the engine's prefilter makes)."""
+    return (find_base64_whole, plain_anchor)
 
 
 def finders_for(data: bytes, origin: Origin, nested: bool = False) -> Tuple[Finder, ...]:
