@@ -35,7 +35,6 @@ from .disguise import Finder, Unwrapped
 from .rules import Ruleset
 from .unescape import HEX, HEX_LEADS, HTML, SPACED_HEX, Family, family_at
 
-SNIFF = 8192  # bytes looked at to tell binary from text
 _RUN = 10 * 4096  # raw bytes a run may span: MAX_BODY characters, escaped
 _TOKEN = re.compile(rb"[A-Za-z0-9_-]*")
 _ENTITY = re.compile(
@@ -189,7 +188,7 @@ def wide_text(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:
     name = codec.replace("-le", "le").replace("-be", "be")
     newline = "\n".encode(codec)
     for anchor in sorted(ruleset.anchors()):
-        image = wide_image(anchor, codec, width, offset)
+        image = wide_image(anchor, width, offset)
         pos = data.find(image)
         while pos >= 0:
             start = pos - offset  # the first byte of the prefix's first character
