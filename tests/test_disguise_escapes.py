@@ -23,7 +23,7 @@ from copera_secretscan.engine import escapes, heuristics, unwrap
 from copera_secretscan.engine.disguise import Unwrapped
 from copera_secretscan.engine.heuristics import why_not_secret
 from copera_secretscan.engine.rules import Ruleset
-from copera_secretscan.engine.scan import scan_bytes
+from copera_secretscan.engine.scan import scan_bytes, scan_stream
 from copera_secretscan.models import Origin
 from tests.test_heuristics import BASE62, BASE64URL, SEED
 from tests.tokens import make_token
@@ -298,3 +298,14 @@ def test_random_bodies_are_neither_family() -> None:
         body = "".join(rng.choices(BASE62 if i % 2 == 0 else BASE64URL, k=rng.randint(16, 64)))
         assert not heuristics.is_interleaved(body.lower()), body
         assert not heuristics.is_snake_words(body), body
+
+
+@pytest.mark.parametrize("piece", [1, 2, 3, 7, 64])
+def test_a_stream_is_judged_binary_or_text_on_enough_bytes_not_its_first_read(piece: int) -> None:
+    """A pipe may hand over two bytes first: `` \\0`` alone looks like a binary."""
+    token = make_token("cp_pat_", 24, seed=12)
+    data = f" {token} ".encode("utf-16-le")
+    reads = iter([data[at : at + piece] for at in range(0, len(data), piece)])
+    found = list(scan_stream(lambda size: next(reads, b""), DATA_FILE, RULESET, chunk_size=piece))
+    assert [finding.secret for finding in found] == [token]
+    assert [finding.encoding for finding in found] == [("utf-16le",)]

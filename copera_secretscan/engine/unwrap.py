@@ -173,7 +173,7 @@ class StreamDisguises:
         self.gathered: List[bytes] = []  # reads not searched yet
         self.size = 0  # their bytes
         self.cursor = Cursor()
-        self.active: Optional[bool] = None  # decided on the first read: binary or text
+        self.active: Optional[bool] = None  # binary or text: decided on the first SNIFF bytes
         self.found: List[Finding] = []
         self.seen: Set[Tuple[str, str, Tuple[str, ...]]] = set()
 
@@ -182,13 +182,13 @@ class StreamDisguises:
 
         def tapped(size: int) -> bytes:
             piece = read(size)
-            if self.active is None and piece:
-                self.active = bool(finders_for(piece, self.origin))
-            if not self.active:
+            if self.active is False:
                 return piece  # a binary: nothing gathered, nothing copied
             self.gathered.append(piece)
             self.size += len(piece)
-            if self.size >= OVERLAP:
+            if self.active is None and self.size >= SNIFF:
+                self._decide()
+            if self.size >= OVERLAP and self.active:
                 self._feed(eof=False)
             return piece
 
@@ -200,7 +200,17 @@ class StreamDisguises:
         taken = {_key(finding) for finding in plain_found}
         return [finding for finding in self.found if _key(finding) not in taken]
 
+    def _decide(self) -> None:
+        """Binary or text, on the first SNIFF bytes (or the whole of a shorter stream), never
+        on a first read however short: a pipe may hand over two bytes of UTF-16 first."""
+        head = b"".join(self.gathered)
+        self.active = bool(finders_for(head, self.origin))
+        if not self.active:
+            self.gathered, self.size = [], 0
+
     def _feed(self, eof: bool) -> None:
+        if self.active is None:
+            self._decide()
         piece, self.gathered, self.size = b"".join(self.gathered), [], 0
         if not self.active:
             return
