@@ -140,6 +140,16 @@ def problem_at(origin: Origin, message: str) -> Problem:
     return Problem(origin.path, message, origin.rooted)
 
 
+# Where the scanned content sits, which decides the advice a report gives: a token only staged
+# needs no history rewrite, one in commits about to be pushed (or just pushed by this pipeline)
+# can still be dropped by rewriting those commits, one in history is public to every clone.
+WORKTREE = "worktree"  # files on disk, committed or not
+STAGED = "staged"  # the index, or the message of the commit being made: not in history yet
+PUSHED = "pushed"  # the commits a push sends, or the commits a CI pipeline brings
+HISTORY = "history"  # commits already in history (--history, --git RANGE)
+CONTEXTS = (WORKTREE, STAGED, PUSHED, HISTORY)
+
+
 @dataclass(frozen=True)
 class ScanResult:
     findings: Tuple[Finding, ...] = ()
@@ -149,6 +159,8 @@ class ScanResult:
     seconds: float = 0.0
     suppressed: int = 0  # findings dropped by allow comments or the baseline
     warnings: Tuple[str, ...] = ()  # things worth saying that do not change the exit code
+    context: str = WORKTREE  # one of CONTEXTS
+    scanned: str = ""  # what a git scan covered and why, e.g. a CI range and its event
     # The rules the scan used, custom ones included; () stands for the built-in rules, which
     # report.rules_of resolves (models know no engine type, so the field is loosely typed).
     rules: Tuple[Any, ...] = field(default=(), compare=False)

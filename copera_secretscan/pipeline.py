@@ -43,6 +43,10 @@ from .engine.archives import Limits, kind
 from .engine.rules import Ruleset
 from .errors import FatalError
 from .models import (
+    HISTORY,
+    PUSHED,
+    STAGED,
+    WORKTREE,
     FileScan,
     Finding,
     Input,
@@ -236,11 +240,18 @@ def scan_tree(
             names.collect(names.name_findings(path, ruleset), named)
 
 
-def finish(tally: Tally, scope: Optional[Scope] = None, named: bool = True) -> ScanResult:
+def finish(
+    tally: Tally,
+    scope: Optional[Scope] = None,
+    named: bool = True,
+    context: str = WORKTREE,
+    scanned: str = "",
+) -> ScanResult:
     """Apply allow comments and the baseline and order everything: the one ScanResult.
 
     ``scope`` (what was scanned) lets the baseline call an entry stale; None means "unknown".
     ``named``: the tokens found in names are findings as they are (history places them first).
+    ``context`` and ``scanned`` say where the content sits and what was covered (models.py).
     """
     settings = tally.settings
     found = chain(tally.findings, tally.named.values()) if named else tally.findings
@@ -259,6 +270,8 @@ def finish(tally: Tally, scope: Optional[Scope] = None, named: bool = True) -> S
         seconds=time.perf_counter() - tally.started,
         suppressed=suppressed,
         warnings=warnings,
+        context=context,
+        scanned=scanned,
         rules=tally.ruleset.rules,
     )
 
@@ -367,7 +380,7 @@ def scan_staged(settings: Settings, progress: Optional[Progress] = None) -> Scan
         kept(tally, consume(tally, objects.staged_items()))
     except FatalError as exc:
         tally.problems.append(objects.salvage(exc, bool(tally.findings or tally.named)))
-    return finish(tally)
+    return finish(tally, context=STAGED)
 
 
 def scan_commit_msg(path: str, settings: Settings) -> ScanResult:
@@ -380,7 +393,7 @@ def scan_commit_msg(path: str, settings: Settings) -> ScanResult:
         tally.keep(
             scanned if problem is None else scanned._replace(problem=replace(problem, path=path))
         )
-    return finish(tally)
+    return finish(tally, context=STAGED)
 
 
 def scan_history(
@@ -404,7 +417,9 @@ def scan_pre_push(
     from .sources import pushes
 
     revs = pushes.push_revs(env, stdin)
-    return scan_revs(revs, settings, progress) if revs else finish(Tally(settings))
+    if not revs:
+        return finish(Tally(settings), context=PUSHED)
+    return scan_revs(revs, settings, progress, context=PUSHED)
 
 
 def scan_revs(
@@ -412,8 +427,12 @@ def scan_revs(
     settings: Settings,
     progress: Optional[Progress] = None,
     found: Tuple[int, ...] = (),
+    context: str = HISTORY,
+    scanned: str = "",
 ) -> ScanResult:
-    """Scan what ``rev-list revs`` reaches and report each (token, path) at its first commit."""
+    """Scan what ``rev-list revs`` reaches and report each (token, path) at its first commit.
+
+    ``context`` and ``scanned`` are handed to the result as they are (see :func:`finish`)."""
     from .sources import git, gitobjects, history, objects
 
     if not found:  # scan_history asked already, before its first other git call
@@ -433,7 +452,7 @@ def scan_revs(
     findings += history.message_provenance(scan.messages, carriers)
     findings += history.name_provenance(scan, revs, cwd, carriers)
     tally.findings = [history.spread(finding, carriers) for finding in findings]
-    return finish(tally, named=False)
+    return finish(tally, named=False, context=context, scanned=scanned)
 
 
 def _record(scan: ObjectScan, scanned: Scanned) -> None:

@@ -53,10 +53,13 @@ def summary(result: ScanResult, options: ReportOptions) -> str:
 def render(result: ScanResult, options: ReportOptions) -> str:
     if options.quiet and not result.findings:
         return ""
+    # What a git scan covered, and why (a CI range and its event): first, so a log says it even
+    # when the findings scroll past.
+    head = style(f"Scanned {result.scanned}.", "dim", options) + "\n" if result.scanned else ""
     if any(finding.history is not None for finding in result.findings):
-        return grouped.render(result, options)  # git history: one block per token, not commit
+        return head + grouped.render(result, options)  # history: one block per token
     out: List[str] = []
     for finding in result.findings:
         out.extend(render_finding(finding, options, rules_of(result)))
     out.append(summary(result, options))
-    return "\n".join(out) + "\n"
+    return head + "\n".join(out) + "\n"
