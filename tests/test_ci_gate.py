@@ -227,31 +227,77 @@ def test_a_pull_request_finds_a_token_added_and_deleted_on_its_branch(
     assert out.splitlines()[0] == f"Scanned {why.format(base=base[:7], head=head[:7])}."
 
 
-@pytest.mark.parametrize("provider", ["github", "gitlab"])
+def branch_push_env(tmp: Path, provider: str, head: str) -> Dict[str, str]:
+    """Each provider's variables for the first build of a pushed branch ``feature``."""
+    if provider == "github":
+        return github(tmp, "push", {"before": ZEROS, "after": head}, "feature")
+    if provider.startswith("gitlab"):
+        return gitlab(ZEROS, head, "feature")
+    if provider == "azure":
+        return {
+            "TF_BUILD": "True",
+            "BUILD_REASON": "IndividualCI",
+            "BUILD_SOURCEVERSION": head,
+            "BUILD_SOURCEBRANCH": "refs/heads/feature",
+        }
+    if provider == "bitbucket":
+        return {
+            "BITBUCKET_BUILD_NUMBER": "5",
+            "BITBUCKET_COMMIT": head,
+            "BITBUCKET_BRANCH": "feature",
+        }
+    return {"JENKINS_URL": "http://ci/", "GIT_COMMIT": head, "GIT_BRANCH": "origin/feature"}
+
+
+@pytest.mark.parametrize(
+    ("provider", "why"),
+    [
+        ("github", "GitHub push to feature: a new branch"),
+        ("gitlab", "GitLab push to feature: a new branch"),
+        # GitLab fetches only the branch it builds: the default branch is fetched to compare
+        ("gitlab-single-branch", "GitLab push to feature: a new branch"),
+        ("azure", "Azure Pipelines build of feature: no earlier commit named"),
+        ("bitbucket", "Bitbucket build of feature: no earlier commit named"),
+        ("jenkins", "Jenkins build of feature: no earlier commit named"),
+    ],
+)
 def test_a_new_branch_scans_only_the_commits_no_other_remote_branch_has(
     remote: Remote,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     provider: str,
+    why: str,
 ) -> None:
     leak_and_delete(remote, seed=5)  # on main already: another remote branch has it
     remote.push("origin", "HEAD:main")
     git(remote.dev, "checkout", "-q", "-b", "feature")
     added, head = leak_and_delete(remote, seed=6)
     remote.push("origin", "feature")
-    ci = remote.checkout(head)
-    if provider == "github":
-        env = github(remote.tmp, "push", {"before": ZEROS, "after": head}, "feature")
-    else:
-        env = gitlab(ZEROS, head, "feature")
+    single = (
+        ("--single-branch", "--branch", "feature") if provider.endswith("single-branch") else ()
+    )
+    ci = remote.checkout(head, *single)
+    env = branch_push_env(remote.tmp, provider, head)
     code, out, _ = run_ci(monkeypatch, capsys, ci, env)
     assert (code, [f["commit"] for f in json.loads(out)["findings"]]) == (1, [added])
     _, out, _ = run_ci(monkeypatch, capsys, ci, env, fmt="text")
-    label = "GitHub" if provider == "github" else "GitLab"
     assert out.splitlines()[0] == (
-        f"Scanned the 2 commits of feature not on another remote branch "
-        f"({label} push to feature: a new branch)."
+        f"Scanned the 2 commits of feature not on another remote branch ({why})."
     )
+
+
+def test_a_range_inside_a_shallow_checkout_needs_no_remote(
+    remote: Remote, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    leak_and_delete(remote, seed=12)  # older than the checkout's depth: not in the range
+    before = remote.commit("a.txt", "a\n")
+    after = remote.commit("b.txt", "b\n")
+    remote.push("origin", "HEAD:main")
+    ci = remote.checkout(after, "--depth", "2")
+    git(ci, "remote", "set-url", "origin", str(remote.tmp / "gone.git"))
+    code, out, err = run_ci(monkeypatch, capsys, ci, gitlab(before, after))
+    assert (code, json.loads(out)["errors"], err) == (0, [], "")
+    assert git(ci, "rev-parse", "--is-shallow-repository").strip() == "true"
 
 
 def test_a_force_push_whose_before_is_gone_scans_what_no_other_branch_has(
@@ -371,3 +417,17 @@ def test_the_gate_as_a_real_process(remote: Remote) -> None:
     assert proc.stdout.startswith(
         f"Scanned commits {before[:7]}..{after[:7]} (GitLab push to main)."
     )
+
+
+def test_an_unreadable_github_event_is_one_line_and_exit_2(
+    remote: Remote, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = dict(github(remote.tmp, "push", {}), GITHUB_EVENT_PATH=str(remote.tmp / "none.json"))
+    code, out, err = run_ci(monkeypatch, capsys, remote.dev, env)
+    assert (code, out, len(err.splitlines())) == (2, "", 1)
+    assert "none.json: cannot read the GitHub event" in err
+    (remote.tmp / "bad.json").write_text("{not json")
+    code, _, err = run_ci(
+        monkeypatch, capsys, remote.dev, dict(env, GITHUB_EVENT_PATH=str(remote.tmp / "bad.json"))
+    )
+    assert code == 2 and "is not JSON" in err and "Traceback" not in err
