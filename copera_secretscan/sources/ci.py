@@ -68,12 +68,9 @@ def github(env: Mapping[str, str]) -> Plan:
         pull = pull if isinstance(pull, dict) else {}
         head, base = _sha(pull, "head"), _sha(pull, "base")
         number = _text(pull.get("number")) or "?"
-        return Plan("GitHub", f"pull request #{number}", head, base, _head_ref(env), depth)
+        source = env.get("GITHUB_HEAD_REF", "")
+        return Plan("GitHub", f"pull request #{number}", head, base, source, depth)
     raise FatalError(f"scan --ci: the GitHub event {event!r} brings no new commits; {USE_RANGE}")
-
-
-def _head_ref(env: Mapping[str, str]) -> str:
-    return env.get("GITHUB_HEAD_REF", "")
 
 
 def _payload(env: Mapping[str, str]) -> dict:
@@ -194,10 +191,14 @@ def ci_range(env: Mapping[str, str], cwd: str) -> Range:
     for branch in plan.fetch:
         _fetch_if_missing(branch, cwd)
     shallow = bool(git.shallow_commits(cwd))
-    chosen = choose(plan, lambda rev: git.commit_exists(rev, cwd), cwd, final=not shallow)
+
+    def exists(rev: str) -> bool:
+        return git.commit_exists(rev, cwd)
+
+    chosen = choose(plan, exists, cwd, final=not shallow)
     if shallow and (chosen is None or _reaches_boundary(chosen.revs, cwd)):
         _deepen(plan, cwd)
-        chosen = choose(plan, lambda rev: git.commit_exists(rev, cwd), cwd, final=True)
+        chosen = choose(plan, exists, cwd, final=True)
     assert chosen is not None, "a final choice is a range or an error"
     return chosen
 
