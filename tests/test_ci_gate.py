@@ -431,3 +431,26 @@ def test_an_unreadable_github_event_is_one_line_and_exit_2(
         monkeypatch, capsys, remote.dev, dict(env, GITHUB_EVENT_PATH=str(remote.tmp / "bad.json"))
     )
     assert code == 2 and "is not JSON" in err and "Traceback" not in err
+
+
+def test_a_github_pull_request_checked_out_as_its_merge_ref_at_depth_1(
+    remote: Remote, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What actions/checkout does by default for a pull request: one commit, the merge of the
+    pull request's head into its base, fetched from ``refs/pull/N/merge``."""
+    base = git(remote.dev, "rev-parse", "HEAD").strip()
+    git(remote.dev, "checkout", "-q", "-b", "feature")
+    added, head = leak_and_delete(remote, seed=13)
+    remote.push("origin", "feature")
+    git(remote.dev, "checkout", "-q", "--detach", base)
+    git(remote.dev, "merge", "-q", "--no-ff", "-m", "Merge feature", head)
+    remote.push("origin", "HEAD:refs/pull/7/merge")
+    ci = remote.tmp / "ci-merge"
+    git(remote.tmp, "init", "-q", str(ci))
+    git(ci, "remote", "add", "origin", remote.url)
+    git(ci, "fetch", "-q", "--depth=1", "origin", "+refs/pull/7/merge:refs/remotes/pull/7/merge")
+    git(ci, "checkout", "-q", "--detach", "refs/remotes/pull/7/merge")
+    env = pull_request_env(remote.tmp, "github", base, head)
+    code, out, _ = run_ci(monkeypatch, capsys, ci, env)
+    report = json.loads(out)
+    assert (code, [f["commit"] for f in report["findings"]], report["errors"]) == (1, [added], [])
