@@ -422,6 +422,22 @@ def scan_pre_push(
     return scan_revs(revs, settings, progress, context=PUSHED)
 
 
+def scan_ci(
+    settings: Settings,
+    progress: Optional[Progress] = None,
+    env: Optional[Mapping[str, str]] = None,
+) -> ScanResult:
+    """The commits this CI pipeline brings (``sources/ci.py`` reads the provider), like
+    ``scan --git``; the result says which range and why."""
+    from .sources import ci, git
+
+    found = git.require_version()
+    chosen = ci.ci_range(os.environ if env is None else env, os.getcwd())
+    if not chosen.revs:
+        return finish(Tally(settings), context=PUSHED, scanned=chosen.why)
+    return scan_revs(chosen.revs, settings, progress, found, context=PUSHED, scanned=chosen.why)
+
+
 def scan_revs(
     revs: Sequence[str],
     settings: Settings,

@@ -172,9 +172,19 @@ GIT_SCANS: Dict[str, GitMode] = {
         lambda settings, _, progress: pipeline.scan_pre_push(settings, progress),
         "blobs",
     ),
+    "ci": GitMode(
+        click.option(
+            "--ci",
+            is_flag=True,
+            help="Scan the commits this CI pipeline brings (push, pull/merge request), read "
+            "from GitHub Actions, GitLab CI, Azure Pipelines, Bitbucket or Jenkins variables.",
+        ),
+        lambda settings, _, progress: pipeline.scan_ci(settings, progress),
+        "blobs",
+    ),
 }
 GIT_MODES = tuple(GIT_SCANS)
-ONE_OF = "choose one of PATHS, --staged, --git/--history, --commit-msg, --pre-push"
+ONE_OF = "choose one of PATHS, --staged, --git/--history, --commit-msg, --pre-push, --ci"
 
 
 def git_options(fn: Callable[..., Any]) -> Callable[..., Any]:

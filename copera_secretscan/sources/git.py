@@ -333,6 +333,25 @@ def shallow_commits(cwd: str) -> FrozenSet[str]:
         raise FatalError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 
 
+def rev_list(revs: Sequence[str], cwd: Optional[str] = None) -> List[str]:
+    """The commits ``revs`` select, newest first."""
+    return run(["rev-list", *revs, "--"], cwd=cwd).decode("ascii").split()
+
+
+def unshallow(remote: str, cwd: Optional[str] = None) -> None:
+    """Fetch the history a shallow clone left out (what ``fetch-depth: 0`` would have)."""
+    run(["fetch", "--quiet", "--unshallow", remote], cwd=cwd)
+
+
+def fetch_branch(remote: str, branch: str, cwd: Optional[str] = None) -> None:
+    """Fetch ``branch`` of ``remote`` into its remote-tracking ref, which a CI checkout that
+    fetched only the branch it builds lacks."""
+    run(
+        ["fetch", "--quiet", remote, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}"],
+        cwd=cwd,
+    )
+
+
 def commit_exists(rev: str, cwd: Optional[str] = None) -> bool:
     return bool(_resolve(f"{rev}^{{commit}}", cwd))
 

@@ -17,12 +17,21 @@ from typing import IO, List, Mapping, Optional, Tuple
 from ..errors import FatalError
 from . import git
 
-NOT_PUSHED = ["--not", "--remotes"]  # what no remote-tracking ref has yet
-
 
 def is_zero(sha: str) -> bool:
     """git's "no object" id (40 zeros, or 64 in a SHA-256 repository)."""
     return bool(sha) and set(sha) == {"0"}
+
+
+def unpushed(tip: str, remote: str = "", own: str = "") -> List[str]:
+    """``tip`` and what it reaches that no remote-tracking ref has (of ``remote`` alone, when
+    named), ``own`` (``origin/<branch>``) and its alias ``origin/HEAD`` left out: in CI the
+    branch being checked is on the remote already, and counting it as "pushed" would leave
+    nothing to scan."""
+    # git matches --exclude against what --remotes lists: "origin/x", not "refs/remotes/origin/x";
+    # a clone's "origin/HEAD" names the default branch again, which may be ``own``
+    exclude = [f"--exclude={own}", f"--exclude={own.split('/')[0]}/HEAD"] if own else []
+    return [tip, "--not", *exclude, f"--remotes={remote}" if remote else "--remotes"]
 
 
 def revs_from_env(env: Mapping[str, str]) -> Optional[List[str]]:
@@ -32,11 +41,11 @@ def revs_from_env(env: Mapping[str, str]) -> Optional[List[str]]:
         if is_zero(to_ref):
             return []
         if not from_ref or is_zero(from_ref) or not git.commit_exists(from_ref):
-            return [git.revision(to_ref), *NOT_PUSHED]
+            return unpushed(git.revision(to_ref))
         return [git.revision(to_ref), "--not", git.revision(from_ref)]
     local = env.get("PRE_COMMIT_LOCAL_BRANCH")
     if local and env.get("PRE_COMMIT_REMOTE_NAME"):
-        return [git.revision(local), *NOT_PUSHED]  # a new branch that starts at a root commit
+        return unpushed(git.revision(local))  # a new branch that starts at a root commit
     return None
 
 
