@@ -49,7 +49,7 @@ def audit(*args: str, input: str) -> Any:
 
 
 def test_audit_records_decisions_and_reasons(adopted: Path, tokens: List[str]) -> None:
-    result = audit(input="r\nrotating, INC-42\nf\ntest fixture\ns\n")
+    result = audit(input="r\nrotating, INC-42\n\nf\ntest fixture\n\ns\n")
 
     assert result.exit_code == 0, result.output
     assert not any(token in result.output for token in tokens)
@@ -75,7 +75,7 @@ def test_audit_shows_the_masked_line_in_context(adopted: Path, tokens: List[str]
 
 
 def test_quit_keeps_earlier_answers_and_asks_nothing_more(adopted: Path) -> None:
-    result = audit(input="f\n\nq\n")
+    result = audit(input="f\n\n\nq\n")
     assert result.exit_code == 0
     assert "[2/3]" in result.output and "[3/3]" not in result.output
     assert entries(adopted)["a.py"]["decision"] == "false-positive"
@@ -89,11 +89,11 @@ def test_bad_answer_is_asked_again(adopted: Path) -> None:
 
 
 def test_decided_entries_are_skipped_unless_all(adopted: Path) -> None:
-    audit(input="f\n\nf\n\nf\n\n")
+    audit(input="f\n\n\n" * 3)
     again = audit(input="")
     assert again.exit_code == 0
     assert "[1/" not in again.output
-    everything = audit("--all", input="r\nreal after all\nq\n")
+    everything = audit("--all", input="r\nreal after all\n\nq\n")
     assert "[1/3] a.py:4" in everything.output
     assert "decision: false positive" in everything.output
     assert entries(adopted)["a.py"]["decision"] == "leak"
@@ -127,11 +127,12 @@ def test_report_lists_every_entry_without_prompting(
     adopted: Path, tokens: List[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out = report(capsys)
+    ids = {path: f"(entry {entry['hash'][:12]})" for path, entry in entries(adopted).items()}
     assert code == 0
     assert out.splitlines() == [
-        f"a.py:4  copera-pat  {tokens[0][:11]}…  undecided  [present]",
-        f"b.env:1  copera-key  {tokens[1][:11]}…  undecided  [present]",
-        f"c.md:1  copera-oat  {tokens[2][:11]}…  undecided  [present]",
+        f"a.py:4  copera-pat  {tokens[0][:11]}…  undecided  [present]  {ids['a.py']}",
+        f"b.env:1  copera-key  {tokens[1][:11]}…  undecided  [present]  {ids['b.env']}",
+        f"c.md:1  copera-oat  {tokens[2][:11]}…  undecided  [present]  {ids['c.md']}",
         "baseline: 3 entries: 0 real leaks, 0 false positives, 3 undecided, 0 stale.",
     ]
 
@@ -139,7 +140,7 @@ def test_report_lists_every_entry_without_prompting(
 def test_report_fails_while_a_real_leak_is_still_present(
     adopted: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    audit(input="r\nrotating\nf\n\nq\n")
+    audit(input="r\nrotating\n\nf\n\n\nq\n")
     code, out = report(capsys)
     assert code == 1
     assert "a.py:4  copera-pat  cp_pat_" in out
@@ -191,7 +192,7 @@ def ended(left: int, of: int = 3) -> str:
 
 
 def test_end_of_input_stops_like_quit_keeps_answers_and_exits_2(adopted: Path) -> None:
-    code, out, err = audit_main(input="f\nfixture\n")
+    code, out, err = audit_main(input="f\nfixture\n\n")
     assert (code, err) == (2, ended(2))
     assert "[2/3]" in out and "[3/3]" not in out
     assert entries(adopted)["a.py"]["decision"] == "false-positive"
@@ -215,7 +216,7 @@ def test_no_input_at_all_changes_nothing_and_exits_2(adopted: Path) -> None:
 
 
 def test_answering_every_entry_then_end_of_input_is_complete(adopted: Path) -> None:
-    code, _, err = audit_main(input="f\n\nr\nrotate\ns\n")
+    code, _, err = audit_main(input="f\n\n\nr\nrotate\n\ns\n")
     assert (code, err) == (0, "")
 
 

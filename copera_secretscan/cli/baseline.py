@@ -17,10 +17,12 @@ import click
 from ..config.locate import BASELINE_FILE
 from ..config.settings import Settings, load_settings, shown_path
 from ..console import EXIT_ERROR
-from .args import PROG, StrictGroup
+from ..models import printable
+from .args import PROG, ArgumentError, StrictGroup
 from .common import CONFIG_OPTION, emit, settings_from, stacked
 
 if TYPE_CHECKING:  # the baseline modules load when a baseline command runs, not at start-up
+    from ..baseline.audit import Change
     from ..baseline.records import Baseline, Entry
 
 
@@ -101,19 +103,52 @@ baseline_update = _build_command(
 )
 
 
+def check_date(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:
+    """``--set-expires``: a real day as YYYY-MM-DD, or ``-`` to remove it; else one line, 2."""
+    from ..baseline import file as baselinefile
+
+    if value is None or value == "-" or baselinefile.is_date(value):
+        return value
+    raise ArgumentError(f"--set-expires: {_not_a_date(value)}")
+
+
+def _not_a_date(value: str) -> str:
+    return f"{printable(value)!r} is not a date as YYYY-MM-DD (- removes the expiry)"
+
+
 @baseline_group.command("audit")
 @click.option("--report", is_flag=True, help="Print every entry and decision (for CI); no prompt.")
 @click.option("--all", "everything", is_flag=True, help="Also revisit entries already decided.")
+@click.option(
+    "--entry",
+    metavar="HASH",
+    help="Change this entry without prompting (its hash, or the start of it as audit shows).",
+)
+@click.option(
+    "--set-decision",
+    type=click.Choice(["leak", "false-positive"]),
+    help="With --entry: record this decision (dated today).",
+)
+@click.option("--set-reason", metavar="TEXT", help="With --entry: the reason (- removes it).")
+@click.option(
+    "--set-expires",
+    metavar="YYYY-MM-DD",
+    callback=check_date,
+    help="With --entry: the last day the entry applies (- removes it).",
+)
 @baseline_options
 @click.pass_context
 def baseline_audit(ctx: click.Context, report: bool, everything: bool, **opts: Any) -> None:
-    """Decide, entry by entry, whether each accepted token is a real leak or a false positive.
+    """Decide, entry by entry, whether each accepted token is a real leak or a false positive,
+    and why, and until when.
 
     With --report: exit 1 while an entry is marked a real leak still present or has expired.
+    With --entry: set one entry's decision, reason or expiry, for scripts.
     """
     from ..baseline import audit
     from ..baseline import file as baselinefile
 
+    change = _change_asked(opts, report or everything)
     settings = load_settings(opts.get("config_file"), start=os.getcwd())
     target = baseline_target(opts, settings)
     known = baselinefile.load(shown_path(target))  # messages name it as the user would
@@ -121,6 +156,9 @@ def baseline_audit(ctx: click.Context, report: bool, everything: bool, **opts: A
         text, code = audit.report(known, settings)
         click.echo(text, nl=False)
         ctx.exit(code)
+    if change is not None:
+        _change_entry(known, opts["entry"], change, target)
+        ctx.exit(0)
     todo = audit.to_audit(known, everything)
     if todo:
         from ..atomic import check_writable
@@ -134,6 +172,36 @@ def baseline_audit(ctx: click.Context, report: bool, everything: bool, **opts: A
             err=True,
         )
     ctx.exit(EXIT_ERROR if left else 0)
+
+
+def _change_asked(opts: dict, walking: bool) -> Optional[Change]:
+    """The change ``--entry`` and ``--set-*`` ask for, None without them; a half-given or
+    mixed request is a usage error before the baseline is read."""
+    from ..baseline.audit import Change
+
+    values = [opts.get(f"set_{key}") for key in ("decision", "reason", "expires")]
+    if opts.get("entry") is None:
+        if any(value is not None for value in values):
+            raise ArgumentError("--set-decision, --set-reason and --set-expires need --entry")
+        return None
+    if walking or all(value is None for value in values):
+        raise ArgumentError(
+            "--entry takes --set-decision, --set-reason or --set-expires, not --report or --all"
+        )
+    return Change(*values)
+
+
+def _change_entry(known: Baseline, prefix: str, change: Change, target: str) -> None:
+    from ..atomic import check_writable
+    from ..baseline import audit
+    from ..baseline import file as baselinefile
+
+    check_writable(shown_path(target), "baseline")
+    if change.reason not in (None, audit.CLEAR):
+        change = replace(change, reason=baselinefile.clean_text(change.reason).strip())
+    changed, entry = audit.change(known, prefix, change)
+    baselinefile.save(changed, shown_path(target))
+    click.echo(f"{shown_path(target)}: {audit.described(entry)}")
 
 
 def _audit_interactively(
@@ -170,15 +238,41 @@ def _audit_interactively(
 
 
 def _decide(known: Baseline, entry: Entry, decision: str, target: str) -> Tuple[Baseline, bool]:
-    """Record ``decision`` with the reason asked for; True when input ended at that question."""
+    """Record ``decision``, then the reason and expiry asked for (the current values are the
+    defaults); True when input ended at one of those questions. Each step is saved at once."""
     from ..baseline import file as baselinefile
     from ..baseline import records as baseline
 
-    reason = _ask("Reason (optional)", default=entry.reason or "")
-    why = baselinefile.clean_text(reason or "").strip()  # a pasted tab could not be read back
+    reason = _ask("Reason (optional)" + _shown_default(entry.reason), default=entry.reason or "")
+    typed = baselinefile.clean_text(reason or "").strip()  # a pasted tab could not be read back
+    why = entry.reason if reason is None else ("" if typed == "-" else typed)  # ended: kept
     known = baseline.with_decision(known, entry.digest, decision, why)
     baselinefile.save(known, shown_path(target))
-    return known, reason is None
+    if reason is None:
+        return known, True
+    expires = _ask_date(entry.expires)
+    if expires is None:
+        return known, True
+    reason_now = known.by_digest()[entry.digest].reason
+    known = baseline.with_details(known, entry.digest, reason_now, expires)
+    baselinefile.save(known, shown_path(target))
+    return known, False
+
+
+def _shown_default(value: Optional[str]) -> str:
+    return f" [{value}; - removes it]" if value else ""
+
+
+def _ask_date(current: Optional[str]) -> Optional[str]:
+    """The expiry typed (``""``: none), asked again until it is a date; None at end of input."""
+    from ..baseline import file as baselinefile
+
+    while True:
+        text = "Expires on YYYY-MM-DD (optional)" + _shown_default(current)
+        answer = _ask(text, default=current or "")
+        if answer is None or answer in ("", "-") or baselinefile.is_date(answer):
+            return answer if answer != "-" else ""
+        click.echo(f"Error: {_not_a_date(answer)}.")
 
 
 def _ask(text: str, choices: Sequence[str] = (), default: str = "") -> Optional[str]:
