@@ -150,6 +150,17 @@ HISTORY = "history"  # commits already in history (--history, --git RANGE)
 CONTEXTS = (WORKTREE, STAGED, PUSHED, HISTORY)
 
 
+class Unrotated(NamedTuple):
+    """A token a baseline entry marked "real leak, to rotate" still hides: the scan reminds of
+    it, and fails on it when asked (``--fail-on-unrotated``), for the token is still live."""
+
+    rule_id: str
+    where: str  # path:line as shown, or "the message of commit ..."
+    redacted: str
+    decided: Optional[str]  # YYYY-MM-DD, None for an entry audited before dates were kept
+    reason: Optional[str]
+
+
 @dataclass(frozen=True)
 class ScanResult:
     findings: Tuple[Finding, ...] = ()
@@ -161,6 +172,7 @@ class ScanResult:
     warnings: Tuple[str, ...] = ()  # things worth saying that do not change the exit code
     context: str = WORKTREE  # one of CONTEXTS
     scanned: str = ""  # what a git scan covered and why, e.g. a CI range and its event
+    unrotated: Tuple[Unrotated, ...] = ()  # also in warnings, as reminders
     # The rules the scan used, custom ones included; () stands for the built-in rules, which
     # report.rules_of resolves (models know no engine type, so the field is loosely typed).
     rules: Tuple[Any, ...] = field(default=(), compare=False)

@@ -54,6 +54,7 @@ from .models import (
     Origin,
     Problem,
     ScanResult,
+    Unrotated,
     printable,
     problem_at,
 )
@@ -258,10 +259,12 @@ def finish(
     problems = tuple(tally.problems)
     standing, suppressed = drop_inline_allowed(found, settings.allow_markers)
     warnings: Tuple[str, ...] = ()
+    unrotated: Tuple[Unrotated, ...] = ()
     if settings.baseline is not None:
         applied = _apply_baseline(standing, problems, settings, scope)
         standing, warnings = list(applied.kept), applied.warnings
         suppressed += applied.suppressed
+        unrotated = applied.unrotated
     return ScanResult(
         findings=tuple(sorted(standing, key=Finding.sort_key)),
         problems=problems,
@@ -272,6 +275,7 @@ def finish(
         warnings=warnings,
         context=context,
         scanned=scanned,
+        unrotated=unrotated,
         rules=tally.ruleset.rules,
     )
 
@@ -292,9 +296,12 @@ def _apply_baseline(
     return baseline.apply(known, findings, settings.root, scope, unread)
 
 
-def exit_code(result: ScanResult) -> int:
-    """0 clean and complete, 1 tokens found (even if incomplete), 2 incomplete."""
-    if result.findings:
+def exit_code(result: ScanResult, fail_on_unrotated: bool = False) -> int:
+    """0 clean and complete, 1 tokens found (even if incomplete), 2 incomplete.
+
+    ``fail_on_unrotated``: a token the baseline marks a real leak to rotate is 1 too: it is a
+    live token in the code, which is what 1 means; 2 would read as "the scan broke"."""
+    if result.findings or (fail_on_unrotated and result.unrotated):
         return 1
     return 2 if result.problems else 0
 

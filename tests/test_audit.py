@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shlex
@@ -49,7 +50,7 @@ def audit(*args: str, input: str) -> Any:
 
 
 def test_audit_records_decisions_and_reasons(adopted: Path, tokens: List[str]) -> None:
-    result = audit(input="r\nrotating, INC-42\nf\ntest fixture\ns\n")
+    result = audit(input="r\nrotating, INC-42\n\nf\ntest fixture\n\ns\n")
 
     assert result.exit_code == 0, result.output
     assert not any(token in result.output for token in tokens)
@@ -75,7 +76,7 @@ def test_audit_shows_the_masked_line_in_context(adopted: Path, tokens: List[str]
 
 
 def test_quit_keeps_earlier_answers_and_asks_nothing_more(adopted: Path) -> None:
-    result = audit(input="f\n\nq\n")
+    result = audit(input="f\n\n\nq\n")
     assert result.exit_code == 0
     assert "[2/3]" in result.output and "[3/3]" not in result.output
     assert entries(adopted)["a.py"]["decision"] == "false-positive"
@@ -89,11 +90,11 @@ def test_bad_answer_is_asked_again(adopted: Path) -> None:
 
 
 def test_decided_entries_are_skipped_unless_all(adopted: Path) -> None:
-    audit(input="f\n\nf\n\nf\n\n")
+    audit(input="f\n\n\n" * 3)
     again = audit(input="")
     assert again.exit_code == 0
     assert "[1/" not in again.output
-    everything = audit("--all", input="r\nreal after all\nq\n")
+    everything = audit("--all", input="r\nreal after all\n\nq\n")
     assert "[1/3] a.py:4" in everything.output
     assert "decision: false positive" in everything.output
     assert entries(adopted)["a.py"]["decision"] == "leak"
@@ -127,11 +128,12 @@ def test_report_lists_every_entry_without_prompting(
     adopted: Path, tokens: List[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out = report(capsys)
+    ids = {path: f"(entry {entry['hash'][:12]})" for path, entry in entries(adopted).items()}
     assert code == 0
     assert out.splitlines() == [
-        f"a.py:4  copera-pat  {tokens[0][:11]}…  undecided  [present]",
-        f"b.env:1  copera-key  {tokens[1][:11]}…  undecided  [present]",
-        f"c.md:1  copera-oat  {tokens[2][:11]}…  undecided  [present]",
+        f"a.py:4  copera-pat  {tokens[0][:11]}…  undecided  [present]  {ids['a.py']}",
+        f"b.env:1  copera-key  {tokens[1][:11]}…  undecided  [present]  {ids['b.env']}",
+        f"c.md:1  copera-oat  {tokens[2][:11]}…  undecided  [present]  {ids['c.md']}",
         "baseline: 3 entries: 0 real leaks, 0 false positives, 3 undecided, 0 stale.",
     ]
 
@@ -139,7 +141,7 @@ def test_report_lists_every_entry_without_prompting(
 def test_report_fails_while_a_real_leak_is_still_present(
     adopted: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    audit(input="r\nrotating\nf\n\nq\n")
+    audit(input="r\nrotating\n\nf\n\n\nq\n")
     code, out = report(capsys)
     assert code == 1
     assert "a.py:4  copera-pat  cp_pat_" in out
@@ -191,7 +193,7 @@ def ended(left: int, of: int = 3) -> str:
 
 
 def test_end_of_input_stops_like_quit_keeps_answers_and_exits_2(adopted: Path) -> None:
-    code, out, err = audit_main(input="f\nfixture\n")
+    code, out, err = audit_main(input="f\nfixture\n\n")
     assert (code, err) == (2, ended(2))
     assert "[2/3]" in out and "[3/3]" not in out
     assert entries(adopted)["a.py"]["decision"] == "false-positive"
@@ -215,7 +217,7 @@ def test_no_input_at_all_changes_nothing_and_exits_2(adopted: Path) -> None:
 
 
 def test_answering_every_entry_then_end_of_input_is_complete(adopted: Path) -> None:
-    code, _, err = audit_main(input="f\n\nr\nrotate\ns\n")
+    code, _, err = audit_main(input="f\n\n\nr\nrotate\n\ns\n")
     assert (code, err) == (0, "")
 
 
@@ -283,3 +285,132 @@ def test_an_entry_naming_a_device_or_fifo_is_stale_not_read_forever(repo: Path) 
     )
     assert (proc.returncode, proc.stderr) == (0, "")
     assert proc.stdout.count("STALE") == 3
+
+
+# --- reasons, expiries and dates (issue 12) ------------------------------------------------
+
+
+def test_audit_asks_an_expiry_and_records_the_day_of_the_decision(adopted: Path) -> None:
+    result = audit(input="r\nrotating\n2031-04-30\nq\n")
+    assert result.exit_code == 0, result.output
+    assert "Expires on YYYY-MM-DD (optional): " in result.output
+    recorded = entries(adopted)["a.py"]
+    assert (recorded["reason"], recorded["expires"]) == ("rotating", "2031-04-30")
+    assert recorded["decided"] == datetime.date.today().isoformat()
+
+
+def test_audit_changes_a_reason_and_expiry_with_the_current_ones_as_defaults(
+    adopted: Path,
+) -> None:
+    audit(input="r\nrotating\n2031-04-30\nq\n")
+    before = (adopted / BASELINE).read_bytes()
+    same = audit("--all", input="r\n\n\nq\n")  # Enter keeps both: not a byte changes
+    assert "Reason (optional) [rotating; - removes it]: " in same.output
+    assert "Expires on YYYY-MM-DD (optional) [2031-04-30; - removes it]: " in same.output
+    assert (adopted / BASELINE).read_bytes() == before
+    audit("--all", input="r\nrotated, key revoked\n2032-01-15\nq\n")
+    assert entries(adopted)["a.py"]["reason"] == "rotated, key revoked"
+    assert entries(adopted)["a.py"]["expires"] == "2032-01-15"
+    audit("--all", input="r\n-\n-\nq\n")
+    assert "reason" not in entries(adopted)["a.py"] and "expires" not in entries(adopted)["a.py"]
+
+
+def test_a_bad_expiry_is_one_line_and_asked_again(adopted: Path) -> None:
+    result = audit(input="f\nfixture\n2031-02-30\n31/01/2031\n2031-01-31\nq\n")
+    assert result.exit_code == 0
+    error = "Error: '2031-02-30' is not a date as YYYY-MM-DD (- removes the expiry).\n"
+    assert error in result.output
+    assert "Error: '31/01/2031' is not a date" in result.output
+    assert entries(adopted)["a.py"]["expires"] == "2031-01-31"
+
+
+def test_the_same_decision_again_keeps_its_day_a_new_one_is_dated(adopted: Path) -> None:
+    doc = json.loads((adopted / BASELINE).read_text())
+    doc["entries"][0].update(decision="leak", decided="2020-01-02")
+    (adopted / BASELINE).write_text(json.dumps(doc))
+    audit("--all", input="r\n\n\nq\n")
+    assert entries(adopted)["a.py"]["decided"] == "2020-01-02"
+    audit("--all", input="f\n\n\nq\n")
+    assert entries(adopted)["a.py"]["decided"] == datetime.date.today().isoformat()
+
+
+def entry_id(repo: Path, path: str) -> str:
+    return str(entries(repo)[path]["hash"][:12])
+
+
+def test_entry_options_set_and_change_one_entry_without_prompting(
+    adopted: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prefix = entry_id(adopted, "b.env")[:8]
+    args = ["--entry", prefix, "--set-decision", "leak", "--set-reason", "INC-9"]
+    assert main(["baseline", "audit", *args, "--set-expires", "2031-06-01"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{BASELINE}: entry {entry_id(adopted, 'b.env')}: b.env  copera-key")
+    recorded = entries(adopted)["b.env"]
+    assert (recorded["decision"], recorded["reason"]) == ("leak", "INC-9")
+    assert (recorded["expires"], recorded["decided"]) == ("2031-06-01", str(datetime.date.today()))
+    assert main(["baseline", "audit", "--entry", prefix, "--set-expires", "-"]) == 0
+    assert "expires" not in entries(adopted)["b.env"]
+    assert entries(adopted)["b.env"]["reason"] == "INC-9"  # what was not given is kept
+    assert "decision" not in entries(adopted)["a.py"]  # and no other entry moved
+
+
+def test_entry_ids_are_shown_by_the_audit_and_its_report(
+    adopted: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "a.py:4  copera-pat  cp_pat_" in audit(input="q\n").output
+    assert f"entry {entry_id(adopted, 'a.py')}" in audit(input="q\n").output
+    _, out = report(capsys)
+    assert f"(entry {entry_id(adopted, 'c.md')})" in out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--entry", "PREFIX", "--set-expires", "2031-13-01"],
+            "--set-expires: '2031-13-01' is not a date as YYYY-MM-DD (- removes the expiry)",
+        ),
+        (["--entry", "ffffffffffff", "--set-reason", "x"], "--entry: no baseline entry's hash"),
+        (["--entry", "", "--set-reason", "x"], "--entry: empty value"),
+        (["--set-reason", "x"], "--set-decision, --set-reason and --set-expires need --entry"),
+        (["--entry", "PREFIX"], "--entry takes --set-decision, --set-reason or --set-expires"),
+        (["--entry", "PREFIX", "--report", "--set-reason", "x"], "--entry takes"),
+        (["--entry", "PREFIX", "--set-decision", "maybe"], "'maybe' is not one of"),
+    ],
+)
+def test_a_bad_entry_change_is_one_line_exit_2_and_writes_nothing(
+    adopted: Path, capsys: pytest.CaptureFixture[str], args: List[str], message: str
+) -> None:
+    before = (adopted / BASELINE).read_bytes()
+    args = [entry_id(adopted, "a.py") if arg == "PREFIX" else arg for arg in args]
+    code, out, err = audit_main(*args, input="")
+    assert code == 2 and out == ""
+    assert err.startswith("copera-secretscan: error: ") and message in err, err
+    assert len(err.splitlines()) == 1
+    assert (adopted / BASELINE).read_bytes() == before
+
+
+def test_a_prefix_that_names_several_entries_is_refused(adopted: Path) -> None:
+    doc = json.loads((adopted / BASELINE).read_text())
+    for index, entry in enumerate(doc["entries"][:2]):
+        entry["hash"] = "ab" + str(index) * 62  # two hand-edited hashes sharing "ab"
+    (adopted / BASELINE).write_text(json.dumps(doc))
+    code, _, err = audit_main("--entry", "AB", "--set-reason", "x", input="")
+    assert (code, err) == (
+        2,
+        "copera-secretscan: error: --entry: 'AB' starts the hash of 2 entries; give more digits\n",
+    )
+    assert audit_main("--entry", "ab1", "--set-reason", "x", input="")[0] == 0
+
+
+def test_a_baseline_written_before_decided_existed_still_loads(
+    adopted: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = json.loads((adopted / BASELINE).read_text())
+    doc["entries"][0].update(decision="leak", reason="old")  # 0.1: no "decided"
+    (adopted / BASELINE).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    code, out = report(capsys)
+    assert code == 1 and "real leak, to rotate  [present]; reason: old  (entry" in out
+    assert main(["baseline", "update"]) == 0
+    assert "decided" not in entries(adopted)["a.py"]  # nothing invented on a rewrite

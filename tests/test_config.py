@@ -117,8 +117,8 @@ ERRORS = [
     (
         "exclued = []",
         "unknown key 'exclued' (expected one of: allow_markers, archive_bytes, archive_depth, "
-        "archive_members, archive_total_bytes, baseline, exclude, min_length, placeholders, "
-        "rules)",
+        "archive_members, archive_total_bytes, baseline, exclude, fail_on_unrotated, min_length, "
+        "placeholders, rules)",
     ),
     ('min_length = "20"', "min_length: expected an integer from 1 to 4096, got a string"),
     ("min_length = 0", "min_length: expected an integer from 1 to 4096, got 0"),

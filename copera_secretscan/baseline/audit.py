@@ -20,7 +20,17 @@ from ..errors import FatalError
 from ..models import BUILTIN_PREFIXES, Finding, Input, Origin, ScanResult, inert, mask_tokens
 from ..sources.readfile import read_regular
 from . import file as baselinefile
-from .records import FALSE_POSITIVE, LEAK, Baseline, Entry, merged, scope_of
+from .records import (
+    FALSE_POSITIVE,
+    LEAK,
+    Baseline,
+    Entry,
+    find_entry,
+    merged,
+    scope_of,
+    with_decision,
+    with_details,
+)
 
 _ESCAPE = re.compile(rb"\\(x[0-9a-f]{2}|[ntr])")  # what models.printable writes for a byte
 _UNESCAPE = {b"n": b"\n", b"t": b"\t", b"r": b"\r"}
@@ -29,6 +39,8 @@ _WIDTH = 120
 DECISION_NAMES = {LEAK: "real leak, to rotate", FALSE_POSITIVE: "false positive", None: "undecided"}
 EXIT_OK = 0
 EXIT_ATTENTION = 1  # an entry is a real leak still present, or has expired
+CLEAR = "-"  # as a reason or an expiry, typed or given to --set-*: remove it
+KEEP = None  # a --set-* option not given: the entry keeps its value
 
 
 def build(
@@ -178,7 +190,7 @@ def _masked(line: str, findings: List[Finding]) -> str:
 def show(entry: Entry, located: Optional[Located], index: int, total: int) -> str:
     """One entry as the audit presents it: where, what, the masked context, the decision."""
     where = f"{entry.path}:{located.line}" if located else entry.path
-    lines = [f"[{index}/{total}] {where}  {entry.rule_id}  {entry.redacted}"]
+    lines = [f"[{index}/{total}] {where}  {entry.rule_id}  {entry.redacted}  {_id(entry)}"]
     if located is None:
         lines.append("    (no longer found in this file: stale; 'baseline update' drops it)")
     else:
@@ -192,7 +204,54 @@ def show(entry: Entry, located: Optional[Located], index: int, total: int) -> st
 
 def _extra(entry: Entry) -> str:
     extra = f"; reason: {entry.reason}" if entry.reason else ""
-    return extra + (f"; expires {entry.expires}" if entry.expires else "")
+    extra += f"; expires {entry.expires}" if entry.expires else ""
+    return extra + (f"; decided {entry.decided}" if entry.decided else "")
+
+
+def _id(entry: Entry) -> str:
+    """How a person names an entry to ``audit --entry``: the start of its hash."""
+    return f"entry {entry.digest[:12]}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """What ``audit --entry`` sets; :data:`KEEP` leaves a value, :data:`CLEAR` removes it."""
+
+    decision: Optional[str] = KEEP
+    reason: Optional[str] = KEEP
+    expires: Optional[str] = KEEP
+
+
+def change(baseline: Baseline, prefix: str, wanted: Change) -> Tuple[Baseline, Entry]:
+    """The baseline with one entry (named by a hash prefix) changed, and that entry after.
+
+    For scripts, so reasons and expiries are set the same way the interactive audit sets them:
+    a new decision is dated like an interactive one.
+    """
+    try:
+        entry = find_entry(baseline, prefix)
+    except ValueError as exc:
+        raise FatalError(f"--entry: {exc}") from exc
+    if wanted.decision is not KEEP:
+        baseline = with_decision(baseline, entry.digest, wanted.decision, entry.reason)
+    reason = _new(entry.reason, wanted.reason)
+    baseline = with_details(baseline, entry.digest, reason, _new(entry.expires, wanted.expires))
+    return baseline, baseline.by_digest()[entry.digest]
+
+
+def _new(old: Optional[str], given: Optional[str]) -> Optional[str]:
+    if given is KEEP:
+        return old
+    return None if given == CLEAR else given
+
+
+def described(entry: Entry) -> str:
+    """One line saying what an entry now holds, after ``audit --entry``."""
+    where = entry.path or "a commit message"
+    return (
+        f"{_id(entry)}: {where}  {entry.rule_id}  {entry.redacted}  "
+        f"{DECISION_NAMES[entry.decision]}{_extra(entry)}"
+    )
 
 
 def to_audit(baseline: Baseline, everything: bool) -> List[Entry]:
@@ -218,7 +277,7 @@ def report(
         where = f"{entry.path}:{found[entry.digest].line}" if entry.digest in found else entry.path
         rows.append(
             f"{where}  {entry.rule_id}  {entry.redacted}  {DECISION_NAMES[entry.decision]}"
-            f"  [{', '.join(states)}]{_extra(entry)}"
+            f"  [{', '.join(states)}]{_extra(entry)}  ({_id(entry)})"
         )
     return "\n".join([*rows, _summary(baseline, found, attention)]) + "\n", int(attention > 0)
 

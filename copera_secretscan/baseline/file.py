@@ -24,7 +24,7 @@ _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _TOP = ("version", "salt", "entries")
 _REQUIRED = ("hash", "path", "redacted", "rule_id")
-_OPTIONAL = ("decision", "reason", "expires")
+_OPTIONAL = ("decision", "reason", "expires", "decided")
 # Paths are stored escaped (models.printable), so no entry legitimately holds a control
 # character; one from a hand edit would reach CI logs as an escape sequence, and a lone
 # surrogate cannot be printed or written back as UTF-8 at all.
@@ -122,15 +122,20 @@ def _entry(item: Any, where: str, path: str) -> Entry:
         _fail(path, f"{where}.hash: expected 64 lowercase hex digits")
     if item.get("decision", DECISIONS[0]) not in DECISIONS:
         _fail(path, f"{where}.decision: expected one of {', '.join(DECISIONS)}")
-    if "expires" in item and not _is_date(item["expires"]):
+    if "expires" in item and not is_date(item["expires"]):
         _fail(
             path, f"{where}.expires: expected a date as YYYY-MM-DD, got {_shown(item['expires'])}"
+        )
+    if "decided" in item and not is_date(item["decided"]):
+        _fail(
+            path, f"{where}.decided: expected a date as YYYY-MM-DD, got {_shown(item['decided'])}"
         )
     values = {key: item.get(key) for key in _OPTIONAL}
     return Entry(item["hash"], item["rule_id"], item["path"], item["redacted"], **values)
 
 
-def _is_date(text: str) -> bool:
+def is_date(text: str) -> bool:
+    """``YYYY-MM-DD`` and a real day (``2026-02-30`` is not): what ``expires`` must hold."""
     try:
         datetime.date.fromisoformat(text)
     except ValueError:
@@ -172,6 +177,7 @@ def _entry_dict(entry: Entry) -> Dict[str, str]:
         "decision": entry.decision,
         "reason": entry.reason,
         "expires": entry.expires,
+        "decided": entry.decided,
     }
     return {key: value for key, value in values.items() if value is not None}
 

@@ -19,8 +19,9 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
+from .. import kinds
 from ..config.locate import BASELINE_FILE
-from ..models import BUILTIN_PREFIXES, Finding, mask_tokens
+from ..models import BUILTIN_PREFIXES, Finding, Unrotated, mask_tokens
 
 VERSION = 1
 DEFAULT_FILE = BASELINE_FILE
@@ -38,6 +39,9 @@ class Entry:
     decision: Optional[str] = None  # one of DECISIONS, from `baseline audit`
     reason: Optional[str] = None
     expires: Optional[str] = None  # YYYY-MM-DD: the last day the entry suppresses its finding
+    # YYYY-MM-DD the decision was made (written by audit), so a reminder can say "since when";
+    # None in entries audited before it was kept (issue 12)
+    decided: Optional[str] = None
 
     def expired(self, today: datetime.date) -> bool:
         return self.expires is not None and datetime.date.fromisoformat(self.expires) < today
@@ -156,13 +160,52 @@ def merged(
 
 
 def with_decision(
-    baseline: Baseline, digest: str, decision: Optional[str], reason: Optional[str]
+    baseline: Baseline,
+    digest: str,
+    decision: Optional[str],
+    reason: Optional[str],
+    today: Optional[datetime.date] = None,
 ) -> Baseline:
+    """``baseline`` with the entry ``digest`` decided. The day is recorded when the decision
+    changes (or was never dated); the same answer again keeps its day, so no churn."""
+    day = (today or datetime.date.today()).isoformat()
+
+    def decided(entry: Entry) -> Optional[str]:
+        if decision is None:
+            return None
+        same = entry.decision == decision and entry.decided is not None
+        return entry.decided if same else day
+
     entries = tuple(
-        replace(e, decision=decision, reason=reason or None) if e.digest == digest else e
+        replace(e, decision=decision, reason=reason or None, decided=decided(e))
+        if e.digest == digest
+        else e
         for e in baseline.entries
     )
     return replace(baseline, entries=entries)
+
+
+def with_details(
+    baseline: Baseline, digest: str, reason: Optional[str], expires: Optional[str]
+) -> Baseline:
+    """``baseline`` with the entry ``digest``'s reason and expiry set (None or "": removed)."""
+    entries = tuple(
+        replace(e, reason=reason or None, expires=expires or None) if e.digest == digest else e
+        for e in baseline.entries
+    )
+    return replace(baseline, entries=entries)
+
+
+def find_entry(baseline: Baseline, prefix: str) -> Entry:
+    """The one entry whose hash starts with ``prefix`` (``audit --entry``); ValueError says why
+    none or several match."""
+    wanted = prefix.strip().lower()
+    matches = [e for e in baseline.entries if wanted and e.digest.startswith(wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise ValueError(f"no baseline entry's hash starts with {prefix!r}")
+    raise ValueError(f"{prefix!r} starts the hash of {len(matches)} entries; give more digits")
 
 
 @dataclass(frozen=True)
@@ -170,6 +213,7 @@ class Applied:
     kept: Tuple[Finding, ...]
     suppressed: int
     warnings: Tuple[str, ...]
+    unrotated: Tuple[Unrotated, ...] = ()  # suppressed by entries marked a real leak
 
 
 def apply(
@@ -180,13 +224,15 @@ def apply(
     unread: Iterable[Optional[str]] = (),
     today: Optional[datetime.date] = None,
 ) -> Applied:
-    """Drop findings the baseline accepts; expired entries report again, stale ones warn."""
+    """Drop findings the baseline accepts; expired entries report again, stale ones warn, and
+    an entry marked a real leak still suppresses its finding but never silently: a reminder."""
     today = today or datetime.date.today()
     findings = list(findings)
     known = baseline.by_digest()
     kept: List[Finding] = []
     seen: Set[str] = set()
     expired: Dict[str, Entry] = {}
+    leaks: Dict[str, Unrotated] = {}
     for finding in findings:
         entry = known_entry(baseline, known, finding, root)
         if entry is None:
@@ -196,10 +242,14 @@ def apply(
         if entry.expired(today):
             kept.append(finding)
             expired[entry.digest] = entry
+        elif entry.decision == LEAK:
+            leaks.setdefault(entry.digest, unrotated(entry, finding))
     warnings = [expired_warning(e) for e in sorted(expired.values(), key=Entry.sort_key)]
+    reminders = tuple(sorted(leaks.values()))
+    warnings += [unrotated_warning(u) for u in reminders]
     skip = frozenset(relative(p, root) for p in unread if p)
     warnings += [stale_warning(e) for e in stale(baseline, seen, scope, skip)]
-    return Applied(tuple(kept), len(findings) - len(kept), tuple(warnings))
+    return Applied(tuple(kept), len(findings) - len(kept), tuple(warnings), reminders)
 
 
 def stale(
@@ -227,4 +277,26 @@ def stale_warning(entry: Entry) -> str:
     return (
         f"stale baseline entry: {entry.redacted} ({entry.rule_id}) in {entry.path} is no longer "
         f"found; 'copera-secretscan baseline update' drops it"
+    )
+
+
+def unrotated(entry: Entry, finding: Finding) -> Unrotated:
+    """The reminder's facts: where the scan met the token (the first place), never the token."""
+    if finding.path is None:
+        where = f"the message of commit {(finding.commit or '')[:12]}".rstrip()
+    else:
+        where = mask_tokens(finding.path, (finding.prefix, *BUILTIN_PREFIXES))
+        where += f":{finding.line}" if finding.line else ""
+    return Unrotated(entry.rule_id, where, entry.redacted, entry.decided, entry.reason)
+
+
+def unrotated_warning(leak: Unrotated) -> str:
+    kind = kinds.by_rule_id(leak.rule_id)
+    name = kind.name if kind else f"token ({leak.rule_id})"
+    since = f"on {leak.decided}" if leak.decided else "on a day not recorded (an older entry)"
+    why = f" ({leak.reason})" if leak.reason else ""
+    return (
+        f"unrotated leak: {name} {leak.redacted} in {leak.where}, marked a real leak to rotate "
+        f"{since}{why}: the baseline still hides it; rotate it, remove it, then run "
+        "'copera-secretscan baseline update'"
     )

@@ -8,20 +8,21 @@ work, this module asks and prints.
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import click
 
 from ..config.locate import BASELINE_FILE
 from ..config.settings import Settings, load_settings, shown_path
 from ..console import EXIT_ERROR
-from .args import PROG, StrictGroup
+from .args import PROG, ArgumentError, StrictGroup
+from .audit import audit_interactively, not_a_date
 from .common import CONFIG_OPTION, emit, settings_from, stacked
 
 if TYPE_CHECKING:  # the baseline modules load when a baseline command runs, not at start-up
-    from ..baseline.records import Baseline, Entry
+    from ..baseline.audit import Change
+    from ..baseline.records import Baseline
 
 
 def baseline_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -101,19 +102,48 @@ baseline_update = _build_command(
 )
 
 
+def check_date(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:
+    """``--set-expires``: a real day as YYYY-MM-DD, or ``-`` to remove it; else one line, 2."""
+    from ..baseline import file as baselinefile
+
+    if value is None or value == "-" or baselinefile.is_date(value):
+        return value
+    raise ArgumentError(f"--set-expires: {not_a_date(value)}")
+
+
 @baseline_group.command("audit")
 @click.option("--report", is_flag=True, help="Print every entry and decision (for CI); no prompt.")
 @click.option("--all", "everything", is_flag=True, help="Also revisit entries already decided.")
+@click.option(
+    "--entry",
+    metavar="HASH",
+    help="Change this entry without prompting (its hash, or the start of it as audit shows).",
+)
+@click.option(
+    "--set-decision",
+    type=click.Choice(["leak", "false-positive"]),
+    help="With --entry: record this decision (dated today).",
+)
+@click.option("--set-reason", metavar="TEXT", help="With --entry: the reason (- removes it).")
+@click.option(
+    "--set-expires",
+    metavar="YYYY-MM-DD",
+    callback=check_date,
+    help="With --entry: the last day the entry applies (- removes it).",
+)
 @baseline_options
 @click.pass_context
 def baseline_audit(ctx: click.Context, report: bool, everything: bool, **opts: Any) -> None:
-    """Decide, entry by entry, whether each accepted token is a real leak or a false positive.
+    """Decide, entry by entry, whether each accepted token is a real leak or a false positive,
+    and why, and until when.
 
     With --report: exit 1 while an entry is marked a real leak still present or has expired.
+    With --entry: set one entry's decision, reason or expiry, for scripts.
     """
     from ..baseline import audit
     from ..baseline import file as baselinefile
 
+    change = _change_asked(opts, report or everything)
     settings = load_settings(opts.get("config_file"), start=os.getcwd())
     target = baseline_target(opts, settings)
     known = baselinefile.load(shown_path(target))  # messages name it as the user would
@@ -121,12 +151,15 @@ def baseline_audit(ctx: click.Context, report: bool, everything: bool, **opts: A
         text, code = audit.report(known, settings)
         click.echo(text, nl=False)
         ctx.exit(code)
+    if change is not None:
+        _change_entry(known, opts["entry"], change, target)
+        ctx.exit(0)
     todo = audit.to_audit(known, everything)
     if todo:
         from ..atomic import check_writable
 
         check_writable(shown_path(target), "baseline")  # before any question, not after one
-    left = _audit_interactively(known, todo, settings, target)
+    left = audit_interactively(known, todo, settings, target)
     if left:
         click.echo(
             f"{PROG}: error: standard input ended with {left} of {len(todo)} entries not "
@@ -136,68 +169,31 @@ def baseline_audit(ctx: click.Context, report: bool, everything: bool, **opts: A
     ctx.exit(EXIT_ERROR if left else 0)
 
 
-def _audit_interactively(
-    known: Baseline, todo: Sequence[Entry], settings: Settings, target: str
-) -> int:
-    """Ask about each entry; every answer is saved at once, so quitting loses nothing.
+def _change_asked(opts: dict, walking: bool) -> Optional[Change]:
+    """The change ``--entry`` and ``--set-*`` ask for, None without them; a half-given or
+    mixed request is a usage error before the baseline is read."""
+    from ..baseline.audit import Change
 
-    Returns how many entries were left when standard input ended. End of input is not Ctrl-C
-    (130): it stops like ``q``, but the run did not do what was asked, so the caller exits 2,
-    and a job that runs the audit with no terminal (stdin from /dev/null) cannot pass by it.
-    """
+    values = [opts.get(f"set_{key}") for key in ("decision", "reason", "expires")]
+    if opts.get("entry") is None:
+        if any(value is not None for value in values):
+            raise ArgumentError("--set-decision, --set-reason and --set-expires need --entry")
+        return None
+    if walking or all(value is None for value in values):
+        raise ArgumentError(
+            "--entry takes --set-decision, --set-reason or --set-expires, not --report or --all"
+        )
+    return Change(*values)
+
+
+def _change_entry(known: Baseline, prefix: str, change: Change, target: str) -> None:
+    from ..atomic import check_writable
     from ..baseline import audit
     from ..baseline import file as baselinefile
-    from ..baseline import records as baseline
 
-    answers = {"r": baseline.LEAK, "f": baseline.FALSE_POSITIVE}
-    found = audit.locate_all(known, settings) if todo else {}
-    left = 0
-    for index, entry in enumerate(todo, 1):
-        click.echo(audit.show(entry, found.get(entry.digest), index, len(todo)))
-        answer = _ask(
-            "Real leak to rotate (r), false positive (f), skip (s), quit (q)?", ("r", "f", "s", "q")
-        )
-        ended = answer is None
-        if answer in answers:
-            known, ended = _decide(known, entry, answers[answer], target)
-        if ended:  # an entry whose decision was given before the reason was cut off is done
-            left = len(todo) - index + (answer is None)
-        click.echo("")
-        if ended or answer == "q":
-            break
-    click.echo(f"{shown_path(target)}: {baselinefile.entries_summary(known.entries)}.")
-    return left
-
-
-def _decide(known: Baseline, entry: Entry, decision: str, target: str) -> Tuple[Baseline, bool]:
-    """Record ``decision`` with the reason asked for; True when input ended at that question."""
-    from ..baseline import file as baselinefile
-    from ..baseline import records as baseline
-
-    reason = _ask("Reason (optional)", default=entry.reason or "")
-    why = baselinefile.clean_text(reason or "").strip()  # a pasted tab could not be read back
-    known = baseline.with_decision(known, entry.digest, decision, why)
-    baselinefile.save(known, shown_path(target))
-    return known, reason is None
-
-
-def _ask(text: str, choices: Sequence[str] = (), default: str = "") -> Optional[str]:
-    """One answer from standard input (``default`` for an empty line), asked again until it is
-    one of ``choices`` (when given); None at the end of input, or when stdin is closed.
-
-    Read here rather than through ``click.prompt``: click turns both Ctrl-C and end of input
-    into one ``Abort`` (only Ctrl-C is an interruption, 130), and click 8.1 under its test
-    runner reads an ended input as empty lines and asks again forever.
-    """
-    while sys.stdin is not None and not sys.stdin.closed:
-        click.echo(f"{text}: ", nl=False)
-        line = sys.stdin.readline()
-        if not line:
-            click.echo("")
-            return None
-        answer = line.strip() or default
-        if not choices or answer in choices:
-            return answer
-        allowed = ", ".join(repr(choice) for choice in choices)
-        click.echo(f"Error: {answer!r} is not one of {allowed}.")
-    return None
+    check_writable(shown_path(target), "baseline")
+    if change.reason not in (None, audit.CLEAR):
+        change = replace(change, reason=baselinefile.clean_text(change.reason).strip())
+    changed, entry = audit.change(known, prefix, change)
+    baselinefile.save(changed, shown_path(target))
+    click.echo(f"{shown_path(target)}: {audit.described(entry)}")

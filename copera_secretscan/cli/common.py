@@ -42,7 +42,9 @@ def settings_from(opts: dict) -> Settings:
     """Config file settings with command-line flags laid on top."""
     settings = load_settings(opts.get("config_file"), start=os.getcwd())
     return settings.with_flags(
-        min_length=opts.get("min_length"), baseline=opts.get("baseline_file")
+        min_length=opts.get("min_length"),
+        baseline=opts.get("baseline_file"),
+        fail_on_unrotated=opts.get("fail_on_unrotated") or None,  # a flag only turns it on
     )
 
 

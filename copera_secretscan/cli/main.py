@@ -89,6 +89,12 @@ def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             help="Report only tokens not accepted in this baseline file.",
         ),
         click.option(
+            "--fail-on-unrotated",
+            is_flag=True,
+            help="Exit 1 when the baseline hides a token marked a real leak to rotate "
+            "(config: fail_on_unrotated).",
+        ),
+        click.option(
             "--report",
             "reports",
             multiple=True,
@@ -247,12 +253,12 @@ def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any)
         if progress is not None:
             progress.close()
     emit(result, opts)
-    ctx.exit(exit_code(result, opts))
+    ctx.exit(exit_code(result, opts, settings.fail_on_unrotated))
 
 
-def exit_code(result: ScanResult, opts: dict) -> int:
+def exit_code(result: ScanResult, opts: dict, fail_on_unrotated: bool = False) -> int:
     """``--exit-zero`` turns "tokens found" into 0, never an incomplete scan: that stays 2."""
-    code = pipeline.exit_code(result)
+    code = pipeline.exit_code(result, fail_on_unrotated)
     if opts.get("exit_zero") and code == 1:
         return EXIT_ERROR if result.problems else 0
     return code

@@ -134,6 +134,12 @@ def _baseline(value: Any, where: str, base: str) -> str:
     return os.path.normpath(os.path.join(base, value))
 
 
+def _boolean(value: Any, where: str, base: str) -> bool:
+    if not isinstance(value, bool):
+        raise FatalError(f"{where}: expected true or false, got {kind(value)}")
+    return value
+
+
 def _rules(value: Any, where: str, base: str) -> Tuple[Rule, ...]:
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise FatalError(f"{where}: expected [[rules]] tables, got {kind(value)}")
@@ -264,6 +270,7 @@ _CHECKS: Dict[str, Callable[[Any, str, str], Any]] = {
     "allow_markers": _strings,
     "placeholders": _strings,
     "baseline": _baseline,
+    "fail_on_unrotated": _boolean,
     "rules": _rules,
     "archive_depth": _count,
     "archive_members": _count,

@@ -28,6 +28,7 @@ KEYS = (
     "allow_markers",
     "placeholders",
     "baseline",
+    "fail_on_unrotated",
     *ARCHIVE_KEYS,
     "rules",
 )
@@ -43,6 +44,7 @@ class Settings:
     allow_markers: Tuple[str, ...] = ()
     placeholders: Tuple[str, ...] = ()
     baseline: Optional[str] = None  # the baseline to apply, if any (a path from the cwd)
+    fail_on_unrotated: bool = False  # exit 1 when an entry marked a real leak hides a token
     rules: Tuple[Rule, ...] = ()  # custom rules, in addition to the built-in ones
     # How far archives are expanded (engine/archives.py): caps on nesting, members, bytes.
     archive_depth: int = DEFAULT_LIMITS.depth

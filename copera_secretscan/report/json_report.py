@@ -39,7 +39,7 @@ def _core_dict(finding: Finding, options: ReportOptions) -> Dict[str, Any]:
 
 
 def render(result: ScanResult, options: ReportOptions) -> str:
-    report = {
+    report: Dict[str, Any] = {
         "version": VERSION,
         "findings": [finding_dict(f, options) for f in result.findings],
         "errors": [{"path": p.path, "message": p.message} for p in result.problems],
@@ -50,4 +50,6 @@ def render(result: ScanResult, options: ReportOptions) -> str:
             "suppressed": result.suppressed,
         },
     }
+    if result.unrotated:  # tokens the baseline hides though marked real leaks (issue 12)
+        report["unrotated"] = [leak._asdict() for leak in result.unrotated]
     return json.dumps(report, indent=2) + "\n"
