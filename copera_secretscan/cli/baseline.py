@@ -29,7 +29,7 @@ def baseline_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option(
             "--baseline",
-            "-o",
+            "-b",
             "baseline_file",
             type=click.Path(dir_okay=False),
             help=f"The baseline file (default: the config's, else {BASELINE_FILE}).",
@@ -58,7 +58,12 @@ def baseline_group() -> None:
 def _build_command(name: str, update: bool, summary: str) -> Callable[..., Any]:
     @click.argument("paths", nargs=-1, type=click.Path())
     @click.option("--no-ignore", is_flag=True, help="Also scan files that git would ignore.")
-    @click.option("--min-length", type=click.IntRange(1, 4096), default=None)
+    @click.option(
+        "--min-length",
+        type=click.IntRange(1, 4096),
+        default=None,
+        help="Shortest token body to record (default: the config's, else 16).",
+    )
     @baseline_options
     @click.pass_context
     def command(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any) -> None:
