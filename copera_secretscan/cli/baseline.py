@@ -18,7 +18,7 @@ from ..config.locate import BASELINE_FILE
 from ..config.settings import Settings, load_settings, shown_path
 from ..console import EXIT_ERROR
 from .args import PROG, StrictGroup
-from .common import CONFIG_OPTION, emit, settings_from, stacked
+from .common import CONFIG_OPTION, emit, scope_options, settings_from, stacked
 
 if TYPE_CHECKING:  # the baseline modules load when a baseline command runs, not at start-up
     from ..baseline.records import Baseline, Entry
@@ -64,6 +64,7 @@ def _build_command(name: str, update: bool, summary: str) -> Callable[..., Any]:
         default=None,
         help="Shortest token body to record (default: the config's, else 16).",
     )
+    @scope_options
     @baseline_options
     @click.pass_context
     def command(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any) -> None:

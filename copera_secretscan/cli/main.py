@@ -23,7 +23,7 @@ from ..report import FORMATS
 from .args import PROG, StrictGroup, check_range
 from .args import hook_argv as _hook_argv
 from .baseline import baseline_group
-from .common import CONFIG_OPTION, StdoutFailed, emit, settings_from, stacked
+from .common import CONFIG_OPTION, StdoutFailed, emit, scope_options, settings_from, stacked
 from .config import config_cmd
 from .terminal import Progress
 
@@ -211,6 +211,7 @@ def git_mode(paths: Sequence[str], no_ignore: bool, opts: dict) -> Optional[str]
     default=None,
     help="Worker processes for a large scan of PATHS (default 0: one per core; 1: none).",
 )
+@scope_options
 @git_options
 @report_options
 @click.pass_context
