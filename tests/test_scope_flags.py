@@ -11,7 +11,7 @@ import pytest
 
 from copera_secretscan import quick
 from copera_secretscan.cli.main import main
-from tests.conftest import commit_all, git
+from tests.conftest import commit_all, git, git_hooked, install_hooks
 from tests.tokens import make_token
 
 CONFIG = ".copera-secretscan.toml"
@@ -201,3 +201,33 @@ def test_baseline_create_honours_both(spread: Path, capsys: pytest.CaptureFixtur
     assert (code, out) == (0, "Wrote .copera-secretscan-baseline.json: 1 entry.\n")
     entries = json.loads((spread / ".copera-secretscan-baseline.json").read_text())["entries"]
     assert [entry["path"] for entry in entries] == ["web/k.env"]
+
+
+PRE_COMMIT_CONFIG = """\
+repos:
+  - repo: {path}
+    rev: {sha}
+    hooks:
+      - id: copera-secretscan
+        args: [--exclude, vendor/, --disable-rule, copera-key]
+"""
+
+
+def test_the_real_pre_commit_passes_both_with_its_file_names(
+    repo: Path, hook_repo: Tuple[str, str], pre_commit_home: Path
+) -> None:
+    """pre-commit appends the staged names after the hook's args: each option keeps its value."""
+    path, sha = hook_repo
+    install_hooks(repo, pre_commit_home, PRE_COMMIT_CONFIG.format(path=path, sha=sha))
+    (repo / "vendor").mkdir()
+    (repo / "vendor" / "lib.py").write_text(f"T = '{PAT}'\n")
+    (repo / "k.env").write_text(f"KEY={KEY}\n")
+    git(repo, "add", "-A")
+    passed = git_hooked(repo, pre_commit_home, "commit", "-m", "vendored, and a key")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    (repo / "app.py").write_text(f"T = '{PAT}'\n")
+    git(repo, "add", "-A")
+    blocked = git_hooked(repo, pre_commit_home, "commit", "-m", "a personal token")
+    assert blocked.returncode == 1
+    said = blocked.stdout + blocked.stderr  # git shows a hook's output on its stderr
+    assert "app.py" in said and "vendor" not in said
