@@ -104,6 +104,18 @@ def test_every_entry_point_s_help_names_itself(argv: List[str], usage: str) -> N
     assert proc.stdout.startswith(usage)
 
 
+def test_the_hook_s_help_describes_the_hook() -> None:
+    """The hook given no file names scans the index, not the current directory as ``scan``."""
+    hook = subprocess.run(
+        [str(BIN / "copera-secretscan-hook"), "--help"], capture_output=True, text=True, timeout=60
+    ).stdout
+    assert "given none, the index" in hook and "--disable-rule" in hook
+    scan = subprocess.run(
+        [str(BIN / "copera-secretscan"), "scan", "--help"], capture_output=True, text=True
+    ).stdout
+    assert "default: the current directory" in scan and "the index" not in scan.split("Options")[0]
+
+
 def test_a_hook_usage_error_points_at_the_hook_s_help(tmp_path: Path) -> None:
     proc = subprocess.run(
         [str(BIN / "copera-secretscan-hook"), "--no-such-option"],

@@ -9,6 +9,7 @@ click's 1, which a CI gate would read as "tokens found".
 
 from __future__ import annotations
 
+import copy
 import sys
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -259,10 +260,19 @@ def hook_argv(args: Sequence[str]) -> List[str]:
     return _hook_argv(scan, args, GIT_MODES)
 
 
+HOOK_HELP = """Scan the files pre-commit names; given none, the index (what the next commit adds).
+
+    A PATH that starts with - and also names a file here is refused, since it reads as an option
+    too: rename it. Run by pre-commit; `copera-secretscan scan` is the command for people.
+    """
+
+
 def hook_main(args: Sequence[str]) -> int:
-    """``copera-secretscan-hook``: the ``scan`` command under the hook's own name, so its
-    ``--help`` and usage errors name the program the user ran, not ``copera-secretscan scan``."""
-    return main(hook_argv(args), HOOK_PROG, scan)
+    """``copera-secretscan-hook``: the ``scan`` command under the hook's own name and summary,
+    so its ``--help`` and usage errors describe the program the user ran."""
+    hook = copy.copy(scan)  # the same options and callback; only what --help says differs
+    hook.help = HOOK_HELP
+    return main(hook_argv(args), HOOK_PROG, hook)
 
 
 def main(

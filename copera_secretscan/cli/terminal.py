@@ -21,7 +21,7 @@ def use_color(stream: TextIO, forced: Optional[bool] = None) -> bool:
 
 
 def smart_terminal(stream: TextIO) -> bool:
-    """Whether ``stream`` is a terminal that acts on control sequences (colour, ``\r``, erase
+    """Whether ``stream`` is a terminal that acts on control sequences (colour, ``\\r``, erase
     line); ``TERM=dumb`` is the convention for one that prints them instead."""
     if os.environ.get("TERM") == "dumb":
         return False
