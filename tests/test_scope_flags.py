@@ -80,6 +80,19 @@ def test_disabled_rule_in_history_and_commit_messages(
     assert run(capsys, "scan", "--commit-msg", "MSG", "--disable-rule", "copera-key")[0] == 0
 
 
+def test_disabled_rule_in_what_a_push_sends(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "x").write_text("x\n")
+    base = commit_all(repo, "base")
+    (repo / "k.env").write_text(f"KEY={KEY}\n")
+    tip = commit_all(repo, "a key")
+    monkeypatch.setenv("PRE_COMMIT_FROM_REF", base)  # as pre-commit's pre-push stage says
+    monkeypatch.setenv("PRE_COMMIT_TO_REF", tip)
+    assert run(capsys, "scan", "--pre-push")[0] == 1
+    assert run(capsys, "scan", "--pre-push", "--disable-rule", "copera-key")[0] == 0
+
+
 def test_disabled_rule_in_file_names(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """git stores names too: a token in a name is reported, unless its rule is off."""
     (repo / f"{KEY}.txt").write_text("nothing\n")
