@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from typing import TextIO
 
 PROG = "copera-secretscan"
+# What ``--help`` and usage errors call the other entry points: the name the user ran.
+HOOK_PROG = "copera-secretscan-hook"
+MODULE_PROG = "python -m copera_secretscan"
 EXIT_OK = 0
 EXIT_FOUND = 1  # tokens found
 EXIT_ERROR = 2  # an error, or a scan that could not read everything

@@ -10,8 +10,8 @@ from :mod:`.console`. It only skips work.
 
 It answers for this subset of arguments, read by :func:`.argv.read_args` with :data:`SUBSET`::
 
-    copera-secretscan-hook [-q|--quiet] [--baseline FILE] [--staged] [--] [FILE...]
-    copera-secretscan scan --staged [-q|--quiet] [--baseline FILE]
+    copera-secretscan-hook [-q|--quiet] [-b|--baseline FILE] [--staged] [--] [FILE...]
+    copera-secretscan scan --staged [-q|--quiet] [-b|--baseline FILE]
 
 The hook given no file names (``pass_filenames: false``) checks the index, as ``scan --staged``
 would: a hook that checked nothing must not say "Passed". Anything else — another option or
@@ -29,7 +29,7 @@ import sys
 from . import kinds
 from .argv import ambiguous, read_args
 from .config.locate import PYPROJECT, find_config, pyproject_table, toml_module
-from .console import clean_line, flushed, interrupted, stdout_failed
+from .console import PROG, clean_line, flushed, interrupted, stdout_failed
 from .engine.decoding import UTF16_BOMS, disguise_literals, hex_pair
 from .engine.magic import archive_kind
 from .sources.gitenv import (
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 # click's ``scan`` command, so the subset cannot drift from the full CLI.
 SUBSET: Arity = {
     "--baseline": ("baseline_file", 1),
+    "-b": ("baseline_file", 1),
     "--quiet": ("quiet", 0),
     "-q": ("quiet", 0),
     "--staged": ("staged", 0),
@@ -85,9 +86,11 @@ def hook_main(argv: list[str] | None = None) -> int:
     return _guarded(_hook, argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``copera-secretscan``: ``scan --staged`` answered here when it can be, else the CLI."""
-    return _guarded(_main, argv)
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    """``copera-secretscan`` (``prog``: what the CLI calls itself, ``python -m
+    copera_secretscan`` for ``__main__``): ``scan --staged`` answered here when it can be,
+    else the CLI."""
+    return _guarded(lambda args: _main(args, prog), argv)
 
 
 def _guarded(run: Callable[[list[str]], int], argv: list[str] | None) -> int:
@@ -101,19 +104,18 @@ def _hook(args: list[str]) -> int:
     code = answer(args, staged_only=False)
     if code is not None:
         return code
-    from .cli.main import hook_argv
-    from .cli.main import main as cli_main
+    from .cli.main import hook_main as cli_hook_main
 
-    return cli_main(hook_argv(args))
+    return cli_hook_main(args)
 
 
-def _main(args: list[str]) -> int:
+def _main(args: list[str], prog: str) -> int:
     code = answer(args[1:], staged_only=True) if args[:1] == ["scan"] else None
     if code is not None:
         return code
     from .cli.main import main as cli_main
 
-    return cli_main(args)
+    return cli_main(args, prog)
 
 
 def answer(args: list[str], staged_only: bool) -> int | None:

@@ -268,9 +268,19 @@ def test_update_needs_an_existing_baseline(repo: Path, capsys: pytest.CaptureFix
     assert "no such baseline (create it with 'copera-secretscan baseline create')" in err
 
 
-def test_output_option_names_the_file(adopted: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "baseline", "create", "-o", "other.json", "src")
+def test_baseline_option_names_the_file(adopted: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "baseline", "create", "-b", "other.json", "src")
     assert (code, out) == (0, "Wrote other.json: 2 entries.\n")
+    assert run(capsys, "scan", "-b", "other.json", "src")[0] == 0  # -b is --baseline everywhere
+
+
+def test_o_is_output_everywhere_or_not_at_all(
+    adopted: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``-o`` was ``--baseline`` in the baseline commands and ``--output`` in ``scan``."""
+    code, _, err = run(capsys, "baseline", "create", "-o", "other.json", "src")
+    assert code == 2 and "No such option '-o'" in err
+    assert not (adopted / "other.json").exists()
 
 
 # --- expiry and staleness -------------------------------------------------------------------

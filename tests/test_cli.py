@@ -138,6 +138,7 @@ def test_color_only_when_asked_or_on_a_terminal(
         def isatty(self) -> bool:
             return True
 
+    monkeypatch.setenv("TERM", "xterm")  # TERM=dumb means no colour (tests/test_cli_consistency)
     assert "\033[" in cli_runner().invoke(cli, ["scan", "--color"]).output
     assert "\033[" not in cli_runner().invoke(cli, ["scan"]).output  # not a terminal
     assert use_color(Tty()) is True  # type: ignore[arg-type]

@@ -226,6 +226,7 @@ VALUED = [
     ["scan", "--commit-msg"],
     ["scan", "--config"],
     ["scan", "--baseline"],
+    ["scan", "-b"],
     ["scan", "--output"],
     ["scan", "-o"],
     ["scan", "--report"],
@@ -233,6 +234,7 @@ VALUED = [
     ["baseline", "create", "--baseline"],
     ["baseline", "update", "--config"],
     ["baseline", "audit", "--baseline"],
+    ["baseline", "audit", "-b"],
 ]
 
 
@@ -285,8 +287,8 @@ def test_no_blank_value_of_any_option_passes(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     argv = [*option[:-1], f"{option[-1]}={blank}"] if attached else [*option, blank]
-    if attached and option[-1] == "-o":
-        argv[-1] = f"-o{blank}"  # "-o" alone is a missing value: exit 2 as well
+    if attached and option[-1] in ("-o", "-b"):
+        argv[-1] = f"{option[-1]}{blank}"  # "-o" alone is a missing value: exit 2 as well
     capsys.readouterr()
     assert main(argv) == 2
     assert "No Copera tokens found" not in capsys.readouterr().out

@@ -100,6 +100,7 @@ def test_config_command_shows_every_value_and_its_origin(
     assert _row(out, "allow_markers") == ('allow_markers = ["gitleaks:allow"]', CONFIG)
     assert _row(out, "baseline") == ('baseline = "b.json"', CONFIG)
     assert _row(out, "min_length") == ("min_length = 16", "default")
+    assert _row(out, "disable_rules") == ("disable_rules = []", "default")
     assert _row(out, "placeholders") == ("placeholders = []", "default")
     assert f'[[rules]]  # {CONFIG}\nid = "acme"\nprefix = "acme_live_"' in out
     assert "#   copera-pat: cp_pat_" in out
@@ -117,10 +118,21 @@ ERRORS = [
     (
         "exclued = []",
         "unknown key 'exclued' (expected one of: allow_markers, archive_bytes, archive_depth, "
-        "archive_members, archive_total_bytes, baseline, exclude, fail_on_unrotated, min_length, "
+        "archive_members, archive_total_bytes, baseline, disable_rules, exclude, "
+        "fail_on_unrotated, min_length, "
         "placeholders, rules)",
     ),
     ('min_length = "20"', "min_length: expected an integer from 1 to 4096, got a string"),
+    ('disable_rules = "copera-oat"', "disable_rules: expected an array of strings, got a string"),
+    (
+        'disable_rules = ["copera-oaty"]',
+        "disable_rules: no rule 'copera-oaty' (expected one of: copera-pat, copera-key, "
+        "copera-oat)",
+    ),
+    (
+        'disable_rules = ["copera-pat", "copera-key", "copera-oat"]',
+        "disable_rules: every rule is disabled, so nothing would ever be reported",
+    ),
     ("min_length = 0", "min_length: expected an integer from 1 to 4096, got 0"),
     ("min_length = 5000", "min_length: expected an integer from 1 to 4096, got 5000"),
     ("min_length = true", "min_length: expected an integer from 1 to 4096, got a boolean"),
@@ -405,3 +417,31 @@ def test_pattern_that_slips_past_the_check_times_out_on_the_input(
     assert code == 2
     assert "custom rule 'bad': body pattern '(ab|a|b)+$' took longer than 1s" in err
     assert err.count("\n") == 1
+
+
+def test_config_command_shows_disabled_rules(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / CONFIG).write_text(
+        'disable_rules = ["copera-oat", "acme"]\n[[rules]]\nid = "acme"\nprefix = "acme_live_"\n'
+    )
+    code, out, _ = run(capsys, "config")
+    assert code == 0
+    assert _row(out, "disable_rules") == ('disable_rules = ["copera-oat", "acme"]', CONFIG)
+    assert "#   copera-oat: cp_oat_ (disabled)\n" in out
+    assert "#   copera-pat: cp_pat_\n" in out
+
+
+def test_a_disabled_custom_rule_is_not_reported(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / CONFIG).write_text(
+        'disable_rules = ["acme"]\n[[rules]]\nid = "acme"\nprefix = "acme_live_"\n'
+    )
+    (repo / "a.env").write_text(f"A=acme_live_{make_token('', 32, seed=4)}\n")
+    assert findings(capsys, "a.env") == []
+    assert findings(capsys, "--disable-rule", "copera-pat", "a.env") == []  # the flag adds
+    (repo / CONFIG).write_text('[[rules]]\nid = "acme"\nprefix = "acme_live_"\n')
+    assert findings(capsys, "a.env") == ["a.env:acme"]
+    code, _, err = run(capsys, "scan", "--disable-rule", "acme", "a.env")  # all off but one
+    assert (code, err) == (0, "")

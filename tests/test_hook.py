@@ -162,7 +162,7 @@ def test_hook_interrupted_while_handing_over_is_one_line_and_130(
     def interrupted(argv: list[str]) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("copera_secretscan.cli.main.main", interrupted)
+    monkeypatch.setattr("copera_secretscan.cli.main.hook_main", interrupted)
     assert quick.hook_main(["--format", "json", *files]) == 130
     assert capsys.readouterr() == ("", "copera-secretscan: interrupted\n")
 

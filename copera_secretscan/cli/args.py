@@ -86,15 +86,15 @@ def check_range(ctx: click.Context, param: click.Parameter, value: Optional[str]
 
 
 def hook_argv(command: click.Command, args: Sequence[str], modes: Iterable[str]) -> List[str]:
-    """``command`` run with the hook's ``args``; with no file names and no git mode among them,
-    on the index: a hook given no file names (``pass_filenames: false``) must not pass vacuously.
+    """The hook's ``args`` for ``command``; with no file names and no git mode among them, on
+    the index: a hook given no file names (``pass_filenames: false``) must not pass vacuously.
     """
-    ctx = click.Context(command, info_name=command.name)
+    # the command's own settings: click keeps the help option made for the first context
+    ctx = click.Context(command, info_name=command.name, **command.context_settings)
     scan = read_args(args, option_arity(command, ctx))
-    name = command.name or ""
     if scan.paths or scan.options & set(modes):
-        return [name, *args]
-    return [name, "--staged", *args]
+        return list(args)
+    return ["--staged", *args]
 
 
 class StrictCommand(click.Command):

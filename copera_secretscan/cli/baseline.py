@@ -18,7 +18,7 @@ from ..config.settings import Settings, load_settings, shown_path
 from ..console import EXIT_ERROR
 from .args import PROG, ArgumentError, StrictGroup
 from .audit import audit_interactively, not_a_date
-from .common import CONFIG_OPTION, emit, settings_from, stacked
+from .common import CONFIG_OPTION, emit, scope_options, settings_from, stacked
 
 if TYPE_CHECKING:  # the baseline modules load when a baseline command runs, not at start-up
     from ..baseline.audit import Change
@@ -30,7 +30,7 @@ def baseline_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option(
             "--baseline",
-            "-o",
+            "-b",
             "baseline_file",
             type=click.Path(dir_okay=False),
             help=f"The baseline file (default: the config's, else {BASELINE_FILE}).",
@@ -59,7 +59,13 @@ def baseline_group() -> None:
 def _build_command(name: str, update: bool, summary: str) -> Callable[..., Any]:
     @click.argument("paths", nargs=-1, type=click.Path())
     @click.option("--no-ignore", is_flag=True, help="Also scan files that git would ignore.")
-    @click.option("--min-length", type=click.IntRange(1, 4096), default=None)
+    @click.option(
+        "--min-length",
+        type=click.IntRange(1, 4096),
+        default=None,
+        help="Shortest token body to record (default: the config's, else 16).",
+    )
+    @scope_options
     @baseline_options
     @click.pass_context
     def command(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any) -> None:

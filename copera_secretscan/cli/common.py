@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, Tuple
 
 import click
 
@@ -31,6 +31,45 @@ CONFIG_OPTION = click.option(
 )
 
 
+def _check_patterns(
+    ctx: click.Context, param: click.Parameter, values: Tuple[str, ...]
+) -> Tuple[str, ...]:
+    """A pattern gitignore cannot read is a usage error, before anything is scanned."""
+    from ..config.file import check_patterns  # deferred: pathspec loads only when given
+
+    try:
+        check_patterns([value for value in values if value.strip()], "--exclude")
+        return values  # a blank one is refused after parsing, as every option's is
+    except FatalError as exc:
+        raise click.BadParameter(str(exc).partition(": ")[2], ctx=ctx, param=param) from exc
+
+
+# What a scan looks at: for ``scan`` and the baseline commands that scan. Each adds to the
+# config's list of the same meaning (``exclude``, ``disable_rules``).
+SCOPE_OPTIONS = [
+    click.option(
+        "--exclude",
+        metavar="PATTERN",
+        multiple=True,
+        callback=_check_patterns,
+        help="Skip paths matching this gitignore-style PATTERN, from the repository root, "
+        "named files too (repeatable; adds to the config's exclude).",
+    ),
+    click.option(
+        "--disable-rule",
+        "disable_rules",
+        metavar="ID",
+        multiple=True,
+        help="Do not report tokens of rule ID, e.g. copera-oat or a custom rule's id "
+        "(repeatable; adds to the config's disable_rules).",
+    ),
+]
+
+
+def scope_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return stacked(SCOPE_OPTIONS, fn)
+
+
 def stacked(options: List[Callable[..., Any]], fn: Callable[..., Any]) -> Callable[..., Any]:
     """Apply click option decorators in the order listed (as if written above ``fn``)."""
     for option in reversed(options):
@@ -41,11 +80,20 @@ def stacked(options: List[Callable[..., Any]], fn: Callable[..., Any]) -> Callab
 def settings_from(opts: dict) -> Settings:
     """Config file settings with command-line flags laid on top."""
     settings = load_settings(opts.get("config_file"), start=os.getcwd())
-    return settings.with_flags(
+    settings = settings.with_flags(
         min_length=opts.get("min_length"),
         baseline=opts.get("baseline_file"),
         fail_on_unrotated=opts.get("fail_on_unrotated") or None,  # a flag only turns it on
     )
+    added = opts.get("disable_rules") or ()
+    if added or opts.get("exclude"):
+        from ..config.file import disabled_problem  # a config may define the rules named
+
+        settings = settings.with_lists(tuple(opts.get("exclude") or ()), tuple(added))
+        wrong = disabled_problem(settings.disable_rules, settings.rules) if added else None
+        if wrong:
+            raise click.UsageError(f"--disable-rule: {wrong}")
+    return settings
 
 
 def emit(result: ScanResult, opts: dict) -> None:

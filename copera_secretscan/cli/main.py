@@ -9,6 +9,7 @@ click's 1, which a CI gate would read as "tokens found".
 
 from __future__ import annotations
 
+import copy
 import sys
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -16,14 +17,14 @@ import click
 
 from .. import __version__, kinds, pipeline
 from ..config.settings import Settings
-from ..console import EXIT_ERROR, discard, flushed, interrupted, say_error, stdout_failed
+from ..console import EXIT_ERROR, HOOK_PROG, discard, flushed, interrupted, say_error, stdout_failed
 from ..errors import FatalError
 from ..models import BUILTIN_PREFIXES, ScanResult, mask_tokens, printable
 from ..report import FORMATS
 from .args import PROG, StrictGroup, check_range
 from .args import hook_argv as _hook_argv
 from .baseline import baseline_group
-from .common import CONFIG_OPTION, StdoutFailed, emit, settings_from, stacked
+from .common import CONFIG_OPTION, StdoutFailed, emit, scope_options, settings_from, stacked
 from .config import config_cmd
 from .terminal import Progress
 
@@ -73,7 +74,7 @@ def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--color/--no-color",
             default=None,
-            help="Force colour on or off (default: on a terminal, unless NO_COLOR).",
+            help="Force colour on or off (default: on a terminal, unless NO_COLOR or TERM=dumb).",
         ),
         CONFIG_OPTION,
         click.option(
@@ -84,6 +85,7 @@ def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--baseline",
+            "-b",
             "baseline_file",
             type=click.Path(dir_okay=False),
             help="Report only tokens not accepted in this baseline file.",
@@ -119,7 +121,11 @@ HELP = f"""Find Copera API tokens ({kinds.listed()}) before git spreads them.
     """  # the prefixes come from the kinds table, so the help never lists a stale set
 
 
-@click.group(cls=StrictGroup, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
+# -h as well as --help, on the group and on `scan` itself, which the hook runs without the group
+HELP_NAMES = {"help_option_names": ["-h", "--help"]}
+
+
+@click.group(cls=StrictGroup, help=HELP, context_settings=HELP_NAMES)
 @click.version_option(__version__, prog_name=PROG)
 def cli() -> None:
     """The command group; its help (:data:`HELP`) names every kind's prefix."""
@@ -210,7 +216,7 @@ def git_mode(paths: Sequence[str], no_ignore: bool, opts: dict) -> Optional[str]
     return chosen[0]
 
 
-@cli.command()
+@cli.command(context_settings=HELP_NAMES)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
     "--no-ignore", is_flag=True, help="Also scan files that .gitignore and friends would skip."
@@ -222,6 +228,7 @@ def git_mode(paths: Sequence[str], no_ignore: bool, opts: dict) -> Optional[str]
     default=None,
     help="Worker processes for a large scan of PATHS (default 0: one per core; 1: none).",
 )
+@scope_options
 @git_options
 @report_options
 @click.pass_context
@@ -269,13 +276,32 @@ def hook_argv(args: Sequence[str]) -> List[str]:
     return _hook_argv(scan, args, GIT_MODES)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+HOOK_HELP = """Scan the files pre-commit names; given none, the index (what the next commit adds).
+
+    A PATH that starts with - and also names a file here is refused, since it reads as an option
+    too: rename it. Run by pre-commit; `copera-secretscan scan` is the command for people.
+    """
+
+
+def hook_main(args: Sequence[str]) -> int:
+    """``copera-secretscan-hook``: the ``scan`` command under the hook's own name and summary,
+    so its ``--help`` and usage errors describe the program the user ran."""
+    hook = copy.copy(scan)  # the same options and callback; only what --help says differs
+    hook.help = HOOK_HELP
+    return main(hook_argv(args), HOOK_PROG, hook)
+
+
+def main(
+    argv: Optional[List[str]] = None, prog_name: str = PROG, command: click.Command = cli
+) -> int:
     """Run the CLI and return the process exit code (never a traceback for user errors).
 
-    Standard output is flushed before returning: a report that could not be written is exit 2.
+    ``prog_name`` is what ``--help`` and usage errors call the program: each entry point
+    passes its own name. Standard output is flushed before returning: a report that could not
+    be written is exit 2.
     """
     try:
-        code = cli.main(args=argv, prog_name=PROG, standalone_mode=False)
+        code = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort):
         return interrupted()
     except click.ClickException as exc:

@@ -1,4 +1,6 @@
-"""Terminal manners: colour only on a terminal and never with NO_COLOR; progress only on a tty."""
+"""Terminal manners: colour only on a terminal and never with NO_COLOR or TERM=dumb; progress
+only on a tty that understands control sequences (not TERM=dumb: an editor's shell buffer, a
+CI log viewer that says it is a terminal)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,19 @@ from typing import Optional, TextIO
 
 
 def use_color(stream: TextIO, forced: Optional[bool] = None) -> bool:
-    """``--color``/``--no-color`` win; else a terminal without ``NO_COLOR`` (no-color.org)."""
+    """``--color``/``--no-color`` win; else a terminal without ``NO_COLOR`` (no-color.org)
+    that is not ``TERM=dumb``."""
     if forced is not None:
         return forced
     if os.environ.get("NO_COLOR"):
+        return False
+    return smart_terminal(stream)
+
+
+def smart_terminal(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal that acts on control sequences (colour, ``\\r``, erase
+    line); ``TERM=dumb`` is the convention for one that prints them instead."""
+    if os.environ.get("TERM") == "dumb":
         return False
     return hasattr(stream, "isatty") and stream.isatty()
 
@@ -23,7 +34,7 @@ class Progress:
     def __init__(self, stream: TextIO = sys.stderr, unit: str = "files") -> None:
         self.stream = stream
         self.unit = unit
-        self.enabled = hasattr(stream, "isatty") and stream.isatty()
+        self.enabled = smart_terminal(stream)
         self.started = self.last = time.monotonic()
         self.drawn = False
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..engine.rules import BUILTIN_RULES, MAX_BODY, Rule, compile_body_pattern
 from ..errors import FatalError
@@ -80,7 +80,25 @@ def parse(table: Dict[str, Any], path: str) -> Dict[str, Any]:
         expected = ", ".join(sorted(_CHECKS))
         raise FatalError(f"{path}: unknown key {unknown[0]!r} (expected one of: {expected})")
     base = os.path.dirname(os.path.abspath(path))
-    return {key: _CHECKS[key](value, f"{path}: {key}", base) for key, value in table.items()}
+    values = {key: _CHECKS[key](value, f"{path}: {key}", base) for key, value in table.items()}
+    wrong = disabled_problem(values.get("disable_rules", ()), values.get("rules", ()))
+    if wrong:
+        raise FatalError(f"{path}: disable_rules: {wrong}")
+    return values
+
+
+def disabled_problem(disabled: Sequence[str], custom: Sequence[Rule]) -> Optional[str]:
+    """Why the rules ``disabled`` names cannot be turned off, or None when they can.
+
+    An unknown id is a typo that would leave the rule on; turning every rule off would make
+    every scan pass without looking, which a gate must never do silently."""
+    known = [rule.rule_id for rule in (*BUILTIN_RULES, *custom)]
+    unknown = [rule_id for rule_id in disabled if rule_id not in known]
+    if unknown:
+        return f"no rule {unknown[0]!r} (expected one of: {', '.join(known)})"
+    if set(known) <= set(disabled):
+        return "every rule is disabled, so nothing would ever be reported"
+    return None
 
 
 def kind(value: Any) -> str:
@@ -110,6 +128,11 @@ def _patterns(value: Any, where: str, base: str) -> Tuple[str, ...]:
                 f"{where}: invalid gitignore-style pattern {pattern!r}: {exc}"
             ) from exc
     return patterns
+
+
+def check_patterns(patterns: Sequence[str], where: str) -> Tuple[str, ...]:
+    """``patterns`` checked as the config's ``exclude`` is (``--exclude`` reuses this)."""
+    return _patterns(list(patterns), where, "")
 
 
 def _min_length(value: Any, where: str, base: str) -> int:
@@ -266,6 +289,7 @@ def _too_slow(compiled: Any, probe: bytes) -> bool:
 
 _CHECKS: Dict[str, Callable[[Any, str, str], Any]] = {
     "exclude": _patterns,
+    "disable_rules": _strings,
     "min_length": _min_length,
     "allow_markers": _strings,
     "placeholders": _strings,

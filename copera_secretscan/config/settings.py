@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 
 from ..engine.archives import Limits
 from ..engine.rules import BUILTIN_RULES, DEFAULT_MIN_LENGTH, Rule, Ruleset
@@ -24,6 +24,7 @@ ARCHIVE_KEYS = ("archive_depth", "archive_members", "archive_bytes", "archive_to
 # "rules" last: describe() prints it as tables after the plain keys
 KEYS = (
     "exclude",
+    "disable_rules",
     "min_length",
     "allow_markers",
     "placeholders",
@@ -40,6 +41,9 @@ Excluder = Callable[..., bool]  # (absolute path, is_dir=False) -> excluded by c
 @dataclass(frozen=True)
 class Settings:
     exclude: Tuple[str, ...] = ()
+    # --exclude patterns: read from the repository root, as the config's are from its directory
+    exclude_flags: Tuple[str, ...] = ()
+    disable_rules: Tuple[str, ...] = ()  # ids of built-in or custom rules not to report
     min_length: int = DEFAULT_MIN_LENGTH
     allow_markers: Tuple[str, ...] = ()
     placeholders: Tuple[str, ...] = ()
@@ -59,7 +63,7 @@ class Settings:
 
     def ruleset(self) -> Ruleset:
         return Ruleset(
-            rules=BUILTIN_RULES + self.rules,
+            rules=tuple(r for r in BUILTIN_RULES + self.rules if r.rule_id not in self.disabled),
             min_length=self.min_length,
             placeholders=frozenset(word.lower() for word in self.placeholders),
         )
@@ -70,15 +74,26 @@ class Settings:
         )
 
     @property
+    def disabled(self) -> FrozenSet[str]:
+        return frozenset(self.disable_rules)
+
+    @property
     def exclude_base(self) -> str:
         """Exclude patterns read like a ``.gitignore`` in the config file's directory."""
         return os.path.dirname(self.config_file) if self.config_file else self.root
 
     def excluder(self) -> Optional[Excluder]:
-        """The walker's exclude predicate, or None when nothing is excluded (no pathspec cost)."""
-        if not self.exclude:
-            return None
-        return make_excluder(self.exclude, self.exclude_base)
+        """The walker's exclude predicate, or None when nothing is excluded (no pathspec cost).
+
+        With the config at the root (the usual case) both lists are one, the command line's
+        last, so ``--exclude '!keep.js'`` can take back a config pattern as in a gitignore."""
+        groups = [(self.exclude + self.exclude_flags, self.root)]
+        if os.path.abspath(self.exclude_base) != os.path.abspath(self.root):
+            groups = [(self.exclude, self.exclude_base), (self.exclude_flags, self.root)]
+        parts = [make_excluder(patterns, base) for patterns, base in groups if patterns]
+        if len(parts) < 2:
+            return parts[0] if parts else None
+        return lambda path, is_dir=False: any(part(path, is_dir) for part in parts)
 
     def origin(self, key: str) -> str:
         return self.origins.get(key, DEFAULT)
@@ -90,6 +105,21 @@ class Settings:
             return self
         origins = {**self.origins, **{key: COMMAND_LINE for key in given}}
         return replace(self, origins=origins, **given)
+
+    def with_lists(self, exclude: Tuple[str, ...], disable_rules: Tuple[str, ...]) -> Settings:
+        """These settings with the command line's ``--exclude`` and ``--disable-rule`` values
+        added to the config's lists (a flag adds; it never silently drops a config entry)."""
+        origins = dict(self.origins)
+        for key, added in (("exclude", exclude), ("disable_rules", disable_rules)):
+            if added:
+                was = self.origin(key)
+                origins[key] = COMMAND_LINE if was == DEFAULT else f"{was} + {COMMAND_LINE}"
+        return replace(
+            self,
+            exclude_flags=self.exclude_flags + tuple(exclude),
+            disable_rules=self.disable_rules + tuple(disable_rules),
+            origins=origins,
+        )
 
 
 def make_excluder(patterns: Tuple[str, ...], base: str) -> Excluder:
@@ -162,10 +192,14 @@ def describe(settings: Settings) -> str:
     width = max(len(text) for text, _ in rows)
     lines += [f"{text.ljust(width)}  # {origin}" for text, origin in rows]
     lines += ["", "# built-in rules"]
-    lines += [f"#   {rule.rule_id}: {rule.prefix}" for rule in BUILTIN_RULES]
+    lines += [f"#   {rule.rule_id}: {rule.prefix}{_off(settings, rule)}" for rule in BUILTIN_RULES]
     for rule in settings.rules:
         lines += ["", f"[[rules]]  # {settings.origin('rules')}", *_rule_lines(rule)]
     return "\n".join(lines) + "\n"
+
+
+def _off(settings: Settings, rule: Rule) -> str:
+    return " (disabled)" if rule.rule_id in settings.disabled else ""
 
 
 def _toml_value(settings: Settings, key: str) -> str:
