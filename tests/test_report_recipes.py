@@ -395,3 +395,26 @@ def test_ci_proves_the_minimum_pre_commit_the_manifest_and_readme_state() -> Non
     assert version_key(installed) >= version_key(minimum)
     if os.environ.get("COPERA_TEST_PRE_COMMIT") == "minimum":
         assert installed == minimum
+
+
+def yaml_blocks(markdown: str) -> List[Any]:
+    return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", markdown, re.S)]
+
+
+def test_the_readme_ci_snippets_parse_and_fetch_the_whole_range() -> None:
+    """What a user copies must be valid YAML, and deep enough for `scan --ci`'s range."""
+    readme = (CHECKOUT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("\n## In CI\n") : readme.index("\n## Configuration\n")]
+    github, gitlab = yaml_blocks(section)
+    steps = github["jobs"]["scan"]["steps"]
+    checkout = next(each for each in steps if each["uses"].startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0
+    assert PINNED.match(checkout["uses"])
+    assert any(each["uses"].endswith("/copera-secretscan@v0") for each in steps)
+    assert gitlab["copera-secret-detection"]["variables"]["GIT_DEPTH"] == "0"
+    (include,) = gitlab["include"]
+    assert f"/{gitlab['variables']['COPERA_SECRETSCAN_REF']}/ci/" in include["remote"]
+    assert "scan --ci --report junit:" in section  # the line for Jenkins, Azure, Bitbucket
+    assert "(docs/ci.md)" in section
+    for document in yaml_blocks((CHECKOUT / "docs" / "ci.md").read_text(encoding="utf-8")):
+        assert document
