@@ -16,6 +16,23 @@ import pytest
 
 from tests.tokens import make_token
 
+REAL_PRE_COMMIT = "real_pre_commit"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{REAL_PRE_COMMIT}: runs the real pre-commit (CI reruns it on the oldest)"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that runs the real pre-commit, so `.ci/run` can select them with
+    `-m real_pre_commit` for the manifest's minimum_pre_commit_version without a list to
+    keep up to date: they are exactly the tests that share pre-commit's cache directory."""
+    for item in items:
+        if "pre_commit_home" in getattr(item, "fixturenames", ()):
+            item.add_marker(REAL_PRE_COMMIT)
+
 
 @pytest.fixture(autouse=True)
 def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
