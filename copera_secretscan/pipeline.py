@@ -255,8 +255,13 @@ def finish(
     ``context`` and ``scanned`` say where the content sits and what was covered (models.py).
     """
     settings = tally.settings
-    found = chain(tally.findings, tally.named.values()) if named else tally.findings
+    found: Iterable[Finding] = (
+        chain(tally.findings, tally.named.values()) if named else tally.findings
+    )
     problems = tuple(tally.problems)
+    excluded = settings.excluder()
+    if excluded is not None:  # a scan of paths skipped these files; git modes read them whole
+        found = [f for f in found if not _excluded(f.root_path, settings.root, excluded)]
     standing, suppressed = drop_inline_allowed(found, settings.allow_markers)
     warnings: Tuple[str, ...] = ()
     unrotated: Tuple[Unrotated, ...] = ()
@@ -278,6 +283,17 @@ def finish(
         unrotated=unrotated,
         rules=tally.ruleset.rules,
     )
+
+
+def _excluded(path: Optional[str], root: str, excluded: Callable[..., bool]) -> bool:
+    """``exclude`` (config or ``--exclude``) applies to what every mode found, not only to the
+    files a walk skips: a blob of ``vendor/`` in a push, the index or history is excluded as
+    the file on disk is. An archive member is excluded with its archive (``a.zip!b.txt``)."""
+    if path is None:
+        return False  # a commit message has no path to exclude
+    parts = path.split("!")
+    outers = ("!".join(parts[: end + 1]) for end in range(len(parts)))
+    return any(excluded(os.path.join(root, outer)) for outer in outers)
 
 
 def _apply_baseline(

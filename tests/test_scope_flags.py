@@ -198,6 +198,37 @@ def test_exclude_is_read_from_the_repository_root(
     assert paths == ["src/app.py", "vendor/x.py", "web/keep.min.js"]
 
 
+def test_exclude_applies_to_every_git_mode_as_to_files_on_disk(
+    spread: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index, history, a push and archive members: an excluded path is excluded whatever
+    read it, so the push hook never blocks what the commit hook let through."""
+    import zipfile
+
+    with zipfile.ZipFile(spread / "vendor" / "bundle.zip", "w") as archive:
+        archive.writestr("inner.env", f"KEY={KEY}\n")
+    (spread / "x").write_text("x\n")
+    git(spread, "add", "x")
+    git(spread, "commit", "-q", "--no-verify", "-m", "base")
+    base = git(spread, "rev-parse", "HEAD").strip()
+    git(spread, "add", "-A")
+    flags = ["--exclude", "vendor/", "--exclude", "*.min.js"]
+    staged = rules_found(capsys, "--staged", *flags)
+    assert [f.split(":")[0] for f in staged] == ["src/app.py"]
+    tip = commit_all(spread, "everything")
+    for mode in (["--history"], ["--git", f"{base}..{tip}"]):
+        found = rules_found(capsys, *mode, *flags)
+        assert [f.split(":")[0] for f in found] == ["src/app.py"], mode
+    everything = rules_found(capsys, "--history")
+    assert "vendor/bundle.zip!inner.env:copera-key" in everything  # the member is found...
+    (spread / CONFIG).write_text('exclude = ["*.zip"]\n')
+    assert not [f for f in rules_found(capsys, "--history") if ".zip" in f]  # ...and excluded
+    monkeypatch.setenv("PRE_COMMIT_FROM_REF", base)
+    monkeypatch.setenv("PRE_COMMIT_TO_REF", tip)
+    pushed = rules_found(capsys, "--pre-push", *flags)
+    assert [f.split(":")[0] for f in pushed] == ["src/app.py"]
+
+
 def test_exclude_hands_the_lean_hook_to_the_cli(
     spread: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
