@@ -34,10 +34,11 @@ def files_scanned(files: int, suppressed: int = 0, unit: str = "file") -> str:
     return f"{said}, {suppressed} allowed" if suppressed else said
 
 
-def found_line(tokens: int, places: int, scanned: str) -> str:
+def found_line(tokens: int, places: int, scanned: str, detail: str = "") -> str:
     """The one count phrase of a scan that found tokens, in every format that states counts:
     tokens (distinct, what to revoke), places (the files and messages holding them)."""
-    return f"Found {plural(tokens, 'Copera token')} in {plural(places, 'place')} ({scanned})."
+    found = f"Found {plural(tokens, 'Copera token')} in {plural(places, 'place')}"
+    return f"{found}{': ' + detail if detail else ''} ({scanned})."
 
 
 def under_pre_commit() -> bool:
@@ -46,9 +47,9 @@ def under_pre_commit() -> bool:
     return os.environ.get("PRE_COMMIT") == "1"
 
 
-def clean_line(files: int, suppressed: int = 0) -> str:
+def clean_line(files: int, suppressed: int = 0, unit: str = "file") -> str:
     """What a clean, complete scan says in the text report."""
-    return f"No Copera tokens found ({files_scanned(files, suppressed)})."
+    return f"No Copera tokens found ({files_scanned(files, suppressed, unit)})."
 
 
 def interrupted() -> int:

@@ -268,7 +268,8 @@ def test_one_token_in_many_commits_is_one_block_of_text(
     assert out.count("Copera Personal Access Token (copera-pat)") == 1
     assert "spread: 6 commits, 2 paths; still at HEAD" in out
     assert "conf.ini:2" in out and "copy.ini:1" in out
-    assert "Found 1 Copera token in 2 places in git" in out
+    assert "Found 1 Copera token in 2 places: 1 Copera Personal Access Token" in out
+    assert "(6 file versions scanned)." in out
     assert token not in out
 
 

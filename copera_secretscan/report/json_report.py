@@ -6,7 +6,7 @@ import json
 from typing import Any, Dict
 
 from ..models import Finding, ScanResult
-from . import ReportOptions, shown_secret
+from . import ReportOptions, place_count, shown_secret, token_count
 
 VERSION = 1
 _HISTORY_KEYS = ("author", "date", "commits", "present_at_head")
@@ -48,6 +48,8 @@ def render(result: ScanResult, options: ReportOptions) -> str:
             "bytes": result.bytes,
             "seconds": round(result.seconds, 3),
             "suppressed": result.suppressed,
+            "tokens": token_count(result.findings),  # distinct tokens: what to revoke
+            "places": place_count(result.findings),  # the files and messages holding them
         },
     }
     return json.dumps(report, indent=2) + "\n"
