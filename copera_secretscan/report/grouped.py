@@ -57,6 +57,9 @@ def render_token(
     lines.append(
         f"      spread: {plural(commits, 'commit')}, {plural(paths, 'path')}; {_head(group)}"
     )
+    reach = _reachable(group)
+    if reach:
+        lines.append(f"  reachable from: {reach}")
     for finding in group:
         lines.append(f"    {_where(finding)}")
         lines.append(f"        {_context(finding, options, rules)}")
@@ -72,6 +75,20 @@ def _spread(group: List[Finding]) -> int:
     that wrote it into two places (a file and its message) twice."""
     distinct = [f.history.token_commits for f in group if f.history and f.history.token_commits]
     return max(distinct) if distinct else sum(f.history.commits for f in group if f.history)
+
+
+SHOWN_REFS = 5  # refs named in the text; the rest are counted (JSON lists them all)
+
+
+def _reachable(group: List[Finding]) -> str:
+    """``main, v1.2, stash@{0}`` and ``and N more``: where a history rewrite must reach."""
+    refs: List[str] = []
+    for finding in group:
+        if finding.history is not None and finding.history.refs:
+            refs += [ref for ref in finding.history.refs if ref not in refs]
+    shown = ", ".join(printable(ref) for ref in refs[:SHOWN_REFS])
+    more = len(refs) - SHOWN_REFS
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def _when(finding: Finding) -> str:

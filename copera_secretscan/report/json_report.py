@@ -19,6 +19,8 @@ def finding_dict(finding: Finding, options: ReportOptions) -> Dict[str, Any]:
         entry.update({key: getattr(history, key) for key in _HISTORY_KEYS})
         if history.tag is not None:  # a tag message: `commit` is the commit the tag points at
             entry["tag"] = history.tag
+        if history.refs is not None:  # the branches, tags and stash entries that still reach it
+            entry["refs"] = list(history.refs)
     return entry
 
 
