@@ -117,3 +117,14 @@ def test_the_lean_hook_check_is_silent_under_pre_commit(
 
     assert alone == "No Copera tokens found (1 file scanned).\n"
     assert capsys.readouterr().out == ""
+
+
+def test_an_incomplete_scan_under_pre_commit_still_speaks(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRE_COMMIT", "1")
+
+    result = cli_runner().invoke(cli, ["scan", "missing.txt"])
+
+    assert result.exit_code == 2
+    assert "Scan incomplete: 1 error" in result.stdout

@@ -59,7 +59,8 @@ def emit(result: ScanResult, opts: dict) -> None:
     options = ReportOptions(
         show_secrets=opts["show_secrets"],
         color=use_color(sys.stdout, opts["color"]) and not to_file and opts["fmt"] == "text",
-        quiet=opts["quiet"] or under_pre_commit(),  # a clean pre-commit batch says nothing
+        # a clean pre-commit batch says nothing; an incomplete one still says so
+        quiet=opts["quiet"] or (under_pre_commit() and not result.problems),
     )
     text = writer(opts["fmt"])(result, options)
     if to_file:

@@ -70,8 +70,7 @@ _NEXT_STEPS = {
     "history (`git filter-repo --replace-text`) and force-push.",
     HISTORY: "It is in git history: revoke it now, then rewrite history (`git filter-repo "
     "--replace-text`) and force-push; a rewrite does not make the old token safe, revoking does.",
-    WORKTREE: "Remove it from the file; if the file was ever committed, revoke it and run "
-    "`copera-secretscan scan --history` to find where history holds it.",
+    WORKTREE: "Remove it from the file; if it was ever committed, `scan --history` finds it there.",
 }
 
 
