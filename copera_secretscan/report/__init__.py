@@ -65,11 +65,14 @@ def place_count(findings: Tuple[Finding, ...]) -> int:
     return len({place_of(f) for f in findings})
 
 
+def file_unit(result: ScanResult) -> str:
+    """A scan of commits counts each version of a path; a scan of files or the index, files."""
+    return "file version" if result.context in (HISTORY, PUSHED) else "file"
+
+
 def scanned(result: ScanResult) -> str:
-    """``8,240 file versions scanned, 2 allowed``: a scan of commits counts each version of a
-    path, a scan of files or the index each file."""
-    unit = "file version" if result.context in (HISTORY, PUSHED) else "file"
-    return files_scanned(result.files, result.suppressed, unit)
+    """``8,240 file versions scanned, 2 allowed``."""
+    return files_scanned(result.files, result.suppressed, file_unit(result))
 
 
 def found_summary(result: ScanResult) -> str:

@@ -6,10 +6,11 @@ from typing import List, Tuple
 
 from ..console import clean_line, plural
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
-from ..models import HISTORY, PUSHED, WORKTREE, Finding, ScanResult
+from ..models import WORKTREE, Finding, ScanResult
 from . import (
     ReportOptions,
     disguise,
+    file_unit,
     found_summary,
     grouped,
     kind_name,
@@ -47,8 +48,8 @@ def summary(result: ScanResult, options: ReportOptions) -> str:
             options,
         )
     if not result.findings:
-        unit = "file version" if result.context in (HISTORY, PUSHED) else "file"
-        return style(clean_line(result.files, result.suppressed, unit), "green", options)
+        clean = clean_line(result.files, result.suppressed, file_unit(result))
+        return style(clean, "green", options)
     return style(found_summary(result), "red", options)
 
 
