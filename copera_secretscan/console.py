@@ -24,15 +24,35 @@ EXIT_ERROR = 2  # an error, or a scan that could not read everything
 EXIT_INTERRUPTED = 130  # Ctrl-C: never click's 1, which a CI gate would read as "tokens found"
 
 
-def files_scanned(files: int, suppressed: int = 0) -> str:
-    """``N files scanned``, with ``, M allowed`` when the allow-list or baseline hid some."""
-    said = f"{files} file{'' if files == 1 else 's'} scanned"
+def plural(count: int, noun: str, many: str = "") -> str:
+    """``1 token``, ``2 tokens``, ``8,240 file versions``: every count a report states is said
+    here, so no report makes its own plural ("1 real leaks"). ``many`` for an irregular noun."""
+    return f"{count:,} {noun if count == 1 else many or noun + 's'}"
+
+
+def files_scanned(files: int, suppressed: int = 0, unit: str = "file") -> str:
+    """``N files scanned``, with ``, M allowed`` when the allow-list or baseline hid some.
+    ``unit`` is ``file version`` for a scan of git commits, where one path counts per version."""
+    said = f"{plural(files, unit)} scanned"
     return f"{said}, {suppressed} allowed" if suppressed else said
 
 
-def clean_line(files: int, suppressed: int = 0) -> str:
+def found_line(tokens: int, places: int, scanned: str, detail: str = "") -> str:
+    """The one count phrase of a scan that found tokens, in every format that states counts:
+    tokens (distinct, what to revoke), places (the files and messages holding them)."""
+    found = f"Found {plural(tokens, 'Copera token')} in {plural(places, 'place')}"
+    return f"{found}{': ' + detail if detail else ''} ({scanned})."
+
+
+def under_pre_commit() -> bool:
+    """pre-commit runs a hook once per batch of files and shows every batch's output when one
+    fails, so a clean batch must say nothing: pre-commit sets ``PRE_COMMIT=1`` for its hooks."""
+    return os.environ.get("PRE_COMMIT") == "1"
+
+
+def clean_line(files: int, suppressed: int = 0, unit: str = "file") -> str:
     """What a clean, complete scan says in the text report."""
-    return f"No Copera tokens found ({files_scanned(files, suppressed)})."
+    return f"No Copera tokens found ({files_scanned(files, suppressed, unit)})."
 
 
 def interrupted() -> int:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         rule_id: str
         name: str
         acts_as: str
-        revoke: str  # what to do, in one sentence a person can follow
+        revoke: str  # how to revoke it; what to do where it sits: report.human.next_step
         severity: float  # SARIF security-severity, 0.0 to 10.0
 
 else:
@@ -41,7 +41,7 @@ KINDS: Tuple[Kind, ...] = (
         "Copera Personal Access Token",
         "the user who created it, with full API access",
         "Revoke it now in Copera: Workspace Settings → Integrations → Personal Tokens, "
-        "then create a new one and remove the old one from git history.",
+        "then create a new one.",
         9.0,
     ),
     Kind(
@@ -50,7 +50,7 @@ KINDS: Tuple[Kind, ...] = (
         "Copera Integration API Key",
         "a bot integration with access to its boards and channels",
         "Revoke it now in Copera: Workspace Settings → Integrations → the integration's API "
-        "keys, then issue a new key and remove the old one from git history.",
+        "keys, then issue a new key.",
         8.5,
     ),
     Kind(
@@ -59,7 +59,7 @@ KINDS: Tuple[Kind, ...] = (
         "Copera MCP OAuth token",
         "a user, through an MCP client",
         "Revoke it now: disconnect the MCP client in Copera (Workspace Settings → Integrations) "
-        "so the token and its refresh token die, then remove it from git history.",
+        "so the token and its refresh token die.",
         7.5,
     ),
 )

@@ -54,7 +54,7 @@ class History:
     distinct commits (and tags) that carry the token anywhere, so one commit that put it in a
     file and in its message counts once. ``present_at_head`` is None for commit messages, which
     have no HEAD version (and when HEAD could not be read). ``tag`` names the annotated tag
-    whose message holds the token.
+    whose message holds the token; ``refs`` the refs that still reach it.
     """
 
     author: str
@@ -63,6 +63,9 @@ class History:
     present_at_head: Optional[bool]
     token_commits: int = 0  # 0: not counted
     tag: Optional[str] = None
+    # The refs that still reach the token (``main``, ``v1.2``, ``origin/main``, ``stash@{0}``):
+    # what a history rewrite must cover. None: not looked up.
+    refs: Optional[Tuple[str, ...]] = None
 
 
 @dataclass(frozen=True)

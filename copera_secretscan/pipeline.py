@@ -490,7 +490,8 @@ def scan_revs(
     findings = _blob_provenance(scan, revs, tally, cwd, carriers)
     findings += history.message_provenance(scan.messages, carriers)
     findings += history.name_provenance(scan, revs, cwd, carriers)
-    tally.findings = [history.spread(finding, carriers) for finding in findings]
+    spread = [history.spread(finding, carriers) for finding in findings]
+    tally.findings = history.with_refs(spread, carriers, cwd)
     return finish(tally, named=False, context=context, scanned=scanned)
 
 

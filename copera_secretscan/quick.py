@@ -29,7 +29,7 @@ import sys
 from . import kinds
 from .argv import ambiguous, read_args
 from .config.locate import PYPROJECT, find_config, pyproject_table, toml_module
-from .console import PROG, clean_line, flushed, interrupted, stdout_failed
+from .console import PROG, clean_line, flushed, interrupted, stdout_failed, under_pre_commit
 from .engine.decoding import UTF16_BOMS, disguise_literals, hex_pair
 from .engine.magic import archive_kind
 from .sources.gitenv import (
@@ -146,8 +146,8 @@ def plan(args: list[str], staged_only: bool = False) -> ArgScan | None:
 
 
 def say_clean(files: int, quiet: bool) -> int:
-    """The text report of a clean scan, unless ``--quiet``; the exit code."""
-    if not quiet:
+    """The text report of a clean scan, unless ``--quiet`` or a pre-commit batch; the exit code."""
+    if not quiet and not under_pre_commit():
         try:
             print(clean_line(files))
         except OSError as exc:

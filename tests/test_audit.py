@@ -147,7 +147,7 @@ def test_report_fails_while_a_real_leak_is_still_present(
     assert "a.py:4  copera-pat  cp_pat_" in out
     assert "real leak, to rotate  [present]; reason: rotating" in out
     assert out.rstrip().endswith(
-        "1 real leaks, 1 false positives, 1 undecided, 0 stale; 1 need attention."
+        "1 real leak, 1 false positive, 1 undecided, 0 stale; 1 needs attention."
     )
     (adopted / "a.py").write_text("KEY = os.environ['COPERA_KEY']\n")  # removed after rotation
     code, out = report(capsys)

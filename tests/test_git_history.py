@@ -268,7 +268,8 @@ def test_one_token_in_many_commits_is_one_block_of_text(
     assert out.count("Copera Personal Access Token (copera-pat)") == 1
     assert "spread: 6 commits, 2 paths; still at HEAD" in out
     assert "conf.ini:2" in out and "copy.ini:1" in out
-    assert "Found 1 Copera token in 2 places in git" in out
+    assert "Found 1 Copera token in 2 places: 1 Copera Personal Access Token" in out
+    assert "(6 file versions scanned)." in out
     assert token not in out
 
 
@@ -357,3 +358,50 @@ def test_tag_message_is_labelled_as_the_tag_in_ci_reports(
 
     assert "tag v2 message" in out
     assert "commit message" not in out
+
+
+def test_history_findings_name_the_refs_that_still_reach_them(
+    repo: Path, scan_json: Scan, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rewrite must cover every branch, tag and stash entry that holds the token."""
+    on_branch, in_stash, old_stash = (make_token("cp_pat_", 32, seed=n) for n in (40, 41, 42))
+    (repo / "a.txt").write_text("a\n")
+    commit_all(repo, "base")
+    git(repo, "checkout", "-q", "-b", "feature")
+    (repo / "leak.txt").write_text(f"{on_branch}\n")
+    commit_all(repo, "leak")
+    git(repo, "tag", "v1.2")
+    git(repo, "checkout", "-q", "main")
+    (repo / "a.txt").write_text(f"{old_stash}\n")
+    git(repo, "stash", "-q")
+    (repo / "a.txt").write_text(f"{in_stash}\n")
+    git(repo, "stash", "-q")  # in_stash is stash@{0}, old_stash now stash@{1}
+
+    code, report = scan_json("--history")
+
+    assert code == 1
+    refs = {f["secret"][:11]: f["refs"] for f in report["findings"]}
+    assert refs[on_branch[:11]] == ["feature", "v1.2"]
+    assert refs[in_stash[:11]] == ["stash@{0}"]
+    assert refs[old_stash[:11]] == ["stash@{1}"]
+    main(["scan", "--history"])
+    text = capsys.readouterr().out
+    assert "  reachable from: feature, v1.2\n" in text
+    assert "  reachable from: stash@{1}\n" in text
+
+
+def test_many_refs_are_capped_in_the_text_and_listed_in_json(
+    repo: Path, token: str, scan_json: Scan, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "leak.txt").write_text(f"{token}\n")
+    commit_all(repo, "leak")
+    for n in range(7):
+        git(repo, "tag", f"t{n}")
+
+    code, report = scan_json("--history")
+    main(["scan", "--history"])
+    text = capsys.readouterr().out
+
+    assert code == 1
+    assert report["findings"][0]["refs"] == ["main", *(f"t{n}" for n in range(7))]
+    assert "  reachable from: main, t0, t1, t2, t3 and 3 more\n" in text

@@ -51,7 +51,8 @@ def test_full_report_validates_with_one_case_per_place() -> None:
 def test_several_tokens_in_one_file_are_one_failure() -> None:
     result = full_result()
     first = next(f for f in result.findings if f.path == ".cursor/mcp.json")
-    twice = replace(first, line=40, end_line=40)
+    other = first.secret[:-4] + "Zz9Q"  # a second token of the same kind in the same file
+    twice = replace(first, line=40, end_line=40, secret=other)
     root = junit(replace(result, findings=(first, twice), problems=()))
     (failure,) = [c.find("failure") for c in cases(root) if c.find("failure") is not None]
     assert failure is not None and failure.get("message", "").startswith("2 Copera tokens")
@@ -62,7 +63,7 @@ def test_empty_report_is_one_passing_case() -> None:
     root = junit(empty_result())
     (case,) = cases(root)
     assert list(case) == []  # no failure, no error: a pass
-    assert case.get("name") == "7 other files without Copera tokens"
+    assert case.get("name") == "other files without Copera tokens"  # stable: no count in it
     suite = root.find("testsuite")
     assert suite is not None and (suite.get("failures"), suite.get("errors")) == ("0", "0")
 
@@ -106,3 +107,35 @@ def test_registered_as_a_format() -> None:
 
 def test_golden() -> None:
     check_golden("report.junit.xml", render_at(full_result(), ReportOptions(), NOW))
+
+
+def props(root: ET.Element) -> dict:
+    return {p.get("name"): p.get("value") for p in root.iter("property")}
+
+
+def test_case_names_stay_the_same_when_counts_and_lines_move() -> None:
+    """Jenkins and GitLab key a test's history on its name: no count, no line number in it."""
+    result = full_result()
+    moved = tuple(replace(f, line=f.line + 7, end_line=f.end_line + 7) for f in result.findings)
+    later = replace(result, findings=moved, files=result.files + 5000)
+
+    before, after = junit(result), junit(later)
+
+    assert [c.get("name") for c in cases(before)] == [c.get("name") for c in cases(after)]
+    assert not any(str(result.files) in (c.get("name") or "") for c in cases(before))
+    assert props(after)["files"] == str(result.files + 5000)
+
+
+def test_counts_are_properties_in_the_vocabulary_of_every_format() -> None:
+    result = full_result()
+    root = junit(result)
+    tokens = len({(f.rule_id, f.secret) for f in result.findings})
+    places = len({f.root_path or f.commit for f in result.findings})
+
+    values = props(root)
+
+    assert (values["tokens"], values["places"]) == (str(tokens), str(places))
+    assert values["clean_files"] == str(result.files - places)
+    out = root.find("testsuite/system-out")
+    assert out is not None and out.text is not None
+    assert out.text.startswith(f"Found {tokens} Copera tokens in {places} places")

@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from .. import pipeline
 from ..config.settings import Settings, shown_path
+from ..console import plural
 from ..errors import FatalError
 from ..models import BUILTIN_PREFIXES, Finding, Input, Origin, ScanResult, inert, mask_tokens
 from ..sources.readfile import read_regular
@@ -291,13 +292,11 @@ def _summary(baseline: Baseline, found: Dict[str, Located], attention: int) -> s
     entries = baseline.entries
     counts = {
         name: sum(1 for e in entries if e.decision == key)
-        for key, name in [
-            (LEAK, "real leaks"),
-            (FALSE_POSITIVE, "false positives"),
-            (None, "undecided"),
-        ]
+        for key, name in [(LEAK, "real leak"), (FALSE_POSITIVE, "false positive")]
     }
+    undecided = sum(1 for e in entries if e.decision is None)
     stale = sum(1 for e in entries if e.digest not in found)
-    parts = [f"{n} {name}" for name, n in counts.items()] + [f"{stale} stale"]
-    verdict = f"; {attention} need attention" if attention else ""
-    return f"baseline: {len(entries)} entries: {', '.join(parts)}{verdict}."
+    parts = [plural(n, name) for name, n in counts.items()]
+    parts += [f"{undecided} undecided", f"{stale} stale"]
+    verdict = f"; {attention} need{'s' if attention == 1 else ''} attention" if attention else ""
+    return f"baseline: {plural(len(entries), 'entry', 'entries')}: {', '.join(parts)}{verdict}."

@@ -15,7 +15,7 @@ import click
 
 from ..config.locate import BASELINE_FILE
 from ..config.settings import Settings, load_settings, shown_path
-from ..console import EXIT_ERROR
+from ..console import EXIT_ERROR, plural
 from .args import PROG, ArgumentError, StrictGroup
 from .audit import audit_interactively, not_a_date
 from .common import CONFIG_OPTION, emit, scope_options, settings_from, stacked
@@ -168,7 +168,8 @@ def baseline_audit(ctx: click.Context, report: bool, everything: bool, **opts: A
     left = audit_interactively(known, todo, settings, target)
     if left:
         click.echo(
-            f"{PROG}: error: standard input ended with {left} of {len(todo)} entries not "
+            f"{PROG}: error: standard input ended with {left} of "
+            f"{plural(len(todo), 'entry', 'entries')} not "
             "audited; the answers given are saved (in CI, use 'baseline audit --report')",
             err=True,
         )

@@ -15,6 +15,7 @@ import click
 
 from ..atomic import write_atomically
 from ..config.settings import Settings, load_settings
+from ..console import under_pre_commit
 from ..errors import FatalError
 from ..models import ScanResult, printable
 from ..report import ReportOptions, redacted, writer
@@ -108,7 +109,8 @@ def emit(result: ScanResult, opts: dict) -> None:
     options = ReportOptions(
         show_secrets=opts["show_secrets"],
         color=use_color(sys.stdout, opts["color"]) and not to_file and opts["fmt"] == "text",
-        quiet=opts["quiet"],
+        # a clean pre-commit batch says nothing; an incomplete one still says so
+        quiet=opts["quiet"] or (under_pre_commit() and not result.problems),
     )
     text = writer(opts["fmt"])(result, options)
     if to_file:

@@ -9,6 +9,8 @@ import sys
 import time
 from typing import Optional, TextIO
 
+from ..console import plural
+
 
 def use_color(stream: TextIO, forced: Optional[bool] = None) -> bool:
     """``--color``/``--no-color`` win; else a terminal without ``NO_COLOR`` (no-color.org)
@@ -33,7 +35,7 @@ class Progress:
 
     def __init__(self, stream: TextIO = sys.stderr, unit: str = "files") -> None:
         self.stream = stream
-        self.unit = unit
+        self.unit = unit[:-1] if unit.endswith("s") else unit  # "blob": plural() says "1 blob"
         self.enabled = smart_terminal(stream)
         self.started = self.last = time.monotonic()
         self.drawn = False
@@ -45,7 +47,7 @@ class Progress:
         self.last = now
         rate = size / max(now - self.started, 1e-6) / 1e6
         self.stream.write(
-            f"\rscanning: {done:,} {self.unit}, {size / 1e6:,.1f} MB, {rate:,.1f} MB/s "
+            f"\rscanning: {plural(done, self.unit)}, {size / 1e6:,.1f} MB, {rate:,.1f} MB/s "
         )
         self.stream.flush()
         self.drawn = True

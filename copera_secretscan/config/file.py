@@ -28,7 +28,7 @@ _VET_BUDGET = 0.02  # seconds a body pattern may take on one 4 KiB probe; sane o
 _CLASS_SAMPLES = ("0", "A", "a", "_", "-")
 _PROBE_CHARS = 12  # characters the pattern names, probed besides the class samples
 _PROBE_TAIL = 256  # at most this much of the pattern's own text ends a probe
-_CUSTOM_REVOKE = "Revoke it with whoever issued it, then remove it from git history."
+_CUSTOM_REVOKE = "Revoke it with whoever issued it."  # where it sits: report.human.next_step
 
 
 def read_table(path: str) -> Optional[Dict[str, Any]]:

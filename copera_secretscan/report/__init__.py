@@ -9,11 +9,13 @@ unless ``--show-secrets`` asked for it.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Callable, Dict, Optional, Tuple
 
+from ..console import files_scanned, found_line, plural
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
-from ..models import Finding, Problem, ScanResult, mask_tokens
+from ..models import HISTORY, PUSHED, Finding, Problem, ScanResult, mask_tokens
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,49 @@ def disguise(finding: Finding) -> str:
 def shown_secret(finding: Finding, options: ReportOptions) -> str:
     """The token as a report may print it: redacted unless the user asked for it whole."""
     return finding.secret if options.show_secrets else finding.redacted
+
+
+def token_count(findings: Tuple[Finding, ...]) -> int:
+    """Distinct tokens: what there is to revoke, however many places hold each one."""
+    return len({(f.rule_id, f.secret) for f in findings})
+
+
+def place_of(finding: Finding) -> Tuple[Optional[str], Optional[str]]:
+    """Where a token sits as a person counts places: a file (in whichever commits), or one
+    commit's (or tag's) message. JUnit has one test case per place."""
+    return (finding.root_path, None) if finding.root_path is not None else (None, finding.commit)
+
+
+def place_count(findings: Tuple[Finding, ...]) -> int:
+    return len({place_of(f) for f in findings})
+
+
+def file_unit(result: ScanResult) -> str:
+    """A scan of commits counts each version of a path; a scan of files or the index, files."""
+    return "file version" if result.context in (HISTORY, PUSHED) else "file"
+
+
+def scanned(result: ScanResult) -> str:
+    """``8,240 file versions scanned, 2 allowed``."""
+    return files_scanned(result.files, result.suppressed, file_unit(result))
+
+
+def found_summary(result: ScanResult) -> str:
+    """``Found 2 Copera tokens in 3 places: 2 Copera Personal Access Tokens (… scanned).``: the
+    line every format that states counts prints (text, history, JUnit, GitHub's log)."""
+    distinct = {(f.rule_id, f.secret) for f in result.findings}
+    kinds = Counter(kind_name(rule_id, rules_of(result)) for rule_id, _ in distinct)
+    detail = ", ".join(plural(count, name, _many(name)) for name, count in sorted(kinds.items()))
+    said = scanned(result)
+    if result.problems:
+        said += f", {plural(len(result.problems), 'error')}: scan incomplete, see above"
+    return found_line(len(distinct), place_count(result.findings), said, detail)
+
+
+def _many(kind: str) -> str:
+    """``Tokens matching custom rule x``: a custom rule's name is plural in its first word."""
+    head, _, rest = kind.partition(" matching ")
+    return f"{head}s matching {rest}" if rest else kind + "s"
 
 
 _MODULES: Dict[str, str] = {  # format -> the module of this package whose render() writes it

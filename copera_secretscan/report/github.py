@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import List, Optional, Tuple
 
 from ..engine.rules import BUILTIN_RULES, rule_by_id
-from ..models import Finding, Problem, ScanResult
+from ..models import WORKTREE, Finding, Problem, ScanResult
 from . import ReportOptions, disguise, kind_name, message_kind, shown_secret
+from .human import next_step
 from .text import summary
 
 STDIN = "-"
@@ -39,7 +40,7 @@ def command(name: str, message: str, properties: List[Tuple[str, Optional[object
     return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
 
 
-def finding_message(finding: Finding, options: ReportOptions) -> str:
+def finding_message(finding: Finding, options: ReportOptions, context: str = WORKTREE) -> str:
     rule = rule_by_id(BUILTIN_RULES, finding.rule_id)
     where = f" in this {message_kind(finding)}" if finding.path is None else ""
     if finding.in_name:
@@ -51,14 +52,14 @@ def finding_message(finding: Finding, options: ReportOptions) -> str:
     )
     if rule is not None:
         text += f"\nIt acts as {rule.acts_as}.\n{rule.revoke}"
-    return text
+    return f"{text}\n{next_step(context)}"
 
 
-def annotation(finding: Finding, options: ReportOptions) -> str:
+def annotation(finding: Finding, options: ReportOptions, context: str = WORKTREE) -> str:
     """``::error file=…,line=…,col=…,endLine=…,endColumn=…,title=…::message``."""
     title = f"Copera token leaked: {kind_name(finding.rule_id)} ({finding.rule_id})"
     if finding.root_path in (None, STDIN):  # no file to point at: a job-level annotation
-        return command("error", finding_message(finding, options), [("title", title)])
+        return command("error", finding_message(finding, options, context), [("title", title)])
     # GitHub resolves ``file`` from the repository root, whatever directory the job ran in
     position: List[Tuple[str, Optional[object]]] = [("file", finding.root_path)]
     if not finding.in_name:  # a name has no line to annotate: the file itself is annotated
@@ -69,7 +70,7 @@ def annotation(finding: Finding, options: ReportOptions) -> str:
             ("endColumn", finding.end_column),
         ]
     position.append(("title", title))
-    return command("error", finding_message(finding, options), position)
+    return command("error", finding_message(finding, options, context), position)
 
 
 def problem_annotation(problem: Problem) -> str:
@@ -80,7 +81,7 @@ def problem_annotation(problem: Problem) -> str:
 
 
 def render(result: ScanResult, options: ReportOptions) -> str:
-    lines = [annotation(finding, options) for finding in result.findings]
+    lines = [annotation(finding, options, result.context) for finding in result.findings]
     lines += [problem_annotation(problem) for problem in result.problems]
     lines += [command("warning", warning, []) for warning in result.warnings]
     if options.quiet and not lines:

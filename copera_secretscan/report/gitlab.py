@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .. import __version__
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
-from ..models import Finding, ScanResult
+from ..models import WORKTREE, Finding, ScanResult
 from . import ReportOptions, disguise, kind_name, message_kind, rules_of, shown_secret
 from .sarif import remediation, rule_ids, security_severity
 
@@ -99,6 +99,7 @@ def vulnerability(
     options: ReportOptions,
     env: Mapping[str, str],
     rules: Tuple[Rule, ...] = BUILTIN_RULES,
+    context: str = WORKTREE,
 ) -> Dict[str, Any]:
     seed = f"{finding.fingerprint}:{finding.commit}:{finding.line}:{finding.column}"
     return {
@@ -107,7 +108,7 @@ def vulnerability(
         "name": kind_name(finding.rule_id, rules),
         "description": description(finding, rules),
         "severity": severity(finding.rule_id),
-        "solution": " ".join(remediation(finding.rule_id, rules)),
+        "solution": " ".join(remediation(finding.rule_id, rules, context)),
         "identifiers": [identifier(finding.rule_id)],
         "location": location(finding, env),
         "details": details(finding, options),
@@ -144,7 +145,8 @@ def build_report(
         "schema": SCHEMA_URL,
         "scan": scan_section(result, now or datetime.now(timezone.utc)),
         "vulnerabilities": [
-            vulnerability(f, options, env, rules_of(result)) for f in result.findings
+            vulnerability(f, options, env, rules_of(result), result.context)
+            for f in result.findings
         ],
     }
 

@@ -9,33 +9,24 @@ from __future__ import annotations
 
 from typing import Dict, List, Tuple
 
+from ..console import plural
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
-from ..models import Finding, ScanResult, printable
-from . import ReportOptions, kind_name, rules_of, shown_secret
+from ..models import HISTORY, Finding, ScanResult, printable
+from . import ReportOptions, found_summary, kind_name, rules_of, shown_secret
 from .human import NAME_ADVICE, advice, masked_line, style
 
 
 def render(result: ScanResult, options: ReportOptions) -> str:
     out: List[str] = []
     for group in _by_token(result.findings):
-        out.extend(render_token(group, options, rules_of(result)))
+        out.extend(render_token(group, options, rules_of(result), result.context))
     out.append(history_summary(result, options))
     return "\n".join(out) + "\n"
 
 
 def history_summary(result: ScanResult, options: ReportOptions) -> str:
     """Counts tokens (what to revoke), not findings: one token may sit in many places."""
-    tokens = len({(f.rule_id, f.secret) for f in result.findings})
-    places = len(result.findings)
-    line = (
-        f"Found {_count(tokens, 'Copera token')} in {_count(places, 'place')} in git "
-        f"({_count(result.files, 'file version')} scanned"
-    )
-    if result.suppressed:
-        line += f", {result.suppressed} allowed"
-    if result.problems:
-        line += f", {_count(len(result.problems), 'error')}: scan incomplete, see above"
-    return style(line + ").", "red", options)
+    return style(found_summary(result), "red", options)
 
 
 def _by_token(findings: Tuple[Finding, ...]) -> List[List[Finding]]:
@@ -53,7 +44,10 @@ def _age(finding: Finding) -> Tuple[str, bool, str]:
 
 
 def render_token(
-    group: List[Finding], options: ReportOptions, rules: Tuple[Rule, ...] = BUILTIN_RULES
+    group: List[Finding],
+    options: ReportOptions,
+    rules: Tuple[Rule, ...] = BUILTIN_RULES,
+    context: str = HISTORY,
 ) -> List[str]:
     first = group[0]
     head = f"{shown_secret(first, options)}: {kind_name(first.rule_id, rules)} ({first.rule_id})"
@@ -61,12 +55,15 @@ def render_token(
     commits = _spread(group)
     paths = len({f.path for f in group if f.path})
     lines.append(
-        f"      spread: {_count(commits, 'commit')}, {_count(paths, 'path')}; {_head(group)}"
+        f"      spread: {plural(commits, 'commit')}, {plural(paths, 'path')}; {_head(group)}"
     )
+    reach = _reachable(group)
+    if reach:
+        lines.append(f"  reachable from: {reach}")
     for finding in group:
         lines.append(f"    {_where(finding)}")
         lines.append(f"        {_context(finding, options, rules)}")
-    return [*lines, *advice(rule_by_id(rules, first.rule_id), indent=" " * 5), ""]
+    return [*lines, *advice(rule_by_id(rules, first.rule_id), context, indent=" " * 5), ""]
 
 
 def _context(finding: Finding, options: ReportOptions, rules: Tuple[Rule, ...]) -> str:
@@ -78,6 +75,20 @@ def _spread(group: List[Finding]) -> int:
     that wrote it into two places (a file and its message) twice."""
     distinct = [f.history.token_commits for f in group if f.history and f.history.token_commits]
     return max(distinct) if distinct else sum(f.history.commits for f in group if f.history)
+
+
+SHOWN_REFS = 5  # refs named in the text; the rest are counted (JSON lists them all)
+
+
+def _reachable(group: List[Finding]) -> str:
+    """``main, v1.2, stash@{0}`` and ``and N more``: where a history rewrite must reach."""
+    refs: List[str] = []
+    for finding in group:
+        if finding.history is not None and finding.history.refs:
+            refs += [ref for ref in finding.history.refs if ref not in refs]
+    shown = ", ".join(printable(ref) for ref in refs[:SHOWN_REFS])
+    more = len(refs) - SHOWN_REFS
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def _when(finding: Finding) -> str:
@@ -114,7 +125,3 @@ def _head(group: List[Finding]) -> str:
         return "HEAD not checked"  # git failed before HEAD was read; the errors say why
     kinds = {"tag" if f.history and f.history.tag else "commit" for f in group}
     return f"in {' and '.join(sorted(kinds))} messages"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"

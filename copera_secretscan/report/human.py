@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import List, Optional, Tuple
 
 from ..engine.rules import BUILTIN_RULES, Rule
-from ..models import Finding, inert, mask_tokens, printable
+from ..models import HISTORY, PUSHED, STAGED, WORKTREE, Finding, inert, mask_tokens, printable
 from . import ReportOptions, shown_secret
 
 _STYLES = {"bold": "1", "red": "31", "yellow": "33", "dim": "2", "green": "32"}
@@ -59,8 +59,33 @@ def context_line(finding: Finding, options: ReportOptions, rules: Tuple[Rule, ..
     return f"line: {masked_line(finding, options, rules)}"
 
 
-def advice(rule: Optional[Rule], indent: str = "  ") -> List[str]:
+# What to do about where the token sits, after revoking it (the kind's own text says how).
+# A token only staged never reached history, so a rewrite is needless advice; one in commits
+# about to be pushed can still be dropped by rewriting them; one in history is in every clone.
+_NEXT_STEPS = {
+    STAGED: "It is not in git history yet: revoke it all the same (it was on disk), remove it "
+    "from the file and `git add` the file again; no history rewrite is needed.",
+    PUSHED: "Not pushed yet: rewriting the local commits that hold it (`git rebase -i`, "
+    "`git commit --amend`) before pushing is enough. Already pushed: revoke it, then rewrite "
+    "history (`git filter-repo --replace-text`) and force-push.",
+    HISTORY: "It is in git history: revoke it now, then rewrite history (`git filter-repo "
+    "--replace-text`) and force-push; a rewrite does not make the old token safe, revoking does.",
+    WORKTREE: "Remove it from the file; if it was ever committed, `scan --history` finds it there.",
+}
+
+
+def next_step(context: str) -> str:
+    """What to do about a token in this context (``ScanResult.context``): the one sentence
+    every report that gives advice uses, beside the kind's own revoke text."""
+    return _NEXT_STEPS.get(context, _NEXT_STEPS[HISTORY])
+
+
+def advice(rule: Optional[Rule], context: str = WORKTREE, indent: str = "  ") -> List[str]:
     """Who the token acts as and what to do now: the lines every human-facing report ends with."""
     if rule is None:
         return []
-    return [f"{indent}acts as: {rule.acts_as}", f"{indent}fix now: {rule.revoke}"]
+    return [
+        f"{indent}acts as: {rule.acts_as}",
+        f"{indent}fix now: {rule.revoke}",
+        f"{indent}   then: {next_step(context)}",
+    ]

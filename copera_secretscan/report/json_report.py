@@ -6,7 +6,7 @@ import json
 from typing import Any, Dict
 
 from ..models import Finding, ScanResult
-from . import ReportOptions, shown_secret
+from . import ReportOptions, place_count, shown_secret, token_count
 
 VERSION = 1
 _HISTORY_KEYS = ("author", "date", "commits", "present_at_head")
@@ -19,6 +19,8 @@ def finding_dict(finding: Finding, options: ReportOptions) -> Dict[str, Any]:
         entry.update({key: getattr(history, key) for key in _HISTORY_KEYS})
         if history.tag is not None:  # a tag message: `commit` is the commit the tag points at
             entry["tag"] = history.tag
+        if history.refs is not None:  # the branches, tags and stash entries that still reach it
+            entry["refs"] = list(history.refs)
     return entry
 
 
@@ -48,6 +50,8 @@ def render(result: ScanResult, options: ReportOptions) -> str:
             "bytes": result.bytes,
             "seconds": round(result.seconds, 3),
             "suppressed": result.suppressed,
+            "tokens": token_count(result.findings),  # distinct tokens: what to revoke
+            "places": place_count(result.findings),  # the files and messages holding them
         },
     }
     if result.unrotated:  # tokens the baseline hides though marked real leaks (issue 12)

@@ -6,6 +6,10 @@ per input that could not be read, and one passing test case that stands for ever
 scanned. A clean scan is therefore a single passing test case, which is what those dashboards
 expect; a scan that could not read everything shows errors, never a clean green run.
 
+Case names never hold a count or a line number: Jenkins and GitLab track a test's history by
+its name, so a name must stay the same from run to run. Counts go to the suite's properties
+and its system-out.
+
 XML 1.0 cannot carry NUL, most C0 controls or lone surrogates at all, even escaped, and a file
 name may contain any of them: such characters become U+FFFD, and line breaks and tabs in names
 are shown as ``\\n``, ``\\r``, ``\\t`` so one test case name stays on one line.
@@ -19,13 +23,23 @@ from datetime import datetime, timezone
 from typing import Dict, List, Optional, Tuple
 
 from .. import __version__
+from ..console import plural
 from ..engine.rules import BUILTIN_RULES, rule_by_id
-from ..models import Finding, Problem, ScanResult
-from . import ReportOptions, disguise, kind_name, message_kind, shown_secret
+from ..models import WORKTREE, Finding, Problem, ScanResult
+from . import (
+    ReportOptions,
+    disguise,
+    kind_name,
+    message_kind,
+    place_count,
+    shown_secret,
+    token_count,
+)
 from .human import advice
 from .text import summary
 
 SUITE = "copera-secretscan"
+CLEAN_CASE = "other files without Copera tokens"  # stable: how many goes to the properties
 _ILLEGAL_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _VISIBLE = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -54,7 +68,7 @@ def group_by_place(findings: Tuple[Finding, ...]) -> Dict[str, List[Finding]]:
     return groups
 
 
-def finding_lines(finding: Finding, options: ReportOptions) -> List[str]:
+def finding_lines(finding: Finding, options: ReportOptions, context: str = WORKTREE) -> List[str]:
     rule = rule_by_id(BUILTIN_RULES, finding.rule_id)
     where = f"{case_name(finding)}:{finding.line}:{finding.column}"
     if finding.in_name:
@@ -62,20 +76,21 @@ def finding_lines(finding: Finding, options: ReportOptions) -> List[str]:
     kind = f"{kind_name(finding.rule_id)}{disguise(finding)} ({finding.rule_id})"
     head = f"{where}: {kind} {shown_secret(finding, options)}"
     lines = [head + (f" in commit {finding.commit}" if finding.commit else "")]
-    return lines + advice(rule)
+    return lines + advice(rule, context)
 
 
-def failure_case(name: str, findings: List[Finding], options: ReportOptions) -> ET.Element:
+def failure_case(
+    name: str, findings: List[Finding], options: ReportOptions, context: str = WORKTREE
+) -> ET.Element:
     case = ET.Element("testcase", name=name, classname=SUITE, time="0")
     kinds = sorted({kind_name(f.rule_id) for f in findings})
-    noun = "token" if len(findings) == 1 else "tokens"
     failure = ET.SubElement(
         case,
         "failure",
-        message=f"{len(findings)} Copera {noun}: {', '.join(kinds)}",
+        message=f"{plural(token_count(tuple(findings)), 'Copera token')}: {', '.join(kinds)}",
         type="leaked-token",
     )
-    body = [line for finding in findings for line in finding_lines(finding, options)]
+    body = [line for finding in findings for line in finding_lines(finding, options, context)]
     failure.text = xml_text("\n".join(body))
     return case
 
@@ -88,18 +103,21 @@ def error_case(problem: Problem) -> ET.Element:
     return case
 
 
-def clean_case(result: ScanResult, places: int) -> ET.Element:
+def clean_case(result: ScanResult) -> ET.Element:
     """Stands for every scanned file that had no token (the result lists none of them)."""
-    clean = max(result.files - places, 0)
-    name = f"{clean} other file{'s' if clean != 1 else ''} without Copera tokens"
-    return ET.Element("testcase", name=name, classname=SUITE, time=f"{result.seconds:.3f}")
+    return ET.Element("testcase", name=CLEAN_CASE, classname=SUITE, time=f"{result.seconds:.3f}")
 
 
 def properties(result: ScanResult) -> ET.Element:
+    """The counts, in the words of every other format: tokens, places, files scanned."""
     props = ET.Element("properties")
+    places = place_count(result.findings)
     values = (
         ("tool", f"{SUITE} {__version__}"),
+        ("tokens", token_count(result.findings)),
+        ("places", places),
         ("files", result.files),
+        ("clean_files", max(result.files - places, 0)),
         ("bytes", result.bytes),
         ("suppressed", result.suppressed),
     )
@@ -110,9 +128,9 @@ def properties(result: ScanResult) -> ET.Element:
 
 def suite(result: ScanResult, options: ReportOptions, now: datetime) -> ET.Element:
     groups = group_by_place(result.findings)
-    cases = [failure_case(name, found, options) for name, found in groups.items()]
+    cases = [failure_case(name, found, options, result.context) for name, found in groups.items()]
     cases += [error_case(problem) for problem in result.problems]
-    cases.append(clean_case(result, len(groups)))
+    cases.append(clean_case(result))
     element = ET.Element(
         "testsuite",
         name=SUITE,

@@ -23,8 +23,9 @@ from urllib.parse import quote
 
 from .. import __version__, kinds
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
-from ..models import Finding, ScanResult
+from ..models import WORKTREE, Finding, ScanResult
 from . import ReportOptions, kind_name, message_kind, rules_of, shown_secret
+from .human import next_step
 
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -51,16 +52,18 @@ def security_severity(rule_id: str) -> float:
     return CUSTOM_SEVERITY
 
 
-def remediation(rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> List[str]:
-    """What to do, in order: revoke first, because anyone who fetched the token already has it."""
+def remediation(
+    rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES, context: str = WORKTREE
+) -> List[str]:
+    """What to do, in order: revoke first, because anyone who fetched the token already has it;
+    then what fits where it sits (staged, pushed, in history: :func:`.human.next_step`)."""
     rule = rule_by_id(rules, rule_id)
     revoke = rule.revoke if rule else "Revoke or rotate it with the service that issued it."
     return [
         revoke,
         "Rotate: give the new token to the code through your CI/CD secret store or an "
         "environment variable, never through the repository.",
-        "Purge it from git history (for example `git filter-repo --replace-text`) and force-push; "
-        "this does not make the old token safe, revoking does.",
+        next_step(context),
         "If it is a test value, not a real token, mark the line with "
         "`copera-secretscan: allow` or accept it in the baseline.",
     ]
@@ -70,11 +73,13 @@ def _pascal(name: str) -> str:
     return "".join(word[:1].upper() + word[1:] for word in name.replace("-", " ").split())
 
 
-def rule_descriptor(rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> Dict[str, Any]:
+def rule_descriptor(
+    rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES, context: str = WORKTREE
+) -> Dict[str, Any]:
     rule = rule_by_id(rules, rule_id)
     name = kind_name(rule_id, rules)
     acts_as = rule.acts_as if rule else "whatever the issuing service granted it"
-    steps = remediation(rule_id, rules)
+    steps = remediation(rule_id, rules, context)
     what = f"{name} found in the repository" + (f" ({rule.prefix}…)" if rule else "")
     return {
         "id": rule_id,
@@ -149,7 +154,10 @@ def location(finding: Finding) -> Dict[str, Any]:
 
 
 def message(
-    finding: Finding, options: ReportOptions, rules: Tuple[Rule, ...] = BUILTIN_RULES
+    finding: Finding,
+    options: ReportOptions,
+    rules: Tuple[Rule, ...] = BUILTIN_RULES,
+    context: str = WORKTREE,
 ) -> str:
     where = f" in a {message_kind(finding)}" if finding.path is None else ""
     if finding.in_name:
@@ -159,14 +167,15 @@ def message(
     kind = kind_name(finding.rule_id, rules)
     if finding.encoding:
         where += f", encoded as {' → '.join(finding.encoding)}"
-    return (
-        f"{kind} {shown_secret(finding, options)}{where}: revoke it in "
-        "Copera (Workspace Settings → Integrations), then remove it from git history."
-    )
+    return f"{kind} {shown_secret(finding, options)}{where}. {next_step(context)}"
 
 
 def result_entry(
-    finding: Finding, index: int, options: ReportOptions, rules: Tuple[Rule, ...] = BUILTIN_RULES
+    finding: Finding,
+    index: int,
+    options: ReportOptions,
+    rules: Tuple[Rule, ...] = BUILTIN_RULES,
+    context: str = WORKTREE,
 ) -> Dict[str, Any]:
     properties: Dict[str, Any] = {"redactedSecret": finding.redacted}
     if finding.commit:
@@ -182,7 +191,7 @@ def result_entry(
         "ruleIndex": index,
         "level": "error",
         "kind": "fail",
-        "message": {"text": message(finding, options, rules)},
+        "message": {"text": message(finding, options, rules, context)},
         "locations": [location(finding)],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": properties,
@@ -226,13 +235,16 @@ def build_log(result: ScanResult, options: ReportOptions, env: Mapping[str, str]
                 "name": TOOL,
                 "version": __version__,
                 "semanticVersion": __version__,
-                "rules": [rule_descriptor(rule_id, rules_of(result)) for rule_id in ids],
+                "rules": [
+                    rule_descriptor(rule_id, rules_of(result), result.context) for rule_id in ids
+                ],
             }
         },
         "invocations": [invocation(result)],
         "columnKind": "unicodeCodePoints",  # our columns count characters, not UTF-16 units
         "results": [
-            result_entry(f, index[f.rule_id], options, rules_of(result)) for f in result.findings
+            result_entry(f, index[f.rule_id], options, rules_of(result), result.context)
+            for f in result.findings
         ],
     }
     vcs = provenance(env)

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import List, Tuple
 
-from ..console import clean_line, files_scanned
+from ..console import clean_line, plural
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
-from ..models import Finding, ScanResult
-from . import ReportOptions, disguise, grouped, kind_name, rules_of, shown_secret
+from ..models import WORKTREE, Finding, ScanResult
+from . import (
+    ReportOptions,
+    disguise,
+    file_unit,
+    found_summary,
+    grouped,
+    kind_name,
+    rules_of,
+    scanned,
+    shown_secret,
+)
 from .human import advice, context_line, location, style
 
 
 def render_finding(
-    finding: Finding, options: ReportOptions, rules: Tuple[Rule, ...] = BUILTIN_RULES
+    finding: Finding,
+    options: ReportOptions,
+    rules: Tuple[Rule, ...] = BUILTIN_RULES,
+    context: str = WORKTREE,
 ) -> List[str]:
     rule = rule_by_id(rules, finding.rule_id)
     kind = kind_name(finding.rule_id, rules) + disguise(finding)
@@ -23,31 +35,22 @@ def render_finding(
         f"    token: {style(shown_secret(finding, options), 'red', options)}",
         f"     {context_line(finding, options, rules)}",
     ]
-    return [*lines, *advice(rule), ""]
+    return [*lines, *advice(rule, context), ""]
 
 
 def summary(result: ScanResult, options: ReportOptions) -> str:
-    scanned = files_scanned(result.files, result.suppressed)
     if not result.findings and result.problems:
-        errors = f"{len(result.problems)} error{'s' if len(result.problems) != 1 else ''}"
+        errors = plural(len(result.problems), "error")
         return style(
             f"Scan incomplete: {errors} (see above); no Copera tokens in what could be read "
-            f"({scanned}).",
+            f"({scanned(result)}).",
             "yellow",
             options,
         )
     if not result.findings:
-        return style(clean_line(result.files, result.suppressed), "green", options)
-    kinds = Counter(kind_name(f.rule_id, rules_of(result)) for f in result.findings)
-    detail = ", ".join(f"{count} {name}" for name, count in sorted(kinds.items()))
-    places = len({(f.path, f.commit) for f in result.findings})
-    noun = "token" if len(result.findings) == 1 else "tokens"
-    where = f"{places} place{'s' if places != 1 else ''}"
-    return style(
-        f"Found {len(result.findings)} Copera {noun} in {where}: {detail} ({scanned}).",
-        "red",
-        options,
-    )
+        clean = clean_line(result.files, result.suppressed, file_unit(result))
+        return style(clean, "green", options)
+    return style(found_summary(result), "red", options)
 
 
 def render(result: ScanResult, options: ReportOptions) -> str:
@@ -60,6 +63,6 @@ def render(result: ScanResult, options: ReportOptions) -> str:
         return head + grouped.render(result, options)  # history: one block per token
     out: List[str] = []
     for finding in result.findings:
-        out.extend(render_finding(finding, options, rules_of(result)))
+        out.extend(render_finding(finding, options, rules_of(result), result.context))
     out.append(summary(result, options))
     return head + "\n".join(out) + "\n"

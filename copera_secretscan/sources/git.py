@@ -321,6 +321,23 @@ def stash_commits(cwd: Optional[str] = None) -> List[str]:
     return out.decode("ascii").split()
 
 
+def stash_entries(cwd: Optional[str] = None) -> List[List[str]]:
+    """Each stash entry's commit and its parents (base, index, untracked), newest first: entry
+    N is ``stash@{N}``. One ``log -g`` for all of them, as :func:`stash_commits`."""
+    if not _resolve("refs/stash", cwd):
+        return []
+    out = run(["log", "-g", "--format=%H %P", "refs/stash", "--"], cwd=cwd)
+    return [line.split() for line in out.decode("ascii").splitlines() if line]
+
+
+def refs_containing(commits: Sequence[str], cwd: Optional[str] = None) -> List[str]:
+    """The full names of the refs that reach any of ``commits`` (``--contains`` ORs them):
+    one call, however many commits carry a token."""
+    contains = [f"--contains={commit}" for commit in commits]
+    out = run(["for-each-ref", "--format=%(refname)", *contains], cwd=cwd)
+    return out.decode("utf-8", "surrogateescape").splitlines()
+
+
 def shallow_commits(cwd: str) -> FrozenSet[str]:
     """The commits a shallow clone's history stops at; empty for a complete repository."""
     path = git_path("shallow", cwd)

@@ -188,6 +188,59 @@ def message_provenance(
     return results
 
 
+MAX_REF_LOOKUPS = 50  # tokens whose refs are looked up: one git call each
+MAX_CARRIERS = 200  # commits per lookup: a command line stays short
+
+
+def with_refs(findings: List[Finding], carriers: Carriers, cwd: Optional[str]) -> List[Finding]:
+    """Each history finding with the refs that still reach its token (any commit carrying it),
+    so a user knows which branches, tags and stash entries a rewrite must cover.
+
+    Informational: when git cannot answer, the findings stay as they are (refs None).
+    """
+    keys = dict.fromkeys((f.rule_id, f.secret) for f in findings if f.history is not None)
+    try:
+        stashes = git.stash_entries(cwd)
+        looked = {
+            key: _reaching(sorted(carriers.get(key, ()))[:MAX_CARRIERS], stashes, cwd)
+            for key in list(keys)[:MAX_REF_LOOKUPS]
+        }
+    except FatalError:
+        return findings
+    return [_with(finding, looked.get((finding.rule_id, finding.secret))) for finding in findings]
+
+
+def _with(finding: Finding, refs: Optional[Tuple[str, ...]]) -> Finding:
+    if finding.history is None or refs is None:
+        return finding
+    return replace(finding, history=replace(finding.history, refs=refs))
+
+
+def _reaching(commits: List[str], stashes: List[List[str]], cwd: Optional[str]) -> Tuple[str, ...]:
+    """Short names of the refs that reach ``commits``; a stash entry counts when it holds one of
+    them itself (its own, index or untracked commit), since only ``stash@{0}`` is a ref."""
+    if not commits:
+        return ()
+    names = [_short(ref) for ref in git.refs_containing(commits, cwd)]
+    held = set(commits)
+    for n, entry in enumerate(stashes):
+        own = {entry[0], *entry[2:]}  # the entry, its index and untracked commits: not its base
+        name = f"stash@{{{n}}}"
+        if held & own and name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def _short(ref: str) -> str:
+    """``main``, ``v1.2``, ``origin/main``, ``stash@{0}``: a ref as a person names it."""
+    if ref == "refs/stash":
+        return "stash@{0}"
+    for prefix in ("refs/heads/", "refs/tags/", "refs/remotes/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix) :]
+    return ref
+
+
 def spread(finding: Finding, carriers: Carriers) -> Finding:
     """Add how many distinct commits (or tags) carry the token anywhere: one commit that put it
     in two files and its message is one commit to rewrite, not three."""
