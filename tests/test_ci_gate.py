@@ -132,6 +132,25 @@ def test_a_github_push_finds_a_token_added_and_deleted_within_it(
     )
 
 
+def test_a_github_merge_queue_scans_its_group_on_top_of_the_base(
+    remote: Remote, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = git(remote.dev, "rev-parse", "HEAD").strip()
+    added, head = leak_and_delete(remote, seed=7)
+    queue = "gh-readonly-queue/main/pr-5-" + base
+    remote.push("origin", f"HEAD:refs/heads/{queue}")
+    ci = remote.checkout(head)
+    payload = {"merge_group": {"head_sha": head, "base_sha": base, "head_ref": queue}}
+    env = github(remote.tmp, "merge_group", payload, branch=queue)
+    code, out, _ = run_ci(monkeypatch, capsys, ci, env)
+    [finding] = json.loads(out)["findings"]
+    assert (code, finding["commit"]) == (1, added)
+    code, out, _ = run_ci(monkeypatch, capsys, ci, env, fmt="text")
+    assert out.splitlines()[0] == (
+        f"Scanned commits {base[:7]}..{head[:7]} (GitHub merge queue {queue})."
+    )
+
+
 def test_a_token_only_in_a_pushed_commit_message_is_found(
     remote: Remote, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

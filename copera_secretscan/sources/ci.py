@@ -55,7 +55,8 @@ def plan_for(env: Mapping[str, str]) -> Plan:
 
 
 def github(env: Mapping[str, str]) -> Plan:
-    """push: the payload's ``before..after``; pull request: ``base.sha..head.sha``."""
+    """push: the payload's ``before..after``; pull request: ``base.sha..head.sha``; merge
+    queue: ``base_sha..head_sha``."""
     event, payload = env.get("GITHUB_EVENT_NAME", ""), _payload(env)
     depth = "fetch-depth: 0 on actions/checkout"
     if event == "push":
@@ -70,6 +71,12 @@ def github(env: Mapping[str, str]) -> Plan:
         number = _text(pull.get("number")) or "?"
         source = env.get("GITHUB_HEAD_REF", "")
         return Plan("GitHub", f"pull request #{number}", head, base, source, depth)
+    if event == "merge_group":  # a merge queue: the group's commits on top of its base
+        group = payload.get("merge_group")
+        group = group if isinstance(group, dict) else {}
+        head, base = _text(group.get("head_sha")), _text(group.get("base_sha"))
+        ref = _text(group.get("head_ref")) or env.get("GITHUB_REF_NAME", "")
+        return Plan("GitHub", f"merge queue {ref}", head, base, "", depth)
     raise FatalError(f"scan --ci: the GitHub event {event!r} brings no new commits; {USE_RANGE}")
 
 
