@@ -49,6 +49,10 @@ def summary(result: ScanResult, options: ReportOptions) -> str:
         )
     if not result.findings:
         clean = clean_line(result.files, result.suppressed, file_unit(result))
+        if result.unrotated:  # "no tokens" would read false while a real leak is only hidden
+            hidden = plural(len(result.unrotated), "real leak")
+            clean = f"{clean[:-1]}; the baseline still hides {hidden} to rotate (see the warning)."
+            return style(clean.replace("No Copera", "No new Copera", 1), "yellow", options)
         return style(clean, "green", options)
     return style(found_summary(result), "red", options)
 
