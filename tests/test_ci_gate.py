@@ -125,6 +125,7 @@ def test_a_github_push_finds_a_token_added_and_deleted_within_it(
     code, out, _ = run_ci(monkeypatch, capsys, ci, env)
     [finding] = json.loads(out)["findings"]
     assert (code, finding["path"], finding["commit"]) == (1, "leak.py", added)
+    assert json.loads(out)["scanned"] == f"commits {before[:7]}..{after[:7]} (GitHub push to main)"
     assert not (ci / "leak.py").exists()  # the final tree is clean: a tree scan would pass
     code, out, _ = run_ci(monkeypatch, capsys, ci, env, fmt="text")
     assert (

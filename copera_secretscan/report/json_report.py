@@ -54,6 +54,8 @@ def render(result: ScanResult, options: ReportOptions) -> str:
             "places": place_count(result.findings),  # the files and messages holding them
         },
     }
+    if result.scanned:  # what a git scan covered and why (scan --ci's range and event)
+        report["scanned"] = result.scanned
     if result.unrotated:  # tokens the baseline hides though marked real leaks (issue 12)
         report["unrotated"] = [leak._asdict() for leak in result.unrotated]
     return json.dumps(report, indent=2) + "\n"
