@@ -279,7 +279,7 @@ def test_o_is_output_everywhere_or_not_at_all(
 ) -> None:
     """``-o`` was ``--baseline`` in the baseline commands and ``--output`` in ``scan``."""
     code, _, err = run(capsys, "baseline", "create", "-o", "other.json", "src")
-    assert code == 2 and "No such option '-o'" in err
+    assert code == 2 and "No such option" in err and "-o" in err  # click's wording varies
     assert not (adopted / "other.json").exists()
 
 
