@@ -68,6 +68,12 @@ class History:
     refs: Optional[Tuple[str, ...]] = None
 
 
+LIVE = "live"  # Copera accepted the token: revoke it first
+INVALID = "invalid"  # Copera refused it (revoked, expired or malformed)
+UNKNOWN = "unknown"  # no answer that says either (an error, a timeout, rate limited)
+VERIFICATIONS = (LIVE, INVALID, UNKNOWN)
+
+
 @dataclass(frozen=True)
 class Finding:
     rule_id: str
@@ -83,6 +89,8 @@ class Finding:
     history: Optional[History] = field(default=None, compare=False, repr=False)
     # How the token was disguised, outermost first (``("base64", "json-escape")``); () plain.
     encoding: Tuple[str, ...] = field(default=(), compare=False)
+    # What Copera said of the token under ``scan --verify``: one of VERIFICATIONS; None: not asked.
+    verification: Optional[str] = field(default=None, compare=False)
 
     @property
     def path(self) -> Optional[str]:
