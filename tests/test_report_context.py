@@ -60,14 +60,40 @@ def test_a_token_in_history_says_revoke_then_rewrite(repo: Path) -> None:
 
 
 @pytest.mark.parametrize("context", [WORKTREE, STAGED, PUSHED, HISTORY])
-@pytest.mark.parametrize("fmt", ["text", "junit", "github", "sarif", "gitlab"])
+@pytest.mark.parametrize("fmt", ["text", "junit", "github", "sarif", "gitlab", "json"])
 def test_every_format_gives_the_one_sentence_for_the_context(fmt: str, context: str) -> None:
     result = replace(full_result(), context=context)
     others = {next_step(c) for c in (WORKTREE, STAGED, PUSHED, HISTORY)} - {next_step(context)}
 
     text = writer(fmt)(result, ReportOptions())
-    if fmt in ("sarif", "gitlab"):  # JSON: compare the decoded strings
+    if fmt in ("sarif", "gitlab", "json"):  # JSON: compare the decoded strings
         text = json.dumps(json.loads(text), ensure_ascii=False)
 
     assert next_step(context) in text
     assert not any(other in text for other in others)
+
+
+# Each kind's own place to revoke it, from the kinds table (issue 13): a PAT in Workspace
+# Settings, an integration key with its integration, an MCP token by disconnecting the client.
+PLACES = {
+    "cp_pat_": "Workspace Settings → Integrations → Personal Tokens",
+    "cp_key_": "the integration's API keys",
+    "cp_oat_": "disconnect the MCP client",
+}
+
+
+@pytest.mark.parametrize("prefix", sorted(PLACES))
+def test_every_finding_names_where_to_revoke_its_kind_in_text_sarif_and_json(
+    repo: Path, prefix: str
+) -> None:
+    (repo / "app.env").write_text(f"T={make_token(prefix, 32, seed=5)}\n")
+    place = PLACES[prefix]
+    assert place in scan("app.env")
+    [finding] = json.loads(scan("-f", "json", "app.env"))["findings"]
+    assert finding["remediation"][0].count(place) == 1  # revoke first, where
+    assert next_step(WORKTREE) in finding["remediation"]  # then what to do in the repository
+    sarif = json.loads(scan("-f", "sarif", "app.env"))
+    [rule] = [
+        r for r in sarif["runs"][0]["tool"]["driver"]["rules"] if r["id"] == finding["rule_id"]
+    ]
+    assert place in rule["help"]["text"] and place in rule["help"]["markdown"]

@@ -25,7 +25,8 @@ from .. import __version__
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import WORKTREE, Finding, ScanResult
 from . import ReportOptions, disguise, kind_name, message_kind, rules_of, shown_secret
-from .sarif import remediation, rule_ids, security_severity
+from .human import remediation
+from .sarif import rule_ids, security_severity
 
 SCHEMA_VERSION = "15.2.1"
 SCHEMA_URL = (

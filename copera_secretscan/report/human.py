@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
-from ..engine.rules import BUILTIN_RULES, Rule
+from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import HISTORY, PUSHED, STAGED, WORKTREE, Finding, inert, mask_tokens, printable
 from . import ReportOptions, shown_secret
 
@@ -88,4 +88,22 @@ def advice(rule: Optional[Rule], context: str = WORKTREE, indent: str = "  ") ->
         f"{indent}acts as: {rule.acts_as}",
         f"{indent}fix now: {rule.revoke}",
         f"{indent}   then: {next_step(context)}",
+    ]
+
+
+def remediation(
+    rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES, context: str = WORKTREE
+) -> List[str]:
+    """What to do, in order: revoke first, because anyone who fetched the token already has it;
+    then what fits where it sits (staged, pushed, in history: :func:`next_step`). SARIF help,
+    GitLab's solution and JSON's ``remediation`` all read it from here."""
+    rule = rule_by_id(rules, rule_id)
+    revoke = rule.revoke if rule else "Revoke or rotate it with the service that issued it."
+    return [
+        revoke,
+        "Rotate: give the new token to the code through your CI/CD secret store or an "
+        "environment variable, never through the repository.",
+        next_step(context),
+        "If it is a test value, not a real token, mark the line with "
+        "`copera-secretscan: allow` or accept it in the baseline.",
     ]

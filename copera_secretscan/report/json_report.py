@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
-from ..models import Finding, ScanResult
-from . import ReportOptions, place_count, shown_secret, token_count
+from ..engine.rules import BUILTIN_RULES, Rule
+from ..models import WORKTREE, Finding, ScanResult
+from . import ReportOptions, place_count, rules_of, shown_secret, token_count
+from .human import remediation
 
 VERSION = 1
 _HISTORY_KEYS = ("author", "date", "commits", "present_at_head")
 
 
-def finding_dict(finding: Finding, options: ReportOptions) -> Dict[str, Any]:
+def finding_dict(
+    finding: Finding,
+    options: ReportOptions,
+    rules: Tuple[Rule, ...] = BUILTIN_RULES,
+    context: str = WORKTREE,
+) -> Dict[str, Any]:
     entry = _core_dict(finding, options)
+    # What to do, in order, from the kinds table and where the token sits (as SARIF's help).
+    entry["remediation"] = remediation(finding.rule_id, rules, context)
     history = finding.history
     if history is not None:  # git history: first author and date, commits, still at HEAD
         entry.update({key: getattr(history, key) for key in _HISTORY_KEYS})
@@ -43,7 +52,9 @@ def _core_dict(finding: Finding, options: ReportOptions) -> Dict[str, Any]:
 def render(result: ScanResult, options: ReportOptions) -> str:
     report: Dict[str, Any] = {
         "version": VERSION,
-        "findings": [finding_dict(f, options) for f in result.findings],
+        "findings": [
+            finding_dict(f, options, rules_of(result), result.context) for f in result.findings
+        ],
         "errors": [{"path": p.path, "message": p.message} for p in result.problems],
         "stats": {
             "files": result.files,

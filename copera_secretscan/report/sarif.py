@@ -25,7 +25,7 @@ from .. import __version__, kinds
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import WORKTREE, Finding, ScanResult
 from . import ReportOptions, kind_name, message_kind, rules_of, shown_secret
-from .human import next_step
+from .human import next_step, remediation
 
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -50,23 +50,6 @@ def security_severity(rule_id: str) -> float:
     if rule_by_id(BUILTIN_RULES, rule_id) is not None:
         raise LookupError(f"built-in rule {rule_id!r} has no row in the kinds table")
     return CUSTOM_SEVERITY
-
-
-def remediation(
-    rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES, context: str = WORKTREE
-) -> List[str]:
-    """What to do, in order: revoke first, because anyone who fetched the token already has it;
-    then what fits where it sits (staged, pushed, in history: :func:`.human.next_step`)."""
-    rule = rule_by_id(rules, rule_id)
-    revoke = rule.revoke if rule else "Revoke or rotate it with the service that issued it."
-    return [
-        revoke,
-        "Rotate: give the new token to the code through your CI/CD secret store or an "
-        "environment variable, never through the repository.",
-        next_step(context),
-        "If it is a test value, not a real token, mark the line with "
-        "`copera-secretscan: allow` or accept it in the baseline.",
-    ]
 
 
 def _pascal(name: str) -> str:
