@@ -3,6 +3,7 @@ how ``--pre-push`` turns what git or pre-commit says into revisions to scan."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -100,7 +101,7 @@ def test_commit_msg_hook_blocks_a_token_in_the_message(
 
 
 def test_plain_pre_push_hook_reads_gits_lines(repo: Path, token: str) -> None:
-    """The README recipe: git's own stdin, no pre-commit."""
+    """The docs/git-hooks.md recipe: git's own stdin, no pre-commit."""
     hook = repo / ".git" / "hooks" / "pre-push"
     script = Path(sys.executable).parent / "copera-secretscan"
     hook.write_text(f'#!/bin/sh\nexec "{script}" scan --pre-push --quiet\n')
@@ -189,3 +190,32 @@ def test_commit_msg_scans_comment_lines_and_everything_below_the_scissors_line(
     assert "commit message:3:20" in out and "commit message:6:2" in out
     assert main(["scan", "--commit-msg", str(repo / "missing")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_the_raw_git_hook_recipes_of_the_docs_block_a_token_at_each_door(
+    repo: Path, token: str
+) -> None:
+    """docs/git-hooks.md's snippets, run as written, with the scanner on git's PATH."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "git-hooks.md").read_text()
+    snippets = doc.split("```sh\n")[1:]
+    assert len(snippets) == 3
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    for snippet in snippets:
+        subprocess.run(["sh", "-c", snippet.split("```")[0]], cwd=repo, env=env, check=True)
+    add_remote(repo)
+    (repo / "a.txt").write_text("a\n")
+    git(repo, "add", "a.txt")
+
+    def attempt(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True)
+
+    assert attempt("commit", "-q", "-m", f"note {token}").returncode != 0  # commit-msg
+    assert attempt("commit", "-q", "-m", "initial").returncode == 0
+    assert attempt("push", "-q", "origin", "main").returncode == 0
+    (repo / "a.txt").write_text(f"{token}\n")
+    git(repo, "add", "a.txt")
+    blocked = attempt("commit", "-q", "-m", "token")  # pre-commit
+    assert blocked.returncode != 0 and "a.txt:1:1" in blocked.stdout + blocked.stderr
+    assert attempt("commit", "-q", "--no-verify", "-m", "token").returncode == 0
+    pushed = attempt("push", "-q", "origin", "main")  # pre-push
+    assert pushed.returncode != 0 and token not in pushed.stdout + pushed.stderr

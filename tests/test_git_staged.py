@@ -146,7 +146,7 @@ def test_git_index_file_is_the_index_being_committed(
 
 
 def plain_hook(repo: Path) -> None:
-    """The README's one-line hook, without the pre-commit framework."""
+    """docs/git-hooks.md's one-line hook, without the pre-commit framework."""
     hook = repo / ".git" / "hooks" / "pre-commit"
     hook.write_text(f'#!/bin/sh\nexec "{BIN / "copera-secretscan"}" scan --staged --quiet\n')
     hook.chmod(0o755)
