@@ -9,10 +9,13 @@ sits on top: it hands over to the CLI.
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.tokens import make_token
 
 PACKAGE = Path(__file__).resolve().parents[1] / "copera_secretscan"
 ROOT = PACKAGE.name
@@ -243,6 +246,26 @@ def test_loading_the_lean_hook_path_loads_neither_click_nor_dataclasses() -> Non
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert proc.stdout == "[]\n"
+
+
+def test_a_reported_leak_outside_git_without_excludes_never_loads_pathspec(
+    tmp_path: Path,
+) -> None:
+    """The hook hands a file with a token to the full CLI, whose start-up is the cost the user
+    waits for; pathspec is needed only where patterns are (a config's or ``--exclude``'s)."""
+    leak = tmp_path / "leak.py"
+    leak.write_text(f"KEY = '{make_token('cp_pat_', 32, seed=9)}'\n")
+    probe = (
+        "import sys\n"
+        "from copera_secretscan.quick import hook_main\n"
+        f"code = hook_main([{str(leak)!r}])\n"
+        "print(code, 'pathspec' in sys.modules)"
+    )
+    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path.parent)}
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert proc.stdout.splitlines()[-1] == "1 False", proc.stderr
 
 
 OUTSIDE_CITATION = re.compile(r"\b(CONTRACTS|USERS)\.md\b")

@@ -118,6 +118,8 @@ def _strings(value: Any, where: str, base: str) -> Tuple[str, ...]:
 
 def _patterns(value: Any, where: str, base: str) -> Tuple[str, ...]:
     patterns = _strings(value, where, base)
+    if not patterns:
+        return patterns  # nothing to check: pathspec's import is a fifth of a report's start-up
     import pathspec  # deferred: only configs with excludes need it
 
     for pattern in patterns:  # one at a time, so the message names the pattern at fault
