@@ -165,7 +165,8 @@ def _request(token: str, settings: Settings) -> Tuple[object, Optional[str]]:
         return f"connection failed ({type(exc.reason).__name__})", None
     except socket.timeout:  # the answer started, then stalled
         return "timed out", None
-    except (OSError, ValueError) as exc:  # a reset mid-answer, a malformed reply
+    except Exception as exc:  # a reset, a malformed reply: never a traceback,
+        # whose text or locals could show the token; the class name says enough
         return f"connection failed ({type(exc).__name__})", None
 
 
