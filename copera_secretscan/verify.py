@@ -47,7 +47,9 @@ class Answer(NamedTuple):
     detail: str
 
 
-class Settings(NamedTuple):
+class Options(NamedTuple):
+    """Where to ask and how long to wait: from the command line and the environment only."""
+
     base: str = DEFAULT_API_URL
     timeout: float = TIMEOUT
     retry_cap: float = RETRY_CAP
@@ -76,7 +78,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def verify(result: ScanResult, settings: Settings) -> ScanResult:
+def verify(result: ScanResult, settings: Options) -> ScanResult:
     """``result`` with every Copera token's findings labelled, live ones listed first."""
     answers = ask_all(_askable(result.findings), settings)
     findings = [_labelled(found, answers.get(found.secret)) for found in result.findings]
@@ -100,7 +102,7 @@ def _labelled(finding: Finding, answer: Optional[Answer]) -> Finding:
     return replace(finding, verification=answer.verdict, verification_detail=answer.detail)
 
 
-def ask_all(tokens: Tuple[str, ...], settings: Settings) -> Dict[str, Answer]:
+def ask_all(tokens: Tuple[str, ...], settings: Options) -> Dict[str, Answer]:
     """Each token asked once, :data:`WORKERS` at a time."""
     if not tokens:
         return {}
@@ -111,7 +113,7 @@ def ask_all(tokens: Tuple[str, ...], settings: Settings) -> Dict[str, Answer]:
         return dict(zip(tokens, answers))
 
 
-def ask(token: str, settings: Settings) -> Answer:
+def ask(token: str, settings: Options) -> Answer:
     """One token, retried after a 429 as the API asks (within :data:`RETRY_CAP`)."""
     for attempt in range(RETRIES + 1):
         status, retry_after = _request(token, settings)
@@ -142,7 +144,7 @@ def _wait(retry_after: Optional[str], attempt: int) -> float:
         return float(attempt + 1)
 
 
-def _request(token: str, settings: Settings) -> Tuple[object, Optional[str]]:
+def _request(token: str, settings: Options) -> Tuple[object, Optional[str]]:
     """(status code or a reason in words, Retry-After). Nothing raised here carries the token:
     every failure becomes a fixed phrase."""
     import socket

@@ -236,7 +236,7 @@ VERIFY_OPTIONS = [
 
 def verify_settings(ctx: click.Context, opts: dict) -> Any:
     """What --verify needs, checked before anything is scanned or sent; None without --verify."""
-    from ..verify import DEFAULT_API_URL, Settings, check_base
+    from ..verify import DEFAULT_API_URL, Options, check_base
 
     if not opts["verify"]:
         given = [
@@ -251,7 +251,7 @@ def verify_settings(ctx: click.Context, opts: dict) -> Any:
         base = check_base(opts["api_url"] or DEFAULT_API_URL)
     except FatalError as exc:
         raise click.UsageError(f"--api-url: {exc}") from exc
-    return Settings(base=base, timeout=opts["verify_timeout"])
+    return Options(base=base, timeout=opts["verify_timeout"])
 
 
 def git_options(fn: Callable[..., Any]) -> Callable[..., Any]:
