@@ -91,6 +91,8 @@ class Finding:
     encoding: Tuple[str, ...] = field(default=(), compare=False)
     # What Copera said of the token under ``scan --verify``: one of VERIFICATIONS; None: not asked.
     verification: Optional[str] = field(default=None, compare=False)
+    # Why, in words that never hold the token ("HTTP 401", "timed out"); "" when not asked.
+    verification_detail: str = field(default="", compare=False)
 
     @property
     def path(self) -> Optional[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import sys
+from functools import partial
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import click
@@ -199,6 +200,60 @@ GIT_MODES = tuple(GIT_SCANS)
 ONE_OF = "choose one of PATHS, --staged, --git/--history, --commit-msg, --pre-push, --ci"
 
 
+# ``scan --verify``: the only options that make the scan talk to a network. There is
+# deliberately no config-file key for any of them: a repository's config must never be able to
+# send its reader's tokens anywhere (config/file.py refuses such a key as unknown).
+VERIFY_OPTIONS = [
+    click.option(
+        "--verify",
+        is_flag=True,
+        help="Ask Copera whether each token found is live: each distinct Copera token is sent "
+        "once, as a Bearer token, to GET API-URL/board/list-boards and to no other host. "
+        "Nothing is sent without this flag.",
+    ),
+    click.option(
+        "--only-verified",
+        is_flag=True,
+        help="With --verify: tokens Copera refused (invalid) do not fail the scan; live ones "
+        "fail, and so do unknown ones (fail closed: a token not checked is not waved through).",
+    ),
+    click.option(
+        "--api-url",
+        metavar="URL",
+        envvar="COPERA_API_URL",
+        help="Where --verify asks (default https://api.copera.ai/public/v1; env "
+        "COPERA_API_URL): https only, plain http only to localhost.",
+    ),
+    click.option(
+        "--verify-timeout",
+        type=click.FloatRange(0.1, 60),
+        default=5.0,
+        show_default=True,
+        help="Seconds --verify waits for each answer before calling the token unknown.",
+    ),
+]
+
+
+def verify_settings(ctx: click.Context, opts: dict) -> Any:
+    """What --verify needs, checked before anything is scanned or sent; None without --verify."""
+    from ..verify import DEFAULT_API_URL, Options, check_base
+
+    if not opts["verify"]:
+        given = [
+            name
+            for name in ("only_verified", "api_url", "verify_timeout")
+            if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+        ]
+        if given:
+            raise click.UsageError(f"--{given[0].replace('_', '-')} needs --verify")
+        return None
+    try:
+        base = check_base(opts["api_url"] or DEFAULT_API_URL)
+    except FatalError as exc:
+        raise click.UsageError(f"--api-url: {exc}") from exc
+    return Options(base=base, timeout=opts["verify_timeout"])
+
+
 def git_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """What to scan in git instead of PATHS: the options of :data:`GIT_SCANS`, in its order."""
     return stacked([mode.option for mode in GIT_SCANS.values()], fn)
@@ -231,6 +286,7 @@ def git_mode(paths: Sequence[str], no_ignore: bool, opts: dict) -> Optional[str]
 @scope_options
 @git_options
 @report_options
+@partial(stacked, VERIFY_OPTIONS)
 @click.pass_context
 def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any) -> None:
     """Scan files and directories (default: the current directory; - reads standard input).
@@ -243,6 +299,7 @@ def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any)
     """
     settings = settings_from(opts)
     mode = git_mode(paths, no_ignore, opts)
+    asking = verify_settings(ctx, opts)
     unit = GIT_SCANS[mode].unit if mode else "files"
     progress = Progress(unit=unit) if not opts["quiet"] else None
     try:
@@ -259,12 +316,21 @@ def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any)
     finally:
         if progress is not None:
             progress.close()
+    if asking is not None:
+        from ..verify import verify
+
+        result = verify(result, asking)
     emit(result, opts)
     ctx.exit(exit_code(result, opts, settings.fail_on_unrotated))
 
 
 def exit_code(result: ScanResult, opts: dict, fail_on_unrotated: bool = False) -> int:
-    """``--exit-zero`` turns "tokens found" into 0, never an incomplete scan: that stays 2."""
+    """``--exit-zero`` turns "tokens found" into 0, never an incomplete scan: that stays 2.
+    ``--only-verified`` lets the tokens Copera refused pass, and no other."""
+    if opts.get("only_verified"):
+        from ..verify import still_failing
+
+        result = still_failing(result)
     code = pipeline.exit_code(result, fail_on_unrotated)
     if opts.get("exit_zero") and code == 1:
         return EXIT_ERROR if result.problems else 0

@@ -15,7 +15,17 @@ from typing import Callable, Dict, Optional, Tuple
 
 from ..console import files_scanned, found_line, plural
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
-from ..models import HISTORY, PUSHED, Finding, Problem, ScanResult, mask_tokens
+from ..models import (
+    HISTORY,
+    INVALID,
+    LIVE,
+    PUSHED,
+    VERIFICATIONS,
+    Finding,
+    Problem,
+    ScanResult,
+    mask_tokens,
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,25 @@ def disguise(finding: Finding) -> str:
 def shown_secret(finding: Finding, options: ReportOptions) -> str:
     """The token as a report may print it: redacted unless the user asked for it whole."""
     return finding.secret if options.show_secrets else finding.redacted
+
+
+_VERDICTS = {LIVE: "live: revoke it first", INVALID: "invalid: Copera refused it"}
+
+
+def verdict(finding: Finding) -> str:
+    """What ``scan --verify`` learnt of the token, as every format that shows a message says
+    it (``live: revoke it first``, ``unknown: timed out``); "" when nobody asked."""
+    if finding.verification is None:
+        return ""
+    return _VERDICTS.get(finding.verification) or f"unknown: {finding.verification_detail}"
+
+
+def verdict_tally(findings: Tuple[Finding, ...]) -> str:
+    """``Copera says: 1 live, 2 invalid.``, counting tokens; "" when nobody asked."""
+    said = {(f.rule_id, f.secret): f.verification for f in findings if f.verification}
+    counts = Counter(said.values())
+    parts = [f"{counts[name]} {name}" for name in VERIFICATIONS if counts[name]]
+    return f"Copera says: {', '.join(parts)}." if parts else ""
 
 
 def token_count(findings: Tuple[Finding, ...]) -> int:

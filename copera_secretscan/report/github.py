@@ -12,7 +12,7 @@ from typing import List, Optional, Tuple
 
 from ..engine.rules import BUILTIN_RULES, rule_by_id
 from ..models import WORKTREE, Finding, Problem, ScanResult
-from . import ReportOptions, disguise, kind_name, message_kind, shown_secret
+from . import ReportOptions, disguise, kind_name, message_kind, shown_secret, verdict
 from .human import next_step
 from .text import summary
 
@@ -50,6 +50,8 @@ def finding_message(finding: Finding, options: ReportOptions, context: str = WOR
     text = (
         f"{kind_name(finding.rule_id)}{disguise(finding)} {shown_secret(finding, options)}{where}"
     )
+    if finding.verification:
+        text += f"\nCopera: {verdict(finding)}."
     if rule is not None:
         text += f"\nIt acts as {rule.acts_as}.\n{rule.revoke}"
     return f"{text}\n{next_step(context)}"

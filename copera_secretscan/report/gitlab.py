@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from .. import __version__
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import WORKTREE, Finding, ScanResult
-from . import ReportOptions, disguise, kind_name, message_kind, rules_of, shown_secret
+from . import ReportOptions, disguise, kind_name, message_kind, rules_of, shown_secret, verdict
 from .human import remediation
 from .sarif import rule_ids, security_severity
 
@@ -63,7 +63,8 @@ def description(finding: Finding, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> st
         where += f" (introduced in commit {finding.commit})"
     acts = f" It acts as {rule.acts_as}." if rule else ""
     kind = kind_name(finding.rule_id, rules) + disguise(finding)
-    return f"A {kind} was committed {where}.{acts}"
+    said = f" Copera: {verdict(finding)}." if finding.verification else ""
+    return f"A {kind} was committed {where}.{acts}{said}"
 
 
 def commit_of(finding: Finding, env: Mapping[str, str]) -> Dict[str, str]:

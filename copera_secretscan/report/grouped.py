@@ -11,8 +11,16 @@ from typing import Dict, List, Tuple
 
 from ..console import plural
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
-from ..models import HISTORY, Finding, ScanResult, printable
-from . import ReportOptions, found_summary, kind_name, rules_of, shown_secret
+from ..models import HISTORY, LIVE, Finding, ScanResult, printable
+from . import (
+    ReportOptions,
+    found_summary,
+    kind_name,
+    rules_of,
+    shown_secret,
+    verdict,
+    verdict_tally,
+)
 from .human import NAME_ADVICE, advice, masked_line, style
 
 
@@ -21,6 +29,9 @@ def render(result: ScanResult, options: ReportOptions) -> str:
     for group in _by_token(result.findings):
         out.extend(render_token(group, options, rules_of(result), result.context))
     out.append(history_summary(result, options))
+    tally = verdict_tally(result.findings)
+    if tally:
+        out.append(tally)
     return "\n".join(out) + "\n"
 
 
@@ -35,7 +46,12 @@ def _by_token(findings: Tuple[Finding, ...]) -> List[List[Finding]]:
     for finding in findings:
         groups.setdefault((finding.rule_id, finding.secret), []).append(finding)
     ordered = [sorted(group, key=_age) for group in groups.values()]
-    return sorted(ordered, key=lambda group: _age(group[0]))
+    return sorted(ordered, key=lambda group: (_not_live(group[0]), _age(group[0])))
+
+
+def _not_live(finding: Finding) -> bool:
+    """False for a token ``scan --verify`` found live: those are listed first."""
+    return finding.verification != LIVE
 
 
 def _age(finding: Finding) -> Tuple[str, bool, str]:
@@ -52,6 +68,8 @@ def render_token(
     first = group[0]
     head = f"{shown_secret(first, options)}: {kind_name(first.rule_id, rules)} ({first.rule_id})"
     lines = [style(head, "bold", options), f"  first seen: {_when(first)}"]
+    if first.verification:  # scan --verify: the same answer for every finding of the token
+        lines.insert(1, f"      copera: {verdict(first)}")
     commits = _spread(group)
     paths = len({f.path for f in group if f.path})
     lines.append(

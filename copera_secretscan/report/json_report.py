@@ -34,7 +34,7 @@ def finding_dict(
 
 
 def _core_dict(finding: Finding, options: ReportOptions) -> Dict[str, Any]:
-    return {
+    entry: Dict[str, Any] = {
         "rule_id": finding.rule_id,
         "path": finding.path,
         "line": finding.line,
@@ -47,6 +47,10 @@ def _core_dict(finding: Finding, options: ReportOptions) -> Dict[str, Any]:
         "location": finding.location,  # content | path (a token in a name) | message
         "encoding": list(finding.encoding),  # decodings that found it, outermost first; [] plain
     }
+    if finding.verification is not None:  # scan --verify: live | invalid | unknown, and why
+        entry["verification"] = finding.verification
+        entry["verification_detail"] = finding.verification_detail
+    return entry
 
 
 def render(result: ScanResult, options: ReportOptions) -> str:

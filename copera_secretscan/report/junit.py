@@ -34,6 +34,7 @@ from . import (
     place_count,
     shown_secret,
     token_count,
+    verdict,
 )
 from .human import advice
 from .text import summary
@@ -76,6 +77,8 @@ def finding_lines(finding: Finding, options: ReportOptions, context: str = WORKT
     kind = f"{kind_name(finding.rule_id)}{disguise(finding)} ({finding.rule_id})"
     head = f"{where}: {kind} {shown_secret(finding, options)}"
     lines = [head + (f" in commit {finding.commit}" if finding.commit else "")]
+    if finding.verification:
+        lines.append(f"  copera: {verdict(finding)}")
     return lines + advice(rule, context)
 
 

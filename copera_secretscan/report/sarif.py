@@ -24,7 +24,7 @@ from urllib.parse import quote
 from .. import __version__, kinds
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import WORKTREE, Finding, ScanResult
-from . import ReportOptions, kind_name, message_kind, rules_of, shown_secret
+from . import ReportOptions, kind_name, message_kind, rules_of, shown_secret, verdict
 from .human import next_step, remediation
 
 SCHEMA_URI = (
@@ -150,7 +150,8 @@ def message(
     kind = kind_name(finding.rule_id, rules)
     if finding.encoding:
         where += f", encoded as {' → '.join(finding.encoding)}"
-    return f"{kind} {shown_secret(finding, options)}{where}. {next_step(context)}"
+    said = f" Copera: {verdict(finding)}." if finding.verification else ""
+    return f"{kind} {shown_secret(finding, options)}{where}.{said} {next_step(context)}"
 
 
 def result_entry(
@@ -165,6 +166,9 @@ def result_entry(
         properties["commit"] = finding.commit
     if finding.encoding:
         properties["encoding"] = list(finding.encoding)
+    if finding.verification is not None:  # scan --verify
+        properties["verification"] = finding.verification
+        properties["verificationDetail"] = finding.verification_detail
     history = getattr(finding, "history", None)  # set by history scans only
     if history is not None:
         properties["author"] = getattr(history, "author", "")

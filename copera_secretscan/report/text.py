@@ -6,7 +6,7 @@ from typing import List, Tuple
 
 from ..console import clean_line, plural
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
-from ..models import WORKTREE, Finding, ScanResult
+from ..models import LIVE, WORKTREE, Finding, ScanResult
 from . import (
     ReportOptions,
     disguise,
@@ -17,6 +17,8 @@ from . import (
     rules_of,
     scanned,
     shown_secret,
+    verdict,
+    verdict_tally,
 )
 from .human import advice, context_line, location, style
 
@@ -35,6 +37,9 @@ def render_finding(
         f"    token: {style(shown_secret(finding, options), 'red', options)}",
         f"     {context_line(finding, options, rules)}",
     ]
+    if finding.verification:  # scan --verify: live ones come first and stand out
+        colour = "red" if finding.verification == LIVE else "yellow"
+        lines.insert(2, f"   copera: {style(verdict(finding), colour, options)}")
     return [*lines, *advice(rule, context), ""]
 
 
@@ -69,4 +74,7 @@ def render(result: ScanResult, options: ReportOptions) -> str:
     for finding in result.findings:
         out.extend(render_finding(finding, options, rules_of(result), result.context))
     out.append(summary(result, options))
+    tally = verdict_tally(result.findings)
+    if tally:
+        out.append(tally)
     return head + "\n".join(out) + "\n"
