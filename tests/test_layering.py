@@ -24,7 +24,7 @@ LAYERS = (
     (1, "sources", ("sources",)),
     (2, "config", ("config",)),
     (3, "baseline", ("baseline.records", "baseline.file")),
-    (4, "pipeline", ("pipeline", "unpack", "parallel", "forkpool")),
+    (4, "pipeline", ("pipeline", "unpack", "parallel", "forkpool", "doctor", "remedy")),
     (5, "report", ("report",)),
     (5, "baseline workflows", ("baseline.audit",)),
     (6, "cli", ("cli",)),
