@@ -70,7 +70,17 @@ def home_config() -> Optional[Home]:
     except OSError:
         return None
     mode = None if os.name == "nt" else stat.S_IMODE(info.st_mode)
-    return Home(path, mode, work_tree_root(os.path.dirname(path), repository=True))
+    return Home(path, mode, _work_tree_of(path))
+
+
+def _work_tree_of(path: str) -> Optional[str]:
+    """The work tree holding ``path`` or, for a link (dotfiles managers link into their
+    repository), the file it points to; read from disk, no git started."""
+    for place in (path, os.path.realpath(path)):
+        found = work_tree_root(os.path.dirname(place), repository=True)
+        if found is not None:
+            return found
+    return None
 
 
 def repository(path: str) -> Repository:
