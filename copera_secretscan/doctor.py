@@ -170,14 +170,14 @@ def file_issues(repo: hygiene.Repository, found: Dict[str, List[Finding]]) -> Li
 
 
 def _untracked(root: str, path: str, found: List[Finding]) -> Optional[Issue]:
+    if not found and not is_token_file(path):
+        return None  # nearly every untracked file: nothing to say, nothing to compute
     shown = _shown(root, path)
     line = ignore_line(path)
     how = f"add `{line}` to .gitignore" if line else "rename it, then ignore it"
     if is_token_file(path):
         said = "a token file `git add -A` would commit" + (f"; {_holds(found)}" if found else "")
         return Issue("untracked-token-file", PROBLEM, shown, said, how, line)
-    if not found:
-        return None
     said = f"{_holds(found)}, and `git add -A` would commit it"
     if _placeholder(path):
         return Issue(

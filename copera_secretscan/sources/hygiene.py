@@ -136,7 +136,8 @@ def _read(path: str) -> bytes:
 def file_items(root: str, paths: Iterable[str]) -> Iterator[Input | Problem]:
     """The inputs of ``paths`` (from ``root``) for the pipeline to scan; a link is read as git
     stores it, its target's text, and an unreadable file is a Problem."""
+    cwd = os.getcwd()  # once: display_path would ask for every file
     for path in paths:
         full = os.path.join(root, *path.split("/"))
-        target = FileTarget(full, display_path(full), os.path.islink(full), path)
+        target = FileTarget(full, display_path(full, cwd), os.path.islink(full), path)
         yield from read_target(target)
