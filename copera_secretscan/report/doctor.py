@@ -12,7 +12,7 @@ from typing import Dict, List, Sequence
 
 from ..console import plural
 from ..doctor import ADVICE, Checkup, Issue
-from ..models import BUILTIN_PREFIXES, mask_tokens
+from ..models import BUILTIN_PREFIXES, mask_tokens, printable
 from . import ReportOptions
 from .human import style
 
@@ -59,7 +59,7 @@ def summary(checkup: Checkup, options: ReportOptions) -> str:
 def _json(checkup: Checkup, fixed: Sequence[str]) -> str:
     doc: Dict[str, object] = {
         "version": VERSION,
-        "root": checkup.root,
+        "root": None if checkup.root is None else printable(checkup.root),
         "healthy": not checkup.problems and not checkup.unchecked,
         "issues": [_issue_json(issue) for issue in checkup.issues],
         "not_checked": list(checkup.unchecked),
