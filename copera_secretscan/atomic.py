@@ -209,3 +209,12 @@ def _keep_owner_and_mode(fd: int, temp: str, old: os.stat_result) -> None:
 def _remove(temp: str) -> None:
     with contextlib.suppress(OSError):
         os.unlink(temp)
+
+
+def write_bytes_atomically(path: str, data: bytes, what: str = "") -> None:
+    """:func:`write_atomically` for bytes a user's file already held (a ``.gitignore`` with
+    names that are not UTF-8): written back exactly, never re-encoded."""
+    try:
+        _write(path, data)
+    except OSError as exc:
+        raise FatalError(_message(path, what, exc)) from exc

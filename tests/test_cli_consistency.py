@@ -54,7 +54,14 @@ def meaning(option: click.Option) -> str:
 
 def test_the_walk_sees_every_command() -> None:
     found = {" ".join(path) for path in commands(cli)}
-    assert {"scan", "config", "baseline create", "baseline update", "baseline audit"} <= found
+    assert {
+        "scan",
+        "config",
+        "doctor",
+        "baseline create",
+        "baseline update",
+        "baseline audit",
+    } <= found
 
 
 def test_one_short_option_means_one_thing_in_every_command() -> None:

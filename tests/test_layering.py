@@ -27,7 +27,7 @@ LAYERS = (
     (1, "sources", ("sources",)),
     (2, "config", ("config",)),
     (3, "baseline", ("baseline.records", "baseline.file")),
-    (4, "pipeline", ("pipeline", "unpack", "parallel", "forkpool", "verify")),
+    (4, "pipeline", ("pipeline", "unpack", "parallel", "forkpool", "verify", "doctor", "remedy")),
     (5, "report", ("report",)),
     (5, "baseline workflows", ("baseline.audit",)),
     (6, "cli", ("cli",)),

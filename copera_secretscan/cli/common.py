@@ -78,9 +78,10 @@ def stacked(options: List[Callable[..., Any]], fn: Callable[..., Any]) -> Callab
     return fn
 
 
-def settings_from(opts: dict) -> Settings:
-    """Config file settings with command-line flags laid on top."""
-    settings = load_settings(opts.get("config_file"), start=os.getcwd())
+def settings_from(opts: dict, start: Optional[str] = None) -> Settings:
+    """Config file settings (found from ``start``, default the working directory) with
+    command-line flags laid on top."""
+    settings = load_settings(opts.get("config_file"), start=start or os.getcwd())
     settings = settings.with_flags(
         min_length=opts.get("min_length"),
         baseline=opts.get("baseline_file"),

@@ -27,6 +27,7 @@ from .args import hook_argv as _hook_argv
 from .baseline import baseline_group
 from .common import CONFIG_OPTION, StdoutFailed, emit, scope_options, settings_from, stacked
 from .config import config_cmd
+from .doctor import doctor_cmd
 from .terminal import Progress
 
 
@@ -134,6 +135,7 @@ def cli() -> None:
 
 cli.add_command(config_cmd)  # the commands of other modules: they import no part of this one
 cli.add_command(baseline_group)
+cli.add_command(doctor_cmd)
 
 
 class GitMode(NamedTuple):

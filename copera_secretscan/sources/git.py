@@ -205,6 +205,14 @@ def tracked_files(root: str) -> List[str]:
     return paths
 
 
+def untracked_files(root: str) -> List[str]:
+    """Files ``git add -A`` would add: neither tracked nor ignored, relative to ``root``.
+
+    ``-z`` keeps names with newlines and undecodable bytes whole (:func:`zsplit`).
+    """
+    return zsplit(run(["ls-files", "-z", "--others", "--exclude-standard"], cwd=root))
+
+
 def excludes_file(root: Optional[str] = None) -> Optional[str]:
     """The user's global ignore file as git finds it, or None when git reads none.
 
