@@ -28,3 +28,13 @@ def test_the_project_passes_its_own_hook(
     code = main(["scan", "--quiet", *files])
     assert code == 0, capsys.readouterr().out
     assert len(files) > 20
+
+
+def test_the_project_passes_its_own_doctor(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The doctor hook of `.pre-commit-config.yaml`, on this checkout: no token file would be
+    committed, none is tracked outside the corpus (the home config is the machine's business)."""
+    monkeypatch.chdir(CHECKOUT)
+    code = main(["doctor", "--exclude", "fixtures/", "--no-home", "--format", "json"])
+    assert code == 0, capsys.readouterr().out
