@@ -120,8 +120,11 @@ def test_json_report_shape(leaky: str) -> None:
         "commit": None,
         "location": "content",
         "encoding": [],  # plain text: no decoding found it
+        "remediation": finding["remediation"],
     }
     assert len(finding["fingerprint"]) == 32
+    revoke, *rest = finding["remediation"]  # where to revoke a PAT first, then the repository
+    assert "Workspace Settings → Integrations → Personal Tokens" in revoke and len(rest) == 3
 
 
 def test_output_file_gets_the_report_and_stdout_stays_empty(leaky: str, tmp_path: Path) -> None:
