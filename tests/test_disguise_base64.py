@@ -150,6 +150,37 @@ def test_a_stream_finds_runs_cut_by_piece_boundaries_at_the_right_lines() -> Non
         assert [f.encoding for f in streamed] == [("base64",), ("base64",)]
 
 
+def stream_of(text: str, chunk: int, path: str = "secret.yaml") -> List[Finding]:
+    data = text.encode()
+    read = reader([data[i : i + chunk] for i in range(0, len(data), chunk)])
+    return list(engine.scan_stream(read, Origin(path), Ruleset(), chunk_size=chunk))
+
+
+def test_a_stream_reports_each_line_of_a_repeated_encoded_token_as_whole_bytes_do() -> None:
+    # The same encoded token on many lines, some in one window, some in the overlap searched
+    # twice, some windows apart: one finding per line, in a stream as in whole bytes.
+    filler = "".join(f"line {n}: {'x' * 60}\n" for n in range(700))
+    text = "".join(f"k{n}: {b64(TOKEN)}\nk{n}b: {b64(TOKEN)}\n{filler}" for n in range(6))
+    whole = scan(text)
+    assert len(whole) == 12 and {f.secret for f in whole} == {TOKEN}
+    for chunk in (1 << 20, 65536 + 7, 4093, 997):
+        assert stream_of(text, chunk) == whole
+
+
+@pytest.mark.parametrize("before", [20_000, 80_000])
+def test_a_wrapped_run_longer_than_the_overlap_reports_its_token_once(before: int) -> None:
+    # The stream searches such a run again from where the window cut it, a place whole bytes
+    # never show: the token found there again is not a second finding.
+    value = b64("p=" + "x" * before + " " + TOKEN + " " + "y" * 30_000)
+    assert len(value) > unwrap.OVERLAP
+    lines = [value[i : i + 64] for i in range(0, len(value), 64)]
+    text = "head: 1\n-----BEGIN X-----\n" + "\n".join(lines) + "\n-----END X-----\n"
+    whole = scan(text, "c.pem")
+    assert [f.secret for f in whole] == [TOKEN]
+    for chunk in (1 << 20, 65536 + 7, 4093, 1000):
+        assert stream_of(text, chunk, "c.pem") == whole
+
+
 def test_a_custom_rule_timeout_in_a_decoded_run_is_undecided_not_a_crash() -> None:
     bad = Rule("bad", "bad_", "bad", "whoever", "revoke it", "(ab|a|b)+$")
     ruleset = Ruleset(rules=(*BUILTIN_RULES, bad), timeout=0.05)

@@ -163,8 +163,10 @@ class StreamDisguises:
     Reads are gathered into pieces of at least OVERLAP bytes (memory stays bounded); each
     piece is searched together with the last OVERLAP bytes before it, so a run cut by a piece
     boundary is still seen whole (up to OVERLAP bytes of it before the cut), and lines are
-    counted as the window moves on. A token seen again in the overlap, or in a run longer
-    than OVERLAP seen from two windows, is reported once per stream, at its first place.
+    counted as the window moves on. A finding is reported once per line, as ``scan_disguised``
+    reports it in whole bytes: a token seen again in the overlap is on the same line. A run
+    longer than OVERLAP, cut by the window, is seen again from the cut, a place the whole
+    bytes never show: a token found there that the stream already reported is not new.
     """
 
     def __init__(self, origin: Origin, ruleset: Ruleset, plain: PlainScan) -> None:
@@ -175,7 +177,8 @@ class StreamDisguises:
         self.cursor = Cursor()
         self.active: Optional[bool] = None  # binary or text: decided on the first SNIFF bytes
         self.found: List[Finding] = []
-        self.seen: Set[Tuple[str, str, Tuple[str, ...]]] = set()
+        self.seen: Set[Key] = set()
+        self.tokens: Set[Tuple[str, str]] = set()  # (rule id, token) of every finding reported
 
     def tap(self, read: Callable[[int], bytes]) -> Callable[[int], bytes]:
         """``read``, with every byte it returns also gathered here."""
@@ -216,10 +219,14 @@ class StreamDisguises:
             return
         window = self.window + piece
         for finding in scan_disguised(window, self.origin, self.ruleset, self.plain):
+            from_cut = bool(self.window) and (finding.line, finding.column) == (1, 1)
             finding = self._shifted(finding)
-            if _stream_key(finding) not in self.seen:
-                self.seen.add(_stream_key(finding))
-                self.found.append(finding)
+            token = (finding.rule_id, finding.secret)
+            if _key(finding) in self.seen or (from_cut and token in self.tokens):
+                continue
+            self.seen.add(_key(finding))
+            self.tokens.add(token)
+            self.found.append(finding)
         if not eof:
             cut = cut_point(window, max(0, len(window) - OVERLAP))
             self.cursor.advance(window, cut)
@@ -235,7 +242,3 @@ class StreamDisguises:
             end_line=finding.end_line + self.cursor.line - 1,
             end_column=finding.end_column + (first if finding.end_line == 1 else 0),
         )
-
-
-def _stream_key(finding: Finding) -> Tuple[str, str, Tuple[str, ...]]:
-    return (finding.rule_id, finding.secret, finding.encoding)
