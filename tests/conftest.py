@@ -96,7 +96,13 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 CHECKOUT = Path(__file__).resolve().parents[1]
-SNAPSHOT_PATHS = ("pyproject.toml", ".pre-commit-hooks.yaml", "README.md", "copera_secretscan")
+SNAPSHOT_PATHS = (
+    "pyproject.toml",
+    ".pre-commit-hooks.yaml",
+    "README.md",
+    "copera_secretscan",
+    "scripts",
+)
 
 
 @pytest.fixture(scope="session")

@@ -203,3 +203,35 @@ def test_dangling_symlinks_are_committed_as_their_link_text(
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert blocked.returncode == 1, blocked.stdout + blocked.stderr
     assert "leaky:1:" in blocked.stdout + blocked.stderr
+
+
+def test_the_installed_hook_starts_without_a_console_script_wrapper(
+    hooked_repo: Path, pre_commit_home: Path
+) -> None:
+    """pip's generated wrapper imports ``re`` before the hook's first line (issue 14): the hook
+    ships as a plain script, and in pre-commit's own environment a clean file is checked
+    without ``re``, ``click`` or ``dataclasses`` ever being imported."""
+    (hooked_repo / "notes.txt").write_text("tcp_keepalive = 1\nnothing secret here\n")
+    git(hooked_repo, "add", "notes.txt")
+    assert git_commit(hooked_repo, pre_commit_home, "notes").returncode == 0  # env built
+    scripts = sorted(pre_commit_home.glob("repo*/py_env-*/*/copera-secretscan-hook"))
+    assert scripts, sorted(str(p) for p in pre_commit_home.glob("repo*/py_env-*/*"))
+    script = scripts[-1]
+    text = script.read_text()
+    interpreter = text.splitlines()[0][2:].strip()
+    assert Path(interpreter).parent == script.parent  # setuptools rewrote `#!python`
+    assert "import re" not in text and "from copera_secretscan.quick import hook_main" in text
+
+    for name in ("README.md",):  # a clean file
+        run = subprocess.run(
+            [interpreter, "-X", "importtime", str(script), name],
+            cwd=hooked_repo,
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+        imported = {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines()}
+        assert "copera_secretscan.quick" in imported
+        assert not imported & {"click", "dataclasses"}, name
+        if name == "README.md":
+            assert "re" not in imported
