@@ -50,7 +50,8 @@ class Kind:
         return hash(self._values())
 
     def __repr__(self) -> str:
-        return "Kind(%s)" % ", ".join(f"{n}={v!r}" for n, v in zip(FIELDS, self._values()))
+        fields = ", ".join(f"{n}={v!r}" for n, v in zip(FIELDS, self._values()))
+        return f"Kind({fields})"
 
 
 FIELDS = ("prefix", "rule_id", "name", "acts_as", "revoke", "severity")
