@@ -222,7 +222,7 @@ def test_the_installed_hook_starts_without_a_console_script_wrapper(
     assert Path(interpreter).parent == script.parent  # setuptools rewrote `#!python`
     assert "import re" not in text and "from copera_secretscan.quick import hook_main" in text
 
-    for name in ("README.md",):  # a clean file
+    for name in ("README.md", "notes.txt"):  # a clean file, and one with a harmless cp_
         run = subprocess.run(
             [interpreter, "-X", "importtime", str(script), name],
             cwd=hooked_repo,

@@ -11,8 +11,7 @@ pattern cannot hang somebody's commit. ``regex`` is imported only then.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, Optional, Tuple
+from typing import Any, Dict, FrozenSet, NamedTuple, Optional, Tuple
 
 from .. import kinds
 from ..errors import FatalError, PatternTimeout
@@ -27,8 +26,10 @@ DEFAULT_TIMEOUT = 1.0  # seconds one custom body pattern may spend on one candid
 _BODY = re.compile(rb"[A-Za-z0-9_-]{0,%d}" % MAX_BODY)
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
+    """A small immutable record, not a dataclass: the lean hook loads this module to dismiss a
+    ``tcp_``, and dataclass machinery costs more than the check (issue 14)."""
+
     rule_id: str
     prefix: str
     name: str
@@ -52,8 +53,7 @@ def builtin_rules() -> Tuple[Rule, ...]:
 BUILTIN_RULES: Tuple[Rule, ...] = builtin_rules()
 
 
-@dataclass(frozen=True)
-class Ruleset:
+class Ruleset(NamedTuple):
     """Everything the engine needs to know to decide what is a token."""
 
     rules: Tuple[Rule, ...] = BUILTIN_RULES

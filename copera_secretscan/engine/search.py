@@ -18,22 +18,32 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterator, List, NamedTuple, Optional, Pattern, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Dict,
+    FrozenSet,
+    Iterator,
+    List,
+    NamedTuple,
+    Optional,
+    Pattern,
+    Tuple,
+)
 
 from ..errors import PatternTimeout
-from ..models import Finding, Origin
 from .boundary import length_prefix, run_end
 from .heuristics import why_not_secret
 from .positions import CONTEXT, Cursor, Rereader, context, cut_point, position_after
 from .rules import MAX_BODY, TOKEN_CHARS, WORD_CHARS, Rule, Ruleset, body_end
 
+if TYPE_CHECKING:  # the models load only with a finding: the lean hook dismisses `tcp_` here
+    from ..models import Finding, Origin
+
 _LOOKBACK = 3 * CONTEXT  # bytes kept before the next search: the token's line and the one before
 _AFTER = 2  # characters after a body that the template heuristic looks at
 
 
-@dataclass(frozen=True)
-class Undecided:
+class Undecided(NamedTuple):
     """A candidate no verdict was reached on: ``rule_id``'s body pattern ran out of time.
 
     Where in the reading it was (line, column as for a finding) and why, in one line; the rule
@@ -291,6 +301,18 @@ def _is_token(window: bytes, body_start: int, end: int, ruleset: Ruleset) -> boo
     return _verdict(body, after, ruleset.placeholders) is None
 
 
+def plain_token_in(data: bytes, ruleset: Ruleset) -> bool:
+    """Whether the plain search finds a token in ``data``, read as one window to its end.
+
+    The lean hook asks this about a file whose only anchors are words like ``tcp_``: the very
+    decision a scan makes (any chunking gives the same verdicts, module doc), with no finding
+    built and no lines counted. A custom rule that ran out of time counts as a token: doubt.
+    """
+    stuck = _Stuck(keep_going=True)
+    hits, _ = _decide(data, 0, True, plan_for(ruleset), Cursor(), stuck)
+    return bool(hits or stuck.round)
+
+
 @functools.lru_cache(maxsize=4096)
 def _verdict(body: str, after: str, placeholders: FrozenSet[str]) -> Optional[str]:
     """why_not_secret, remembered: documentation repeats the same placeholder many times."""
@@ -300,6 +322,8 @@ def _verdict(body: str, after: str, placeholders: FrozenSet[str]) -> Optional[st
 def _findings(window: bytes, hits: List[_Hit], cursor: Cursor, origin: Origin) -> Iterator[Finding]:
     """Findings for ``hits``, counting lines and columns forward from one hit to the next, so
     a megabyte line with many tokens is walked once, not once per token."""
+    from ..models import Finding  # deferred: most readings have no finding to build
+
     line, column, counted_to = cursor.line, cursor.column_chars + 1, 0
     for start, end, rule in hits:
         line, column = position_after(window, counted_to, start, line, column)
