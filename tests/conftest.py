@@ -96,13 +96,7 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 CHECKOUT = Path(__file__).resolve().parents[1]
-SNAPSHOT_PATHS = (
-    "pyproject.toml",
-    ".pre-commit-hooks.yaml",
-    "README.md",
-    "copera_secretscan",
-    "scripts",
-)
+SNAPSHOT_PATHS = ("pyproject.toml", ".pre-commit-hooks.yaml", "README.md", "copera_secretscan")
 
 
 @pytest.fixture(scope="session")
