@@ -32,7 +32,13 @@ from . import kinds
 from .argv import ambiguous, read_args
 from .config.locate import PYPROJECT, find_config, pyproject_table, toml_module
 from .console import PROG, clean_line, flushed, interrupted, stdout_failed, under_pre_commit
-from .engine.decoding import UTF8_BOM, UTF16_BOMS, disguise_literals, hex_pair
+from .engine.decoding import (
+    ESCAPE_INTRODUCERS,
+    UTF8_BOM,
+    UTF16_BOMS,
+    disguise_literals,
+    hex_pair,
+)
 from .engine.magic import archive_kind
 from .sources.gitenv import (
     STAGED_DIFF,
@@ -258,14 +264,35 @@ def dismissed(data: bytes) -> bool:
     A token, or a reading the plain search does not make alike (after a UTF-8 BOM), goes to
     the full scanner, which reports it exactly as it would have.
     """
-    from .engine.escapes import plain_anchor
     from .engine.rules import Ruleset
     from .engine.search import plain_token_in
 
     if data.startswith(UTF8_BOM):
         return False
     ruleset = Ruleset()  # what the full CLI uses when no config applies (plan checked that)
-    return not plain_token_in(data, ruleset) and next(plain_anchor(data, ruleset), None) is None
+    if plain_token_in(data, ruleset):
+        return False
+    if not escape_may_continue(data):
+        return True
+    from .engine.escapes import plain_anchor
+
+    return next(plain_anchor(data, ruleset), None) is None
+
+
+def escape_may_continue(data: bytes) -> bool:
+    """Whether a byte that starts an escape (ESCAPE_INTRODUCERS) ends the run of token
+    characters after a plain anchor: the only place where the escape finder of the full scan
+    (``engine.escapes.plain_anchor``) decodes anything. Without one, its decoders (and their
+    many patterns) need not load."""
+    from .engine.boundary import run_end
+
+    at = data.find(ANCHOR)
+    while at >= 0:
+        end = run_end(data, at, len(data))
+        if data[end : end + 1] and data[end] in ESCAPE_INTRODUCERS:
+            return True
+        at = data.find(ANCHOR, max(at + 1, end))  # anchors inside a run share its end
+    return False
 
 
 # --- the index ------------------------------------------------------------------------------

@@ -341,3 +341,31 @@ def test_a_token_next_to_a_harmless_cp_is_reported_as_the_full_cli_does(
     full = capsys.readouterr()
     assert (from_hook.out, from_hook.err) == (full.out, full.err)
     assert "leak.py:5:8" in from_hook.out and token not in from_hook.out
+
+
+def test_every_escape_starts_with_an_introducer() -> None:
+    """escape_may_continue's premise: each escape family (and the soft line break) starts with
+    a byte of ESCAPE_INTRODUCERS, so a run that ends on no such byte holds no escape."""
+    from copera_secretscan.engine import unescape
+    from copera_secretscan.engine.decoding import ESCAPE_INTRODUCERS
+
+    patterns = [pattern for pattern, _ in unescape._INTRODUCERS] + [unescape._SOFT_BREAK]
+    for pattern in patterns:
+        for byte in range(256):
+            escaped = any(pattern.match(bytes([byte]) + tail) for tail in _ESCAPE_TAILS)
+            assert not escaped or byte in ESCAPE_INTRODUCERS, (pattern.pattern, bytes([byte]))
+
+
+_ESCAPE_TAILS = (b"u005f", b"x5f", b"137", b"_", b"5F", b"#95;", b"#x5f;", b"lowbar;", b"\n")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["tcp_keepalive=10\n", "tcp_keepalive%20x", "scp_x\\n", "tcp_a&#95;b", "cp_pat\\u005fAb"],
+)
+def test_an_escape_after_a_plain_run_is_seen(text: str) -> None:
+    assert quick.escape_may_continue(text.encode())
+
+
+def test_a_run_without_an_escape_after_it_loads_no_decoder() -> None:
+    assert not quick.escape_may_continue(b"tcp_keepalive = 1\nscp_x\n" + b"cp_" * 100_000)

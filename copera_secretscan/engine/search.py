@@ -32,7 +32,6 @@ from typing import (
 
 from ..errors import PatternTimeout
 from .boundary import length_prefix, run_end
-from .heuristics import why_not_secret
 from .positions import CONTEXT, Cursor, Rereader, context, cut_point, position_after
 from .rules import MAX_BODY, TOKEN_CHARS, WORD_CHARS, Rule, Ruleset, body_end
 
@@ -315,7 +314,12 @@ def plain_token_in(data: bytes, ruleset: Ruleset) -> bool:
 
 @functools.lru_cache(maxsize=4096)
 def _verdict(body: str, after: str, placeholders: FrozenSet[str]) -> Optional[str]:
-    """why_not_secret, remembered: documentation repeats the same placeholder many times."""
+    """why_not_secret, remembered: documentation repeats the same placeholder many times.
+
+    The heuristics load with the first body long enough to judge: a file whose only anchors
+    are words like ``tcp_`` never needs their patterns."""
+    from .heuristics import why_not_secret
+
     return why_not_secret(body, after, placeholders)
 
 
