@@ -16,43 +16,59 @@ input costs at most one timeout per rule. Without a list the timeout is raised
 
 from __future__ import annotations
 
+import collections
 import functools
 import re
-from typing import (
-    TYPE_CHECKING,
-    Dict,
-    FrozenSet,
-    Iterator,
-    List,
-    NamedTuple,
-    Optional,
-    Pattern,
-    Tuple,
-)
 
 from ..errors import PatternTimeout
 from .boundary import length_prefix, run_end
-from .positions import CONTEXT, Cursor, Rereader, context, cut_point, position_after
+from .positions import CONTEXT, Cursor, context, cut_point, position_after
 from .rules import MAX_BODY, TOKEN_CHARS, WORD_CHARS, Rule, Ruleset, body_end
-
-if TYPE_CHECKING:  # the models load only with a finding: the lean hook dismisses `tcp_` here
-    from ..models import Finding, Origin
 
 _LOOKBACK = 3 * CONTEXT  # bytes kept before the next search: the token's line and the one before
 _AFTER = 2  # characters after a body that the template heuristic looks at
 
+# The lean hook dismisses a `tcp_` here (issue 14): the models load only with a finding, and the
+# records are named tuples made without `typing`, which mypy reads as the classes below.
+TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
+if TYPE_CHECKING:
+    from typing import Dict, FrozenSet, Iterator, List, NamedTuple, Optional, Pattern, Tuple
 
-class Undecided(NamedTuple):
+    from ..models import Finding, Origin
+    from .positions import Rereader
+
+    class _Undecided(NamedTuple):
+        rule_id: str
+        line: int
+        column: int
+        reason: str
+
+    class _Hit(NamedTuple):
+        start: int
+        end: int
+        rule: Rule
+
+    class _Plan(NamedTuple):
+        anchors: Tuple[Tuple[bytes, Tuple[Rule, ...]], ...]
+        anchor_len: int  # longest anchor
+        ruleset: Ruleset
+        prefixes: Pattern[bytes]  # any rule prefix, to drop `tcp_`-like anchors cheaply
+        prefix_len: int  # longest prefix
+
+else:
+    _Undecided = collections.namedtuple("Undecided", "rule_id line column reason")
+    _Hit = collections.namedtuple("_Hit", "start end rule")
+    _Plan = collections.namedtuple("Plan", "anchors anchor_len ruleset prefixes prefix_len")
+
+
+class Undecided(_Undecided):
     """A candidate no verdict was reached on: ``rule_id``'s body pattern ran out of time.
 
     Where in the reading it was (line, column as for a finding) and why, in one line; the rule
     was not tried again on the rest of that reading.
     """
 
-    rule_id: str
-    line: int
-    column: int
-    reason: str
+    __slots__ = ()
 
     def __str__(self) -> str:
         return (
@@ -61,20 +77,10 @@ class Undecided(NamedTuple):
         )
 
 
-class _Hit(NamedTuple):
-    start: int
-    end: int
-    rule: Rule
-
-
-class Plan(NamedTuple):
+class Plan(_Plan):
     """A ruleset arranged for searching: anchors, with their rules longest prefix first."""
 
-    anchors: Tuple[Tuple[bytes, Tuple[Rule, ...]], ...]
-    anchor_len: int  # longest anchor
-    ruleset: Ruleset
-    prefixes: Pattern[bytes]  # any rule prefix, to drop `tcp_`-like anchors cheaply
-    prefix_len: int  # longest prefix
+    __slots__ = ()
 
 
 _DEFER = _Hit(-1, -1, Rule("", "", "", "", ""))  # "cannot tell yet": wait for more bytes
