@@ -44,6 +44,7 @@ class Run:
     peak_rss: int  # bytes; the largest single process (sampled VmHWM; else wait4's ru_maxrss)
     peak_tree_pss: int  # bytes; sampled sum of PSS over the child and its descendants, 0 if n/a
     returncode: int
+    cpu: float = 0.0  # user + system seconds of the child (wait4): steadier than wall time
 
 
 def scanner_command(*args: str) -> List[str]:
@@ -95,7 +96,8 @@ def run_once(cmd: Sequence[str], cwd: Optional[Path] = None, sample: bool = Fals
         seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     hwm, pss = sampler.stop() if sampler is not None else (0, 0)
-    return Run(seconds, hwm or usage.ru_maxrss * 1024, pss, proc.returncode)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, hwm or usage.ru_maxrss * 1024, pss, proc.returncode, cpu)
 
 
 Job = Tuple[Sequence[str], Optional[Path]]  # a command and its working directory

@@ -8,7 +8,8 @@ targets, each a median ratio to a bare ``python -c pass`` of the same interprete
 harmless ``cp_`` (``tcp_keepalive``, ``scp_``, a placeholder: words the engine dismisses). The
 runs alternate (reference, clean, harmless, dirty, reference, ...) so that load from other
 processes on a shared machine falls on every command alike. "dirty" is the same 10 files with
-a token in one: the hook then loads the full scanner (click and all) to report it.
+a token in one: the hook then loads the full scanner (click and all) to report it. "cpu vs
+python" is the same ratio of user + system time, which load from other processes moves less.
 
 The hook is run as pre-commit runs it: this checkout's manifest entry, in the environment of
 the interpreter running the benchmark. ``--before PY`` adds the same scenarios in another
@@ -91,6 +92,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     table = commands(args.work, args.before, args.before_entry)
     times: Dict[str, List[float]] = {name: [] for name in table}
+    cpu: Dict[str, List[float]] = {name: [] for name in table}
     codes: Dict[str, int] = {}
     for i in range(args.warmup + args.runs):
         for name, (cmd, cwd, _) in table.items():
@@ -98,14 +100,19 @@ def main(argv: Optional[List[str]] = None) -> int:
             codes[name] = run.returncode
             if i >= args.warmup:
                 times[name].append(run.seconds)
+                cpu[name].append(run.cpu)
     rows = []
     for name, values in times.items():
+        reference = table[name][2]
         median = statistics.median(values)
-        reference = statistics.median(times[table[name][2]])
+        ratio = median / statistics.median(times[reference])
+        cpu_ratio = statistics.median(cpu[name]) / statistics.median(cpu[reference])
         spread = f"{ms(min(values))} .. {ms(max(values))}"
-        rows.append([name, ms(median), f"{median / reference:.2f}x", spread, str(codes[name])])
+        row = [name, ms(median), f"{ratio:.2f}x", f"{cpu_ratio:.2f}x", spread, str(codes[name])]
+        rows.append(row)
     title = f"Hook latency: median of {args.runs} alternating runs ({sys.executable})"
-    print_table(title, ["command", "median", "vs python", "min .. max", "exit"], rows)
+    header = ["command", "median", "vs python", "cpu vs python", "min .. max", "exit"]
+    print_table(title, header, rows)
     return 0
 
 
