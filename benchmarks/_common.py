@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import shlex
 import shutil
 import statistics
 import string
@@ -43,6 +44,7 @@ class Run:
     peak_rss: int  # bytes; the largest single process (sampled VmHWM; else wait4's ru_maxrss)
     peak_tree_pss: int  # bytes; sampled sum of PSS over the child and its descendants, 0 if n/a
     returncode: int
+    cpu: float = 0.0  # user + system seconds of the child (wait4): steadier than wall time
 
 
 def scanner_command(*args: str) -> List[str]:
@@ -53,12 +55,20 @@ def scanner_command(*args: str) -> List[str]:
     return [sys.executable, "-m", "copera_secretscan", *args]
 
 
-def hook_command(*args: str) -> List[str]:
-    script = Path(sys.executable).with_name("copera-secretscan-hook")
-    if script.exists():
-        return [str(script), *args]
-    return [sys.executable, "-c", "import sys; from copera_secretscan.quick import hook_main; "
-            "sys.exit(hook_main())", *args]  # fmt: skip
+def hook_command(*args: str, python: str = sys.executable, entry: str = "") -> List[str]:
+    """The commit hook as pre-commit runs it in the environment of ``python``: ``entry``, or
+    this checkout's manifest entry. ``python`` in it is that interpreter; another first word
+    is a script installed next to it (a console script, as the hook was before issue 14)."""
+    words = shlex.split(entry or manifest_entry("copera-secretscan"))
+    program = python if words[0] == "python" else str(Path(python).with_name(words[0]))
+    return [program, *words[1:], *args]
+
+
+def manifest_entry(hook_id: str) -> str:
+    """The ``entry`` of ``hook_id`` in .pre-commit-hooks.yaml (read as text: no yaml here)."""
+    lines = (REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8").splitlines()
+    rest = lines[lines.index(f"- id: {hook_id}") :]
+    return next(line.split(":", 1)[1].strip() for line in rest if line.startswith("  entry:"))
 
 
 def require(tool: str) -> str:
@@ -86,7 +96,8 @@ def run_once(cmd: Sequence[str], cwd: Optional[Path] = None, sample: bool = Fals
         seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     hwm, pss = sampler.stop() if sampler is not None else (0, 0)
-    return Run(seconds, hwm or usage.ru_maxrss * 1024, pss, proc.returncode)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, hwm or usage.ru_maxrss * 1024, pss, proc.returncode, cpu)
 
 
 Job = Tuple[Sequence[str], Optional[Path]]  # a command and its working directory

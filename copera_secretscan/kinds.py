@@ -7,29 +7,54 @@ high) and GitLab's severity words follow. The built-in rules, the lean hook's an
 severities, the help texts and the remediation advice all derive from :data:`KINDS`, so adding a
 kind is one row here plus its tests, and the prefixes are written down in this module only.
 
-The lean pre-commit check imports this module, so it must stay cheap: the standard library's
-``collections`` (already loaded when Python starts) and nothing else; ``typing`` is seen by
-mypy only.
+The lean pre-commit check imports this module, so it must stay cheap: no import at all at run
+time; ``typing`` is seen by mypy only.
 """
 
 from __future__ import annotations
 
-import collections
-
 TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
 if TYPE_CHECKING:
-    from typing import NamedTuple, Optional, Tuple
+    from typing import Optional, Tuple
 
-    class Kind(NamedTuple):
-        prefix: str
-        rule_id: str
-        name: str
-        acts_as: str
-        revoke: str  # how to revoke it; what to do where it sits: report.human.next_step
-        severity: float  # SARIF security-severity, 0.0 to 10.0
 
-else:
-    Kind = collections.namedtuple("Kind", "prefix rule_id name acts_as revoke severity")
+class Kind:
+    """One row of the table: a value, compared and hashed by its fields.
+
+    A plain class, not a named tuple: the lean hook imports this module, and ``collections``
+    (which ``namedtuple`` needs) is not loaded when Python starts.
+    """
+
+    __slots__ = ("acts_as", "name", "prefix", "revoke", "rule_id", "severity")
+
+    def __init__(
+        self, prefix: str, rule_id: str, name: str, acts_as: str, revoke: str, severity: float
+    ) -> None:
+        self.prefix, self.rule_id, self.name = prefix, rule_id, name
+        self.acts_as = acts_as
+        self.revoke = revoke  # how to revoke it; what to do where it sits: report.human.next_step
+        self.severity = severity  # SARIF security-severity, 0.0 to 10.0
+
+    def _values(self) -> Tuple[str, str, str, str, str, float]:
+        return (self.prefix, self.rule_id, self.name, self.acts_as, self.revoke, self.severity)
+
+    def _replace(self, **changes: object) -> Kind:
+        """A copy with some fields changed, as a named tuple's ``_replace`` makes one."""
+        now = dict(zip(FIELDS, self._values()), **changes)
+        return Kind(**now)  # type: ignore[arg-type]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Kind) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={v!r}" for n, v in zip(FIELDS, self._values()))
+        return f"Kind({fields})"
+
+
+FIELDS = ("prefix", "rule_id", "name", "acts_as", "revoke", "severity")
 
 
 # A personal token acts as a person with the full API; an integration key is scoped to its

@@ -14,10 +14,12 @@ It answers for this subset of arguments, read by :func:`.argv.read_args` with :d
     copera-secretscan scan --staged [-q|--quiet] [-b|--baseline FILE]
 
 The hook given no file names (``pass_filenames: false``) checks the index, as ``scan --staged``
-would: a hook that checked nothing must not say "Passed". Anything else — another option or
-command, a candidate, a config that may apply, a file named like an option, a directory, an
-unreadable file, a git error — runs the full CLI with the very same arguments, so output and
-exit codes are identical by construction.
+would: a hook that checked nothing must not say "Passed". A file whose only anchors are plain
+words like ``tcp_keepalive`` is asked of the engine itself (:func:`dismissed`), not of the CLI:
+click and the reports load only to report. Anything else — another option or command, a
+candidate the engine does not dismiss, a config that may apply, a file named like an option, a
+directory, an unreadable file, a git error — runs the full CLI with the very same arguments,
+so output and exit codes are identical by construction.
 """
 
 from __future__ import annotations
@@ -30,7 +32,13 @@ from . import kinds
 from .argv import ambiguous, read_args
 from .config.locate import PYPROJECT, find_config, pyproject_table, toml_module
 from .console import PROG, clean_line, flushed, interrupted, stdout_failed, under_pre_commit
-from .engine.decoding import UTF16_BOMS, disguise_literals, hex_pair
+from .engine.decoding import (
+    ESCAPE_INTRODUCERS,
+    UTF8_BOM,
+    UTF16_BOMS,
+    disguise_literals,
+    hex_pair,
+)
 from .engine.magic import archive_kind
 from .sources.gitenv import (
     STAGED_DIFF,
@@ -62,7 +70,8 @@ ANCHOR = ANCHOR_TEXT.encode("ascii")
 # The anchor, and every literal a disguise finder of the full scanner starts from (base64,
 # escapes, entities, UTF-16/32): a file with one of these goes to the full scanner, which
 # decodes the run around it. The hex pair of a fully escaped prefix is checked apart.
-ANCHORS = (ANCHOR, *disguise_literals(ANCHOR))
+DISGUISES = disguise_literals(ANCHOR)
+ANCHORS = (ANCHOR, *DISGUISES)
 HEX_PAIR = hex_pair(ANCHOR)
 
 
@@ -75,9 +84,10 @@ def _by_lead(literals: tuple[bytes, ...]) -> dict[bytes, tuple[bytes, ...]]:
     return groups
 
 
-LEADS = _by_lead(ANCHORS)
+LEADS = _by_lead(DISGUISES)
 KEEP = max(map(len, ANCHORS)) - 1  # bytes of a block kept for an anchor split across reads
 BLOCK = 1 << 20
+HELD = 4 << 20  # a larger file with a plain anchor goes to the full scanner, which streams it
 MAX_BLOBS = 1000  # ids we can write to cat-file's stdin before reading without a feeder thread
 
 
@@ -174,15 +184,15 @@ def file_clean(path: str) -> bool:
     except OSError:
         return False
     try:
-        return stat.S_ISREG(os.fstat(fd).st_mode) and stream_clean(lambda n: os.read(fd, n))
+        return stat.S_ISREG(os.fstat(fd).st_mode) and stream_harmless(lambda n: os.read(fd, n))
     except OSError:
         return False
     finally:
         os.close(fd)
 
 
-def _literal_in(window: bytes) -> bool:
-    """Whether any of ANCHORS is in ``window``: each lead searched once, the literals checked
+def _disguise_in(window: bytes) -> bool:
+    """Whether any of DISGUISES is in ``window``: each lead searched once, the literals checked
     only where it occurs (rarely: a clean block's leads mostly do not occur at all)."""
     for lead, literals in LEADS.items():
         at = window.find(lead)
@@ -209,18 +219,80 @@ def stream_clean(read: Callable[[int], bytes], size: int = -1) -> bool:
     scanner should say what. The last bytes of each block are kept so an anchor split across
     two reads is still seen.
     """
-    tail, first, left = b"", True, size
+    return _read_stream(read, size, hold=0) is True
+
+
+def stream_harmless(read: Callable[[int], bytes], size: int = -1) -> bool:
+    """:func:`stream_clean`, or a stream whose only anchors are plain ones (``tcp_keepalive``,
+    a placeholder) and in which the engine finds nothing (:func:`dismissed`)."""
+    found = _read_stream(read, size, HELD)
+    return found if isinstance(found, bool) else dismissed(found)
+
+
+def _read_stream(read: Callable[[int], bytes], size: int, hold: int) -> bool | bytes:
+    """True: clean (:func:`stream_clean`); False: look closer; bytes: the whole stream, at most
+    ``hold`` bytes, when plain anchors are the only reason to look closer."""
+    held: list[bytes] | None = [] if hold else None
+    tail, first, left, total, anchored = b"", True, size, 0, False
     while left:
         block = read(BLOCK if left < 0 else min(left, BLOCK))
         if not block:
-            return left < 0
+            if left > 0:
+                return False
+            break
         window = tail + block
         first_bad = first and (block[:2] in UTF16_BOMS or archive_kind(block))
-        if first_bad or _literal_in(window) or _hex_pair_in(window):
+        if first_bad or _disguise_in(window) or _hex_pair_in(window):
+            return False
+        total += len(block)
+        if held is not None:
+            held = [*held, block] if total <= hold else None
+        anchored = anchored or ANCHOR in window
+        if anchored and held is None:
             return False
         tail, first = window[-KEEP:], False
         left = left - len(block) if left > 0 else left
-    return True
+    return True if not anchored else b"".join(held or ())
+
+
+def dismissed(data: bytes) -> bool:
+    """Whether a scan of ``data``, whose only anchors are plain ones, would report nothing.
+
+    Words like ``tcp_`` and ``scp_`` are common in source code: the engine's own decisions
+    (the plain search, and the finder of an escape that continues a plain anchor) answer here,
+    without the CLI, its reports and their dataclasses; the engine loads only for such a file.
+    A token, or a reading the plain search does not make alike (after a UTF-8 BOM), goes to
+    the full scanner, which reports it exactly as it would have.
+    """
+    from .engine.rules import Ruleset
+    from .engine.search import plain_token_in
+
+    if data.startswith(UTF8_BOM):
+        return False
+    ruleset = Ruleset()  # what the full CLI uses when no config applies (plan checked that)
+    if plain_token_in(data, ruleset):
+        return False
+    if not escape_may_continue(data):
+        return True
+    from .engine.escapes import plain_anchor
+
+    return next(plain_anchor(data, ruleset), None) is None
+
+
+def escape_may_continue(data: bytes) -> bool:
+    """Whether a byte that starts an escape (ESCAPE_INTRODUCERS) ends the run of token
+    characters after a plain anchor: the only place where the escape finder of the full scan
+    (``engine.escapes.plain_anchor``) decodes anything. Without one, its decoders (and their
+    many patterns) need not load."""
+    from .engine.boundary import run_end
+
+    at = data.find(ANCHOR)
+    while at >= 0:
+        end = run_end(data, at, len(data))
+        if data[end : end + 1] and data[end] in ESCAPE_INTRODUCERS:
+            return True
+        at = data.find(ANCHOR, max(at + 1, end))  # anchors inside a run share its end
+    return False
 
 
 # --- the index ------------------------------------------------------------------------------
@@ -263,7 +335,7 @@ def _blob_clean(stream: IO[bytes]) -> bool:
     _, kind, size, rest = batch_header(stream.readline())
     if kind != "blob" or rest:
         return False
-    return stream_clean(stream.read, size) and stream.read(1) == b"\n"
+    return stream_harmless(stream.read, size) and stream.read(1) == b"\n"
 
 
 # --- the config -----------------------------------------------------------------------------

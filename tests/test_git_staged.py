@@ -176,9 +176,17 @@ def test_lean_entry_says_what_the_cli_says(repo: Path, capsys: pytest.CaptureFix
         (repo / f"f{n}.txt").write_text(f"line {n}\ncp_pat_your_token_here\n" * 50)
     git(repo, "add", ".")
 
-    assert quick.staged_clean_count() is None  # a prefix is there: the full scanner decides
+    # A placeholder is no token: the engine dismisses it in the lean check (issue 14), which
+    # then says what the full CLI says about the same index.
+    assert quick.staged_clean_count() == 10
     assert quick.main(["scan", "--staged"]) == 0
     full = capsys.readouterr().out
+    assert full == staged(capsys)[1]
+    (repo / "f0.txt").write_bytes(b"\xef\xbb\xbfcp_pat_your_token_here\n")
+    git(repo, "add", ".")
+    assert quick.staged_clean_count() is None  # after a BOM: the full scanner decides
+    assert quick.main(["scan", "--staged"]) == 0
+    assert capsys.readouterr().out == full
     for n in range(10):
         (repo / f"f{n}.txt").write_text(f"line {n}\n")
     git(repo, "add", ".")

@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.tokens import make_token
 
 PACKAGE = Path(__file__).resolve().parents[1] / "copera_secretscan"
@@ -266,6 +268,33 @@ def test_a_reported_leak_outside_git_without_excludes_never_loads_pathspec(
         [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert proc.stdout.splitlines()[-1] == "1 False", proc.stderr
+
+
+@pytest.mark.parametrize("staged", [False, True])
+def test_a_harmless_cp_is_dismissed_without_loading_click_or_dataclasses(
+    tmp_path: Path, staged: bool
+) -> None:
+    """``tcp_keepalive``, ``scp_`` and a placeholder are words, not tokens: the lean path asks
+    the engine (issue 14), and the CLI with its reports and dataclasses never loads."""
+    (tmp_path / "net.py").write_text(
+        "tcp_keepalive = 1\nscp_target = 'host:/srv'\nEXAMPLE = 'cp_pat_your_token_here'\n"
+    )
+    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path.parent)}
+    if staged:
+        for args in (["init", "-q"], ["add", "net.py"]):
+            subprocess.run(["git", *args], cwd=tmp_path, env=env, check=True)
+    probe = (
+        "import sys\n"
+        "from copera_secretscan.quick import hook_main\n"
+        f"code = hook_main({[] if staged else ['net.py']!r})\n"
+        f"print(code, sorted(m for m in {sorted(HEAVY_FOR_THE_HOOK)!r} if m in sys.modules))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert proc.stdout.splitlines() == ["No Copera tokens found (1 file scanned).", "0 []"], (
+        proc.stdout + proc.stderr
+    )
 
 
 OUTSIDE_CITATION = re.compile(r"\b(CONTRACTS|USERS)\.md\b")

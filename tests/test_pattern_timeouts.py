@@ -113,9 +113,7 @@ def slipped(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     a file where it times out before and after real tokens, and a clean neighbour."""
     monkeypatch.setattr(configfile, "_probes", lambda pattern: [])
     ruleset = Settings.ruleset
-    monkeypatch.setattr(
-        Settings, "ruleset", lambda self: dataclasses.replace(ruleset(self), timeout=BUDGET)
-    )
+    monkeypatch.setattr(Settings, "ruleset", lambda self: ruleset(self)._replace(timeout=BUDGET))
     (repo / ".copera-secretscan.toml").write_text(CONFIG)
     (repo / "slow.txt").write_text(f"a = {ONE}\n{CANDIDATE}\nb = {TWO}\n")
     (repo / "other.txt").write_text(f"c = {make_token('cp_oat_', 40, seed=63)}\n")

@@ -7,6 +7,7 @@ that the hook is correct in every mode pre-commit runs it: ``git commit``,
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -122,7 +123,10 @@ def test_manifest_entry_is_the_installed_console_script() -> None:
     assert hook["types"] == []  # binaries are scanned too,
     assert hook["types_or"] == ["file", "symlink"]  # and symbolic links, as git commits them
     assert hook.get("pass_filenames", True) is True
-    script = Path(sys.executable).parent / hook["entry"].split()[0]
+    python, flag, code = shlex.split(hook["entry"])  # the environment's interpreter, no wrapper
+    assert (python, flag) == ("python", "-c")
+    assert "from copera_secretscan.quick import hook_main" in code
+    script = Path(sys.executable).parent / "copera-secretscan-hook"  # still there for people
     assert script.exists(), f"{script} is not installed by pyproject.toml"
 
 
@@ -203,3 +207,43 @@ def test_dangling_symlinks_are_committed_as_their_link_text(
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert blocked.returncode == 1, blocked.stdout + blocked.stderr
     assert "leaky:1:" in blocked.stdout + blocked.stderr
+
+
+def test_the_hook_starts_without_a_console_script_wrapper(
+    hooked_repo: Path, pre_commit_home: Path
+) -> None:
+    """pip's generated wrapper imports ``re`` before the hook's first line (issue 14): the
+    manifest runs the environment's interpreter on the lean check instead. Run by the real
+    pre-commit in its own environment, a clean file is checked without ``re``, and a harmless
+    ``cp_`` without ``click`` or ``dataclasses``; a package of the same name in the repository
+    being committed is never imported."""
+    (hooked_repo / "notes.txt").write_text("tcp_keepalive = 1\nnothing secret here\n")
+    (hooked_repo / "copera_secretscan").mkdir()
+    (hooked_repo / "copera_secretscan" / "__init__.py").write_text("raise SystemExit(3)\n")
+    git(hooked_repo, "add", "notes.txt")
+    env_home = {"PYTHONPROFILEIMPORTTIME": "1"}
+    for name in ("README.md", "notes.txt"):  # a clean file, and one with a harmless cp_
+        run = pre_commit_with(
+            hooked_repo, pre_commit_home, env_home, "run", "--verbose", "--files", name
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+        imported = {line.rsplit("|", 1)[-1].strip() for line in run.stdout.splitlines()}
+        assert "copera_secretscan.quick" in imported, run.stdout  # the hook's own imports
+        assert not imported & {"click", "dataclasses"}, name
+        assert name != "README.md" or "re" not in imported
+
+
+def pre_commit_with(
+    cwd: Path, home: Path, extra: dict[str, str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    """:func:`pre_commit` with more environment; the hooks' output comes on its stdout."""
+    import os
+
+    env = dict(os.environ, PRE_COMMIT_HOME=str(home), PRE_COMMIT_COLOR="never", **extra)
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+    )

@@ -222,3 +222,150 @@ def test_the_lean_check_still_passes_plain_clean_text(tmp_path: Path) -> None:
     path = tmp_path / "clean.py"
     path.write_text("import os\n\nprint(os.getcwd())  # cp -r a b, 0x70\n")
     assert quick.file_clean(str(path))
+
+
+# --- a harmless cp_: answered by the engine, without the CLI -----------------------------------
+
+HARMLESS = (
+    "import socket\n"
+    "sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)  # tcp_keepalive\n"
+    "scp_target = 'host:/srv'; tcp_nodelay = True\n"
+    "PLACEHOLDER = 'cp_pat_your_token_here'\n"
+)
+
+
+def _escaped_after_the_prefix(token: str) -> dict[str, str]:
+    """A plain ``cp_`` whose kind letters or body an escape continues: plain_anchor's case."""
+    kind, body = token[3:7], token[7:]
+    return {
+        "json": f"cp_{kind[:3]}\\u005f{body}",
+        "c": f"cp_{kind}{body[:4]}\\x{ord(body[4]):02x}{body[5:]}",
+        "percent": f"cp_{kind[:3]}%5F{body}",
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tcp_keepalive = 1\n",
+        "scp_ a b; xcp_",
+        "cp_",  # a prefix cut off by the end of the file
+        "cp_pat_short\n",  # too short to be a token
+        HARMLESS,
+        "\n".join(f"tcp_{n}" for n in range(5000)),
+    ],
+)
+def test_the_engine_dismisses_a_harmless_cp(tmp_path: Path, text: str) -> None:
+    from copera_secretscan.engine.rules import Ruleset
+    from copera_secretscan.engine.scan import scan_bytes
+    from copera_secretscan.models import Origin
+
+    path = tmp_path / "harmless.py"
+    path.write_text(text)
+    assert not quick.stream_clean(io.BytesIO(text.encode()).read)  # an anchor is there,
+    assert quick.file_clean(str(path))  # and the engine dismisses it,
+    assert scan_bytes(text.encode(), Origin("harmless.py"), Ruleset()) == []  # as a scan does
+
+
+@pytest.mark.parametrize("kind", ["plain", "json", "c", "percent"])
+def test_a_token_near_a_harmless_cp_goes_to_the_full_scanner(tmp_path: Path, kind: str) -> None:
+    from copera_secretscan.engine.rules import Ruleset
+    from copera_secretscan.engine.scan import scan_bytes
+    from copera_secretscan.models import Origin
+    from tests.tokens import make_token
+
+    token = make_token("cp_pat_", 32, seed=41)
+    shown = token if kind == "plain" else _escaped_after_the_prefix(token)[kind]
+    data = f"{HARMLESS}KEY = '{shown}'\n".encode()
+    path = tmp_path / "leak.py"
+    path.write_bytes(data)
+    assert not quick.file_clean(str(path)), kind
+    assert not quick.dismissed(data)
+    assert scan_bytes(data, Origin("leak.py"), Ruleset()), kind
+
+
+def test_what_the_lean_check_cannot_read_alike_goes_to_the_full_scanner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert not quick.dismissed(b"\xef\xbb\xbftcp_keepalive\n")  # the scan starts after a BOM
+    monkeypatch.setattr(quick, "HELD", 64)
+    big = b"tcp_keepalive\n" * 10
+    assert not quick.stream_harmless(io.BytesIO(big).read)  # too big to hold: the CLI streams it
+    assert quick.stream_harmless(io.BytesIO(big[:56]).read)
+    assert quick.stream_harmless(io.BytesIO(b"x" * 200).read)  # no anchor: nothing to hold
+
+
+def test_the_lean_ruleset_is_the_full_clis_without_a_config() -> None:
+    from copera_secretscan.config.settings import Settings
+    from copera_secretscan.engine.rules import Ruleset
+
+    assert Settings().ruleset() == Ruleset()
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_a_harmless_cp_passes_as_the_full_cli_says(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    quiet: bool,
+) -> None:
+    from copera_secretscan.cli.main import main as cli_main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PRE_COMMIT", raising=False)
+    (tmp_path / "net.py").write_text(HARMLESS)
+    (tmp_path / "other.py").write_text("x = 1\n")
+    args = [*(["-q"] if quiet else []), "net.py", "other.py"]
+    assert quick.answer(args, staged_only=False) == 0  # the lean check answered
+    lean = capsys.readouterr()
+    assert cli_main(["scan", *args]) == 0
+    full = capsys.readouterr()
+    assert (lean.out, lean.err) == (full.out, full.err)
+    assert lean.out == ("" if quiet else "No Copera tokens found (2 files scanned).\n")
+
+
+def test_a_token_next_to_a_harmless_cp_is_reported_as_the_full_cli_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from copera_secretscan.cli.main import main as cli_main
+    from tests.tokens import make_token
+
+    monkeypatch.chdir(tmp_path)
+    token = make_token("cp_key_", 40, seed=42)
+    (tmp_path / "net.py").write_text(HARMLESS)
+    (tmp_path / "leak.py").write_text(f"{HARMLESS}KEY = '{token}'\n")
+    assert quick.answer(["net.py", "leak.py"], staged_only=False) is None  # handed over
+    assert quick.hook_main(["net.py", "leak.py"]) == 1
+    from_hook = capsys.readouterr()
+    assert cli_main(["scan", "net.py", "leak.py"]) == 1
+    full = capsys.readouterr()
+    assert (from_hook.out, from_hook.err) == (full.out, full.err)
+    assert "leak.py:5:8" in from_hook.out and token not in from_hook.out
+
+
+def test_every_escape_starts_with_an_introducer() -> None:
+    """escape_may_continue's premise: each escape family (and the soft line break) starts with
+    a byte of ESCAPE_INTRODUCERS, so a run that ends on no such byte holds no escape."""
+    from copera_secretscan.engine import unescape
+    from copera_secretscan.engine.decoding import ESCAPE_INTRODUCERS
+
+    patterns = [pattern for pattern, _ in unescape._INTRODUCERS] + [unescape._SOFT_BREAK]
+    for pattern in patterns:
+        for byte in range(256):
+            escaped = any(pattern.match(bytes([byte]) + tail) for tail in _ESCAPE_TAILS)
+            assert not escaped or byte in ESCAPE_INTRODUCERS, (pattern.pattern, bytes([byte]))
+
+
+_ESCAPE_TAILS = (b"u005f", b"x5f", b"137", b"_", b"5F", b"#95;", b"#x5f;", b"lowbar;", b"\n")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["tcp_keepalive=10\n", "tcp_keepalive%20x", "scp_x\\n", "tcp_a&#95;b", "cp_pat\\u005fAb"],
+)
+def test_an_escape_after_a_plain_run_is_seen(text: str) -> None:
+    assert quick.escape_may_continue(text.encode())
+
+
+def test_a_run_without_an_escape_after_it_loads_no_decoder() -> None:
+    assert not quick.escape_may_continue(b"tcp_keepalive = 1\nscp_x\n" + b"cp_" * 100_000)

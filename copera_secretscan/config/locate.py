@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import os
 import sys
-from types import ModuleType
+
+TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
+if TYPE_CHECKING:
+    from types import ModuleType
 
 CONFIG_FILE = ".copera-secretscan.toml"
 PYPROJECT = "pyproject.toml"

@@ -7,9 +7,12 @@ Text met in the wild bends that in two places, both handled here so the engine s
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from .rules import WORD_CHARS
+
+TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
+if TYPE_CHECKING:
+    from typing import Optional
 
 _RUN = re.compile(rb"[A-Za-z0-9_-]*")  # token characters (rules.TOKEN_CHARS), for bounded runs
 # An escape right before the prefix, with the code it stands for in one group: hex (`%3D`,

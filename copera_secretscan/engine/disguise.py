@@ -20,8 +20,11 @@ from __future__ import annotations
 
 from typing import Callable, Iterator, List, NamedTuple
 
-from ..models import Finding, Origin
 from .rules import Ruleset
+
+TYPE_CHECKING = False  # mypy treats this name as true; the lean hook never loads the models
+if TYPE_CHECKING:
+    from ..models import Finding, Origin
 
 MAX_DEPTH = 3  # base64 of JSON of base64 (.dockerconfigjson) is 2 deep
 
@@ -35,4 +38,4 @@ class Unwrapped(NamedTuple):
 
 
 Finder = Callable[[bytes, Ruleset], Iterator[Unwrapped]]
-PlainScan = Callable[[bytes, Origin, Ruleset], List[Finding]]
+PlainScan = Callable[[bytes, "Origin", Ruleset], List["Finding"]]

@@ -12,7 +12,13 @@ lets the engine count a stream window by window (see ``cut_point``).
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Tuple
+TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
+if TYPE_CHECKING:
+    from typing import Callable, Optional, Tuple
+
+    Rereader = Optional[Callable[[int, int], bytes]]  # (offset, size) -> the input's bytes there
+else:
+    Rereader = None  # a type for mypy only; the name stays for modules that import it
 
 CONTEXT = 4096  # bytes of the token's line kept on each side, for display and allow markers
 
@@ -58,7 +64,6 @@ class Cursor:
 
 
 _RECOUNT = 1 << 20
-Rereader = Optional[Callable[[int, int], bytes]]  # (offset, size) -> the input's bytes there
 
 
 def cut_point(window: bytes, cut: int) -> int:

@@ -10,12 +10,30 @@ pattern cannot hang somebody's commit. ``regex`` is imported only then.
 
 from __future__ import annotations
 
+import collections
 import re
-from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, Optional, Tuple
 
 from .. import kinds
 from ..errors import FatalError, PatternTimeout
+
+# The lean hook loads this module to dismiss a `tcp_` (issue 14): its records are named tuples
+# made without `typing` (and without dataclass machinery), which mypy reads as the classes below.
+TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
+if TYPE_CHECKING:
+    from typing import Any, Dict, FrozenSet, NamedTuple, Optional, Tuple
+
+    class _Rule(NamedTuple):
+        rule_id: str
+        prefix: str
+        name: str
+        acts_as: str
+        revoke: str  # what to do, in one sentence a person can follow
+        body_pattern: Optional[str] = None  # custom rules only; None = token characters
+
+else:
+    _Rule = collections.namedtuple(
+        "Rule", "rule_id prefix name acts_as revoke body_pattern", defaults=(None,)
+    )
 
 TOKEN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 # A prefix must not continue a word: a letter, digit or `_` before it makes it no token.
@@ -27,14 +45,10 @@ DEFAULT_TIMEOUT = 1.0  # seconds one custom body pattern may spend on one candid
 _BODY = re.compile(rb"[A-Za-z0-9_-]{0,%d}" % MAX_BODY)
 
 
-@dataclass(frozen=True)
-class Rule:
-    rule_id: str
-    prefix: str
-    name: str
-    acts_as: str
-    revoke: str  # what to do, in one sentence a person can follow
-    body_pattern: Optional[str] = None  # custom rules only; None = token characters
+class Rule(_Rule):
+    """One rule: a kind's prefix (or a custom one) and how its body is matched."""
+
+    __slots__ = ()
 
     @property
     def prefix_bytes(self) -> bytes:
@@ -51,15 +65,26 @@ def builtin_rules() -> Tuple[Rule, ...]:
 
 BUILTIN_RULES: Tuple[Rule, ...] = builtin_rules()
 
+if TYPE_CHECKING:
 
-@dataclass(frozen=True)
-class Ruleset:
+    class _Ruleset(NamedTuple):
+        rules: Tuple[Rule, ...] = BUILTIN_RULES
+        min_length: int = DEFAULT_MIN_LENGTH
+        placeholders: FrozenSet[str] = frozenset()  # extra placeholder words, lowercase
+        timeout: float = DEFAULT_TIMEOUT
+
+else:
+    _Ruleset = collections.namedtuple(
+        "Ruleset",
+        "rules min_length placeholders timeout",
+        defaults=(BUILTIN_RULES, DEFAULT_MIN_LENGTH, frozenset(), DEFAULT_TIMEOUT),
+    )
+
+
+class Ruleset(_Ruleset):
     """Everything the engine needs to know to decide what is a token."""
 
-    rules: Tuple[Rule, ...] = BUILTIN_RULES
-    min_length: int = DEFAULT_MIN_LENGTH
-    placeholders: FrozenSet[str] = frozenset()  # extra placeholder words, lowercase
-    timeout: float = DEFAULT_TIMEOUT
+    __slots__ = ()
 
     def anchors(self) -> Dict[bytes, Tuple[Rule, ...]]:
         """Rules grouped by a short literal anchor, so one ``bytes.find`` pass serves several."""

@@ -16,34 +16,59 @@ input costs at most one timeout per rule. Without a list the timeout is raised
 
 from __future__ import annotations
 
+import collections
 import functools
 import re
-from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterator, List, NamedTuple, Optional, Pattern, Tuple
 
 from ..errors import PatternTimeout
-from ..models import Finding, Origin
 from .boundary import length_prefix, run_end
-from .heuristics import why_not_secret
-from .positions import CONTEXT, Cursor, Rereader, context, cut_point, position_after
+from .positions import CONTEXT, Cursor, context, cut_point, position_after
 from .rules import MAX_BODY, TOKEN_CHARS, WORD_CHARS, Rule, Ruleset, body_end
 
 _LOOKBACK = 3 * CONTEXT  # bytes kept before the next search: the token's line and the one before
 _AFTER = 2  # characters after a body that the template heuristic looks at
 
+# The lean hook dismisses a `tcp_` here (issue 14): the models load only with a finding, and the
+# records are named tuples made without `typing`, which mypy reads as the classes below.
+TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
+if TYPE_CHECKING:
+    from typing import Dict, FrozenSet, Iterator, List, NamedTuple, Optional, Pattern, Tuple
 
-@dataclass(frozen=True)
-class Undecided:
+    from ..models import Finding, Origin
+    from .positions import Rereader
+
+    class _Undecided(NamedTuple):
+        rule_id: str
+        line: int
+        column: int
+        reason: str
+
+    class _Hit(NamedTuple):
+        start: int
+        end: int
+        rule: Rule
+
+    class _Plan(NamedTuple):
+        anchors: Tuple[Tuple[bytes, Tuple[Rule, ...]], ...]
+        anchor_len: int  # longest anchor
+        ruleset: Ruleset
+        prefixes: Pattern[bytes]  # any rule prefix, to drop `tcp_`-like anchors cheaply
+        prefix_len: int  # longest prefix
+
+else:
+    _Undecided = collections.namedtuple("Undecided", "rule_id line column reason")
+    _Hit = collections.namedtuple("_Hit", "start end rule")
+    _Plan = collections.namedtuple("Plan", "anchors anchor_len ruleset prefixes prefix_len")
+
+
+class Undecided(_Undecided):
     """A candidate no verdict was reached on: ``rule_id``'s body pattern ran out of time.
 
     Where in the reading it was (line, column as for a finding) and why, in one line; the rule
     was not tried again on the rest of that reading.
     """
 
-    rule_id: str
-    line: int
-    column: int
-    reason: str
+    __slots__ = ()
 
     def __str__(self) -> str:
         return (
@@ -52,20 +77,10 @@ class Undecided:
         )
 
 
-class _Hit(NamedTuple):
-    start: int
-    end: int
-    rule: Rule
-
-
-class Plan(NamedTuple):
+class Plan(_Plan):
     """A ruleset arranged for searching: anchors, with their rules longest prefix first."""
 
-    anchors: Tuple[Tuple[bytes, Tuple[Rule, ...]], ...]
-    anchor_len: int  # longest anchor
-    ruleset: Ruleset
-    prefixes: Pattern[bytes]  # any rule prefix, to drop `tcp_`-like anchors cheaply
-    prefix_len: int  # longest prefix
+    __slots__ = ()
 
 
 _DEFER = _Hit(-1, -1, Rule("", "", "", "", ""))  # "cannot tell yet": wait for more bytes
@@ -291,15 +306,34 @@ def _is_token(window: bytes, body_start: int, end: int, ruleset: Ruleset) -> boo
     return _verdict(body, after, ruleset.placeholders) is None
 
 
+def plain_token_in(data: bytes, ruleset: Ruleset) -> bool:
+    """Whether the plain search finds a token in ``data``, read as one window to its end.
+
+    The lean hook asks this about a file whose only anchors are words like ``tcp_``: the very
+    decision a scan makes (any chunking gives the same verdicts, module doc), with no finding
+    built and no lines counted. A custom rule that ran out of time counts as a token: doubt.
+    """
+    stuck = _Stuck(keep_going=True)
+    hits, _ = _decide(data, 0, True, plan_for(ruleset), Cursor(), stuck)
+    return bool(hits or stuck.round)
+
+
 @functools.lru_cache(maxsize=4096)
 def _verdict(body: str, after: str, placeholders: FrozenSet[str]) -> Optional[str]:
-    """why_not_secret, remembered: documentation repeats the same placeholder many times."""
+    """why_not_secret, remembered: documentation repeats the same placeholder many times.
+
+    The heuristics load with the first body long enough to judge: a file whose only anchors
+    are words like ``tcp_`` never needs their patterns."""
+    from .heuristics import why_not_secret
+
     return why_not_secret(body, after, placeholders)
 
 
 def _findings(window: bytes, hits: List[_Hit], cursor: Cursor, origin: Origin) -> Iterator[Finding]:
     """Findings for ``hits``, counting lines and columns forward from one hit to the next, so
     a megabyte line with many tokens is walked once, not once per token."""
+    from ..models import Finding  # deferred: most readings have no finding to build
+
     line, column, counted_to = cursor.line, cursor.column_chars + 1, 0
     for start, end, rule in hits:
         line, column = position_after(window, counted_to, start, line, column)
