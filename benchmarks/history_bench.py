@@ -185,10 +185,11 @@ def report(many: Path, few: Path, runs: int, before: Optional[str]) -> None:
         commits = git(repo, "rev-list", "--count", "--all").decode().strip()
         print(f"{repo.name}: {commits} commits, {blobs} unique blobs, {size / 1e6:.1f} MB")
     history = history_rows(many, few, runs, before)
-    print_table(f"scan --history, {runs} interleaved rounds, medians", ["what", "time", "ratio"],
-                history)  # fmt: skip
+    title = f"scan --history, {runs} interleaved rounds, medians"
+    print_table(title, ["what", "time", "ratio"], history)
     stage_ten(many)
-    jobs: List[Job] = [([sys.executable, "-c", "pass"], many), ([SCANNER, "scan", "--staged"], many)]
+    python = [sys.executable, "-c", "pass"]
+    jobs: List[Job] = [(python, many), ([SCANNER, "scan", "--staged"], many)]
     t_py, t_staged = (median_seconds(r) for r in measure(jobs, max(runs, 15)))
     rows = [ratio_row("python -c pass", t_py, t_py), ratio_row("scan --staged", t_staged, t_py)]
     print_table("scan --staged, 10 changed files", ["what", "time", "ratio"], rows)

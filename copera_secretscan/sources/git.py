@@ -6,6 +6,7 @@ Every call isolates git from the caller's environment (:func:`.gitenv.git_env`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -446,10 +447,8 @@ def widen(pipe: IO[bytes]) -> None:
         return
     import fcntl  # deferred: POSIX only, and only streaming git commands need it
 
-    try:
+    with contextlib.suppress(OSError):  # a cap below 1 MiB: the pipe stays as it was
         fcntl.fcntl(pipe.fileno(), _F_SETPIPE_SZ, PIPE_SIZE)
-    except OSError:
-        pass
 
 
 def finish(running: Running, what: str, failed: bool) -> None:
