@@ -1,17 +1,20 @@
 """How ``scan --history`` and ``scan --staged`` compare with git's own floor, as ratios in one run.
 
-Builds repositories under ``benchmarks/.work/history/`` with ``git fast-import`` (deterministic,
-a few tens of seconds): 1,500 text files in 100 directories, from a few hundred bytes to tens of kB
-(median ~3 kB), edited a few lines at a time, plus one 16 MiB binary; one token added then
-removed and one in a commit message, so provenance runs too. Then it prints:
+Builds repositories (``--work``, default ``benchmarks/.work/history/``; ``--reuse`` keeps them)
+with ``git fast-import``, deterministic, a few tens of seconds: 1,500 text files in 100
+directories, from a few hundred bytes to tens of kB (median ~3 kB), edited a few lines at a time,
+plus one 16 MiB binary; one token added then removed and one in a commit message, so provenance
+runs too. Then, in rounds that interleave the commands (medians), it prints:
 
-* ``scan --history`` against ``git cat-file --batch-all-objects --batch`` (target <= 2.5x) and
-  ``git log -p --all`` (target: faster), both to /dev/null;
+* ``scan --history`` against ``git cat-file --batch-all-objects --batch`` (target <= 1.8x) and
+  ``git log -p --all``, their output read through a pipe (``| wc -c``) as a scanner reads it;
 * the same content committed as N and 10 x N commits (target: cost follows unique blob bytes);
+* with ``--before BIN``, another build's ``scan --history`` in the same rounds;
 * ``scan --staged`` with 10 changed files against ``python -c pass`` (target <= 3x);
 * peak RSS of the history scan: the Python process, and the largest git it started.
 
-Run: ``python benchmarks/history_bench.py [--commits 6000] [--runs 5]``. Not a timed test.
+Run: ``python benchmarks/history_bench.py [--commits 4000] [--runs 11] [--before BIN]``.
+Not a timed test.
 """
 
 from __future__ import annotations
@@ -19,17 +22,19 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import statistics
 import string
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator, List, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+from _common import Job, measure, median_seconds, print_table, ratio_row
 
 WORK = Path(__file__).resolve().parent / ".work" / "history"  # .work is shared; ours alone
 BIN = Path(sys.executable).parent
 SCANNER = str(BIN / "copera-secretscan")
+SCAN = ["scan", "--history", "--quiet"]
 WORDS = [
     "".join(random.Random(n).choice(string.ascii_lowercase) for _ in range(2 + n % 9))
     for n in range(3000)
@@ -121,16 +126,6 @@ def git(repo: Path, *args: str) -> bytes:
     return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True).stdout
 
 
-def timed(cmd: Sequence[str], cwd: Path, runs: int) -> float:
-    """Median wall time of ``runs`` runs, output to /dev/null."""
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
 def blob_bytes(repo: Path) -> Tuple[int, int]:
     """(unique blobs, their total size) in the object store."""
     out = git(repo, "cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectsize)")
@@ -165,42 +160,67 @@ def stage_ten(repo: Path) -> None:
     git(repo, "add", "src/pkg1")
 
 
-def main(argv: Sequence[str] = ()) -> int:
+def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--commits", type=int, default=6000)
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args(argv or None)
-    shutil.rmtree(WORK, ignore_errors=True)
-    many, few = WORK / "many", WORK / "few"
+    parser.add_argument("--commits", type=int, default=4000)
+    parser.add_argument("--runs", type=int, default=11, help="interleaved rounds (medians)")
+    parser.add_argument("--work", type=Path, default=WORK, help="where the repositories go")
+    parser.add_argument("--reuse", action="store_true", help="keep repositories already built")
+    parser.add_argument("--before", help="another copera-secretscan binary to compare with")
+    args = parser.parse_args(argv)
+    many, few = args.work / f"many-{args.commits}", args.work / f"few-{args.commits}"
     started = time.perf_counter()
-    fast_import(many, args.commits, 1, seed=7)
-    fast_import(few, args.commits, GROUP, seed=7)
-    print(f"built two repositories in {time.perf_counter() - started:.0f} s")
-    report(many, few, args.runs)
+    for repo, group in ((many, 1), (few, GROUP)):
+        if not (args.reuse and (repo / ".git").is_dir()):
+            shutil.rmtree(repo, ignore_errors=True)
+            fast_import(repo, args.commits, group, seed=7)
+    print(f"repositories ready in {time.perf_counter() - started:.0f} s")
+    report(many, few, args.runs, args.before)
     return 0
 
 
-def report(many: Path, few: Path, runs: int) -> None:
+def report(many: Path, few: Path, runs: int, before: Optional[str]) -> None:
     for repo in (many, few):
         blobs, size = blob_bytes(repo)
         commits = git(repo, "rev-list", "--count", "--all").decode().strip()
         print(f"{repo.name}: {commits} commits, {blobs} unique blobs, {size / 1e6:.1f} MB")
-    scan = [SCANNER, "scan", "--history", "--quiet"]
-    t_scan = timed(scan, many, runs)
-    t_cat = timed(["git", "cat-file", "--batch-all-objects", "--batch"], many, runs)
-    t_log = timed(["git", "log", "-p", "--all"], many, runs)
-    print(f"scan --history          {t_scan:7.3f} s")
-    print(f"cat-file --batch-all    {t_cat:7.3f} s   scan / cat-file = {t_scan / t_cat:.2f}x")
-    print(f"log -p --all            {t_log:7.3f} s   scan / log -p   = {t_scan / t_log:.2f}x")
-    t_few = timed(scan, few, runs)
-    print(f"10x fewer commits, same blobs: {t_few:.3f} s; many / few = {t_scan / t_few:.2f}x")
+    history = history_rows(many, few, runs, before)
+    title = f"scan --history, {runs} interleaved rounds, medians"
+    print_table(title, ["what", "time", "ratio"], history)
     stage_ten(many)
-    t_py = timed([sys.executable, "-c", "pass"], many, 30)
-    t_staged = timed([SCANNER, "scan", "--staged"], many, 30)
-    print(f"scan --staged (10 files) {t_staged * 1e3:6.1f} ms; python -c pass {t_py * 1e3:.1f} ms;")
-    print(f"  ratio {t_staged / t_py:.2f}x")
+    python = [sys.executable, "-c", "pass"]
+    jobs: List[Job] = [(python, many), ([SCANNER, "scan", "--staged"], many)]
+    t_py, t_staged = (median_seconds(r) for r in measure(jobs, 3 * runs))
+    rows = [ratio_row("python -c pass", t_py, t_py), ratio_row("scan --staged", t_staged, t_py)]
+    print_table("scan --staged, 10 changed files", ["what", "time", "ratio"], rows)
     own, child = peak_rss(many)
-    print(f"peak RSS of scan --history: scanner {own:.0f} MiB, largest git {child:.0f} MiB")
+    print(f"\npeak RSS of scan --history: scanner {own:.0f} MiB, largest git {child:.0f} MiB")
+
+
+def history_rows(many: Path, few: Path, runs: int, before: Optional[str]) -> List[List[str]]:
+    """One interleaved run: git's floor (its output read through a pipe, as a scanner reads it),
+    ``git log -p``, our scan of both repositories, and ``before``'s scan when given."""
+    floor = "git cat-file --batch-all-objects --batch | wc -c"
+    jobs: List[Job] = [
+        (["sh", "-c", floor], many),
+        ([SCANNER, *SCAN], many),
+        (["sh", "-c", "git log -p --all | wc -c"], many),
+        ([SCANNER, *SCAN], few),
+    ]
+    if before:
+        jobs.append(([before, *SCAN], many))
+    t = [median_seconds(r) for r in measure(jobs, runs)]
+    rows = [
+        ratio_row("cat-file --batch-all-objects --batch | wc -c", t[0], t[0]),
+        ratio_row("scan --history", t[1], t[0]),
+        ratio_row("git log -p --all | wc -c", t[2], t[0]),
+        ratio_row("scan --history, 10x fewer commits, same blobs", t[3], t[0]),
+    ]
+    if before:
+        rows.append(ratio_row(f"before: {before} scan --history", t[4], t[0]))
+        rows.append(["after / before", "", f"{t[1] / t[4]:.2f}x"])
+    rows.append(["many / few commits", "", f"{t[1] / t[3]:.2f}x"])
+    return rows
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ sys.path.insert(0, str(BENCHMARKS))
 import bench_hook  # noqa: E402
 import bench_memory  # noqa: E402
 import bench_scan  # noqa: E402
+import history_bench  # noqa: E402
 from _common import main_guard  # noqa: E402
 
 
@@ -63,6 +64,21 @@ def test_bench_hook_runs_the_hook_clean_and_dirty(tmp_path: Path, capsys: Any) -
     clean = next(row for row in rows if row.startswith("hook, 10 clean"))
     dirty = next(row for row in rows if row.startswith("hook, 1 of 10"))
     assert clean.split()[-1] == "0" and dirty.split()[-1] == "1"  # exit codes
+
+
+def test_history_bench_compares_with_git_and_a_before_build_in_one_run(
+    tmp_path: Path, capsys: Any
+) -> None:
+    args = ["--commits", "12", "--runs", "1", "--work", str(tmp_path)]
+    assert history_bench.main([*args, "--before", history_bench.SCANNER]) == 0
+    out = capsys.readouterr().out
+    assert "many-12: 12 commits" in out and "cat-file --batch-all-objects --batch | wc -c" in out
+    assert "after / before" in out and "scan --staged" in out and "peak RSS" in out
+    marker = tmp_path / "many-12" / "built-before"
+    marker.touch()
+    assert history_bench.main([*args, "--reuse"]) == 0
+    assert marker.exists()  # the repository was kept, not built again
+    assert "after / before" not in capsys.readouterr().out
 
 
 def test_missing_ripgrep_is_a_clear_error(

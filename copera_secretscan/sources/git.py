@@ -6,8 +6,10 @@ Every call isolates git from the caller's environment (:func:`.gitenv.git_env`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import sys
 from typing import IO, Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..errors import FatalError
@@ -426,7 +428,27 @@ def spawn(
     except FileNotFoundError as exc:
         errors.close()
         raise FatalError("git is not installed or not on PATH") from exc
+    assert proc.stdout is not None
+    widen(proc.stdout)
     return Running(proc, errors)
+
+
+PIPE_SIZE = 1 << 20  # Linux's default cap for an unprivileged process (/proc/sys/fs/pipe-max-size)
+_F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, which Python names only from 3.10
+
+
+def widen(pipe: IO[bytes]) -> None:
+    """Give a pipe 1 MiB instead of 64 KiB, where Linux allows it: git then writes a history's
+    objects in 16 times fewer rounds, each a wake-up of its reader on a busy machine (issue 14).
+
+    Only a speed-up: anywhere else, or past a lower cap, the pipe stays as it was.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import fcntl  # deferred: POSIX only, and only streaming git commands need it
+
+    with contextlib.suppress(OSError):  # a cap below 1 MiB: the pipe stays as it was
+        fcntl.fcntl(pipe.fileno(), _F_SETPIPE_SZ, PIPE_SIZE)
 
 
 def finish(running: Running, what: str, failed: bool) -> None:
