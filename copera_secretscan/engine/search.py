@@ -25,7 +25,7 @@ from ..errors import PatternTimeout
 from ..models import Finding, Origin
 from .boundary import length_prefix, run_end
 from .heuristics import why_not_secret
-from .positions import CONTEXT, Cursor, Rereader, context, cut_point, position_after
+from .positions import CONTEXT, Cursor, context, cut_point, position_after
 from .rules import MAX_BODY, TOKEN_CHARS, WORD_CHARS, Rule, Ruleset, body_end
 
 _LOOKBACK = 3 * CONTEXT  # bytes kept before the next search: the token's line and the one before
@@ -88,10 +88,9 @@ class Reading:
     """
 
     def __init__(
-        self, plan: Plan, origin: Origin, recount: Rereader, undecided: Optional[List[Undecided]]
+        self, plan: Plan, origin: Origin, cursor: Cursor, undecided: Optional[List[Undecided]]
     ) -> None:
-        self.plan, self.origin, self.recount, self.undecided = plan, origin, recount, undecided
-        self.cursor = Cursor()
+        self.plan, self.origin, self.cursor, self.undecided = plan, origin, cursor, undecided
         self.stuck = _Stuck(keep_going=undecided is not None)
         self.window, self.pos = b"", 0
 
@@ -100,8 +99,6 @@ class Reading:
         window = self.window + piece
         cursor = self.cursor
         hits, pos = _decide(window, self.pos, eof, self.plan, cursor, self.stuck)
-        if (hits or self.stuck.round) and self.recount is not None:
-            cursor.catch_up(self.recount)
         found = list(_findings(window, hits, cursor, self.origin))
         if self.stuck.round:
             self._record_undecided(window)
@@ -109,7 +106,7 @@ class Reading:
             window, pos = b"", 0
         else:
             cut = cut_point(window, pos - _LOOKBACK)
-            cursor.advance(window, cut, lazy=self.recount is not None)
+            cursor.advance(window, cut)
             window, pos = window[cut:], pos - cut
         self.window, self.pos = window, pos
         return found
