@@ -9,8 +9,9 @@ Streaming: input is read ``chunk_size`` bytes at a time and searched window by w
 (search.py), so any ``chunk_size`` >= 1 gives the same findings and memory stays bounded.
 A stream is searched as one or two *readings* (decoding.py): its raw bytes always, and the
 UTF-8 transcoding of its UTF-16 when it starts with a UTF-16 BOM. Both are fed the same reads,
-so the stream is read once; each reading keeps its own window, and takes its line numbers
-from the one newline count made as the reads return (positions.Tally). A custom rule that runs out of time on a candidate is reported in ``undecided``
+so the stream is read once; each reading keeps its own window, and the raw one takes its
+line numbers from the one newline count made as the reads return (positions.Tally). A
+custom rule that runs out of time on a candidate is reported in ``undecided``
 (:class:`~.search.Undecided`) when the caller passes that list, and raised otherwise.
 
 Positions and encodings live in positions.py (lines, columns in characters, context lines)

@@ -8,7 +8,6 @@ raise: a malformed escape is left as it is (the plain search then sees no token 
 from __future__ import annotations
 
 import binascii
-import html
 import re
 from typing import Callable, NamedTuple, Optional, Pattern
 
@@ -41,6 +40,8 @@ def _entity(match: re.Match[str]) -> str:
     """One entity; numeric ones without ``html.unescape``, which costs ten times more each."""
     decimal, hexadecimal = match.group(1), match.group(2)
     if decimal is None and hexadecimal is None:
+        import html  # deferred: its table of names loads only for a named entity
+
         return html.unescape(match.group())  # named: `&lowbar;`, `&quot;`
     code = int(decimal) if decimal is not None else int(hexadecimal, 16)
     return chr(code) if code < 0xD800 or 0xE000 <= code < 0x110000 else "\ufffd"

@@ -7,8 +7,7 @@ Every call isolates git from the caller's environment (:func:`.gitenv.git_env`).
 from __future__ import annotations
 
 import os
-import subprocess
-from typing import IO, Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Tuple
+from typing import IO, TYPE_CHECKING, Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..errors import FatalError
 from .gitenv import (
@@ -20,6 +19,9 @@ from .gitenv import (
     work_tree_root,
 )
 
+if TYPE_CHECKING:
+    import subprocess
+
 MIN_GIT = (2, 30)
 
 
@@ -27,6 +29,8 @@ def run(
     args: Sequence[str], cwd: Optional[str] = None, keep_index: bool = False, check: bool = True
 ) -> bytes:
     """Run ``git ARGS`` and return stdout; a failure is fatal with git's own one-line reason."""
+    import subprocess  # deferred: a scan outside git starts no process and needs none of it
+
     try:
         proc = subprocess.run(
             ["git", *args],
@@ -408,6 +412,7 @@ def spawn(
 ) -> Running:
     """Start a long-running git whose stdout we stream; its stdin is ``stdin``, a pipe we
     write to (``fed``), or nothing."""
+    import subprocess
     import tempfile  # deferred: only streaming git commands need it (~7 ms of start-up)
 
     errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by finish, after git exits)
