@@ -13,8 +13,10 @@ from ..errors import FatalError
 from .gitenv import (
     SHA1_HEX,
     STAGED_DIFF,
+    common_dir,
     git_env,
     is_git_directory,
+    named_git_dir,
     staged_entries,
     work_tree_root,
 )
@@ -237,6 +239,19 @@ def excludes_file(root: Optional[str] = None) -> Optional[str]:
         return os.path.join(xdg, "git", "ignore")
     home = os.environ.get("HOME")  # git's rule: no HOME, no default file
     return os.path.join(home, ".config", "git", "ignore") if home else None
+
+
+def info_exclude(root: str) -> str:
+    """The repository's ``info/exclude`` for the work tree at ``root``, found on disk as git
+    finds it (in the common directory, which a linked worktree's ``commondir`` names), so that
+    no git starts just to name it; git is asked only when ``root/.git`` is no repository of
+    its own (a work tree that ``core.worktree`` points at)."""
+    try:
+        git_dir = named_git_dir(os.path.join(root, ".git"))
+    except OSError:
+        git_dir = None
+    common = common_dir(git_dir) if git_dir and is_git_directory(git_dir) else None
+    return os.path.join(common, "info", "exclude") if common else git_path("info/exclude", root)
 
 
 def git_path(name: str, cwd: str) -> str:
