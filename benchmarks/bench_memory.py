@@ -111,23 +111,27 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--files", type=int, default=100_000, help="files in the tree")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per command (median)")
     parser.add_argument("--work", type=Path, default=WORK, help="where generated data goes")
+    parser.add_argument("--before", metavar="BIN", help="another copera-secretscan to compare")
     args = parser.parse_args(argv)
     rg = require("rg")
     big = args.work / f"big-{args.big_mb}mb.src"
     planted = build_big_file(big, args.big_mb)
-    many = args.work / f"many-{args.files}-src"
-    build_many_files(many, args.files)
     cases = [
         (f"rg --no-mmap, {args.big_mb} MiB file", [rg, "--no-mmap", "-a", "-F", "cp_", str(big)]),
         (f"scan, {args.big_mb} MiB file", scanner_command("scan", "-q", str(big))),
-        (f"rg -uu, {args.files:,} files", [rg, "-a", "-uu", "-F", "cp_", str(many)]),
-        (f"scan, {args.files:,} files", scanner_command("scan", "-q", str(many))),
     ]
+    if args.before is not None:
+        cases.append(("  before: scan, same file", [args.before, "scan", "-q", str(big)]))
+    if args.files:  # --files 0: the big file alone
+        many = args.work / f"many-{args.files}-src"
+        build_many_files(many, args.files)
+        cases.append((f"rg -uu, {args.files:,} files", [rg, "-a", "-uu", "-F", "cp_", str(many)]))
+        cases.append((f"scan, {args.files:,} files", scanner_command("scan", "-q", str(many))))
     timed = measure([(cmd, None) for _, cmd in cases], args.runs)
     rows, reference = [], 0.0
-    for i, ((name, cmd), results) in enumerate(zip(cases, timed)):
+    for (name, cmd), results in zip(cases, timed):
         seconds = median_seconds(results)
-        reference = seconds if i % 2 == 0 else reference
+        reference = seconds if name.startswith("rg") else reference
         sampled = run_once(cmd, sample=True)  # untimed: sampling /proc costs CPU
         ratio = f"{seconds / reference:.2f}x"
         pss = mib(sampled.peak_tree_pss) if sampled.peak_tree_pss else "n/a"

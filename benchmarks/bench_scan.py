@@ -11,6 +11,10 @@ then asks git which files are tracked), and ``bare_loop.py``, the issue's stdlib
 two processes: a yardstick for what CPython alone costs on this tree. Each timing is the median
 of ``--runs`` runs after one untimed warm-up run, so the page cache is warm for every tool
 alike; the runs of the variants are interleaved, round by round.
+
+A second table gives the fixed cost: ``scan`` of a directory of one small file against the
+scanner's own interpreter doing nothing (``python -c pass``). ``--before BIN`` adds the same
+rows for another installed scanner (e.g. a virtualenv of the main branch), in the same rounds.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from _common import (
     median_seconds,
     mib,
     print_table,
+    ratio_row,
     require,
     run_once,
     scanner_command,
@@ -114,11 +119,15 @@ def git_copy(tree: Path) -> Path:
     return dest
 
 
-def benchmark(tree: Path, runs: int, git_tree: Optional[Path]) -> List[List[str]]:
+def benchmark(
+    tree: Path, runs: int, git_tree: Optional[Path], before: Optional[str] = None
+) -> List[List[str]]:
     """Time rg and our scanner on ``tree`` (and its git copy); rows for the table."""
     rg = [require("rg"), "-a", "-uu", "-F", "cp_", "."]
     variants = [("rg -a -uu -F cp_", rg, tree)]
     variants.append(("copera-secretscan scan", scanner_command("scan", "-q", "."), tree))
+    if before is not None:
+        variants.append(("  before: scan", [before, "scan", "-q", "."], tree))
     variants.append(("  ... --jobs 1", scanner_command("scan", "-q", "--jobs", "1", "."), tree))
     if git_tree is not None:
         variants.append(("  ... in a git work tree", scanner_command("scan", "-q", "."), git_tree))
@@ -144,6 +153,29 @@ def benchmark(tree: Path, runs: int, git_tree: Optional[Path]) -> List[List[str]
     return rows
 
 
+def fixed_cost(work: Path, runs: int, before: Optional[str] = None) -> List[List[str]]:
+    """``scan`` of one small file against the interpreter doing nothing: what every scan pays
+    before its first byte (imports, settings, the walk's set-up, the report)."""
+    tiny = work / "tiny"
+    tiny.mkdir(parents=True, exist_ok=True)
+    (tiny / "notes.txt").write_text("nothing to see here\n")
+    python = str(Path(scanner_command()[0]).with_name("python"))
+    if not Path(python).exists():
+        python = sys.executable
+    variants = [("python -c pass", [python, "-c", "pass"])]
+    variants.append(("copera-secretscan scan TINY", scanner_command("scan", "-q", ".")))
+    if before is not None:
+        variants.append(("  before: scan TINY", [before, "scan", "-q", "."]))
+    timed = measure([(cmd, tiny) for _, cmd in variants], runs)
+    reference = median_seconds(timed[0])
+    rows = []
+    for (name, _), results in zip(variants, timed):
+        seconds = median_seconds(results)
+        above = f"+{(seconds - reference) * 1000:.1f} ms"
+        rows.append(ratio_row(name, seconds, reference, (above, str(results[0].returncode))))
+    return rows
+
+
 def _tree_bytes(tree: Path) -> int:
     return int((tree / ".bench-complete").read_text().split()[1])
 
@@ -154,15 +186,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per variant (median)")
     parser.add_argument("--no-git", action="store_true", help="skip the git work tree variant")
     parser.add_argument("--work", type=Path, default=WORK, help="where generated data goes")
+    parser.add_argument("--before", metavar="BIN", help="another copera-secretscan to compare")
+    parser.add_argument("--fixed-runs", type=int, default=20, help="rounds of the fixed cost")
     args = parser.parse_args(argv)
     require("rg")
     tree = args.work / f"tree-{args.size_mb:g}mb"
     files, size = build_tree(tree, args.size_mb)
     git_tree = None if args.no_git else git_copy(tree)
-    rows = benchmark(tree, args.runs, git_tree)
+    rows = benchmark(tree, args.runs, git_tree, args.before)
     header = ["command", "median", "throughput", "vs rg", "peak RSS", "exit"]
     title = f"Throughput: {files:,} files, {size / 1e6:,.0f} MB, median of {args.runs} warm runs"
     print_table(title, header, rows)
+    if args.fixed_runs:
+        rows = fixed_cost(args.work, args.fixed_runs, args.before)
+        title = f"Fixed cost: one small file, median of {args.fixed_runs} interleaved runs"
+        print_table(title, ["command", "median", "vs python", "above python", "exit"], rows)
     return 0
 
 

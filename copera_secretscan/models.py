@@ -192,7 +192,6 @@ class ScanResult:
 
 
 Reader = Callable[[int], bytes]  # read(n): up to n bytes, b"" only at the end
-Rereader = Optional[Callable[[int, int], bytes]]  # (offset, size): the input's bytes again
 
 
 class Input(NamedTuple):
@@ -201,16 +200,14 @@ class Input(NamedTuple):
 
     A stream is valid only until the consumer asks its source for the next item: sources are
     generators that keep the file or pipe open while suspended on the ``yield``, and close it
-    when resumed. ``reread`` reads bytes again by offset (a regular file), so context lines can
-    be found without counting every line. ``about`` is what the source wants to know back with
-    the findings (the blob id, the message's commit); ``file`` says whether the input counts as
-    a file in the scan's statistics (a commit message in history does not).
+    when resumed. ``about`` is what the source wants to know back with the findings (the blob
+    id, the message's commit); ``file`` says whether the input counts as a file in the scan's
+    statistics (a commit message in history does not).
     """
 
     origin: Origin
     data: Optional[bytes] = None
     read: Optional[Reader] = None
-    reread: Rereader = None
     about: object = None
     file: bool = True
 

@@ -124,9 +124,7 @@ def _scan_plain(item: Input, ruleset: Ruleset) -> FileScan:
         return data
 
     try:
-        stream = engine.scan_stream(
-            counted, item.origin, ruleset, reread=item.reread, undecided=undecided
-        )
+        stream = engine.scan_stream(counted, item.origin, ruleset, undecided=undecided)
         findings = tuple(stream)
     except OSError as exc:
         return FileScan((), problem_at(item.origin, files.read_failure(exc)), 0)

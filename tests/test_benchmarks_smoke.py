@@ -57,6 +57,29 @@ def test_bench_memory_builds_its_data_and_measures_rss(tmp_path: Path, capsys: A
     assert len(list((work / "many-120-src").rglob("*.py"))) == 120
 
 
+@pytest.mark.usefixtures("fake_rg")
+def test_bench_scan_compares_with_another_scanner_and_prints_the_fixed_cost(
+    tmp_path: Path, capsys: Any
+) -> None:
+    before = bench_scan.scanner_command()[0]  # any installed scanner will do for the plumbing
+    args = ["--size-mb", "0.2", "--runs", "1", "--no-git", "--fixed-runs", "2"]
+    assert bench_scan.main([*args, "--work", str(tmp_path), "--before", before]) == 0
+    out = capsys.readouterr().out
+    assert "before: scan" in out and "Fixed cost" in out and "above python" in out
+    tiny_row = next(line for line in out.splitlines() if "scan TINY" in line)
+    assert tiny_row.split()[-1] == "0"  # the small directory is clean
+
+
+@pytest.mark.usefixtures("fake_rg")
+def test_bench_memory_big_file_alone_against_another_scanner(tmp_path: Path, capsys: Any) -> None:
+    before = bench_memory.scanner_command()[0]
+    args = ["--big-mb", "2", "--files", "0", "--runs", "1", "--work", str(tmp_path)]
+    assert bench_memory.main([*args, "--before", before]) == 0
+    out = capsys.readouterr().out
+    assert "before: scan, same file" in out and "files" not in out.split("tokens planted")[1]
+    assert not list(tmp_path.glob("many-*"))
+
+
 def test_bench_hook_runs_the_hook_clean_and_dirty(tmp_path: Path, capsys: Any) -> None:
     args = ["--runs", "1", "--warmup", "0", "--work", str(tmp_path)]
     assert bench_hook.main(args) == 0

@@ -99,7 +99,7 @@ def test_a_stream_reports_the_same_undecided_candidate_however_it_is_chunked(
     data = f"a = {ONE}\n{CANDIDATE}\n".encode()
     undecided: List[engine.Undecided] = []
     read = io.BytesIO(data).read
-    found = list(engine.scan_stream(read, Origin("f"), RULESET, chunk_size, None, undecided))
+    found = list(engine.scan_stream(read, Origin("f"), RULESET, chunk_size, undecided))
     assert [f.secret for f in found] == [ONE]
     assert [(u.rule_id, u.line, u.column) for u in undecided] == [("bad", 2, 1)]
 

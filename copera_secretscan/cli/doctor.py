@@ -13,9 +13,6 @@ from typing import Any, Optional
 
 import click
 
-from .. import doctor, remedy
-from ..atomic import write_atomically
-from ..report.doctor import render
 from .args import StrictCommand
 from .common import CONFIG_OPTION, STDOUT, scope_options, settings_from, to_stdout
 from .terminal import use_color
@@ -62,6 +59,10 @@ def doctor_cmd(
     """
     if not os.path.exists(path):
         raise click.BadParameter(f"{path!r}: no such file or directory", param_hint="PATH")
+    from .. import doctor, remedy  # deferred: a scan's start-up does not pay for the doctor
+    from ..atomic import write_atomically
+    from ..report.doctor import render
+
     start = path if os.path.isdir(path) else os.path.dirname(path) or "."
     settings = settings_from(opts, start=os.path.abspath(start))
     checkup = doctor.examine(start, settings, home=not no_home)

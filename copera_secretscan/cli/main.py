@@ -238,8 +238,6 @@ VERIFY_OPTIONS = [
 
 def verify_settings(ctx: click.Context, opts: dict) -> Any:
     """What --verify needs, checked before anything is scanned or sent; None without --verify."""
-    from ..verify import DEFAULT_API_URL, Options, check_base
-
     if not opts["verify"]:
         given = [
             name
@@ -249,6 +247,8 @@ def verify_settings(ctx: click.Context, opts: dict) -> Any:
         if given:
             raise click.UsageError(f"--{given[0].replace('_', '-')} needs --verify")
         return None
+    from ..verify import DEFAULT_API_URL, Options, check_base  # deferred: --verify alone
+
     try:
         base = check_base(opts["api_url"] or DEFAULT_API_URL)
     except FatalError as exc:

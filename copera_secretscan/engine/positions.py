@@ -14,56 +14,83 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # mypy treats this name as true; at run time typing is never imported
 if TYPE_CHECKING:
-    from typing import Callable, Optional, Tuple
-
-    Rereader = Optional[Callable[[int, int], bytes]]  # (offset, size) -> the input's bytes there
-else:
-    Rereader = None  # a type for mypy only; the name stays for modules that import it
+    from typing import Callable, List, Optional, Tuple
 
 CONTEXT = 4096  # bytes of the token's line kept on each side, for display and allow markers
 
 
-class Cursor:
-    """Where ``window[0]`` is in the stream (and, for the engine, where its last token ended)."""
+class Tally:
+    """Newlines in a stream, counted once, as each read returns them.
+
+    Every reading of a stream (the plain search, the disguise finders) takes its line numbers
+    from this one count. A reading that counted its own windows would count every byte once
+    per reading, and one that counted only up to a token would have to read the bytes it had
+    dropped a second time. ``marks`` are the counts at the ends of the last few reads: a
+    reading's window always ends at one of them.
+    """
 
     def __init__(self) -> None:
+        self.end = 0  # stream offset up to which newlines are counted
+        self.newlines = 0
+        self.marks: List[Tuple[int, int]] = []  # (stream offset, newlines before it)
+
+    def tap(self, read: Callable[[int], bytes]) -> Callable[[int], bytes]:
+        """``read``, counting the newlines of every piece it returns."""
+
+        def counted(size: int) -> bytes:
+            piece = read(size)
+            self.end += len(piece)
+            self.newlines += piece.count(b"\n")
+            self.marks = [*self.marks[1 - _MARKS :], (self.end, self.newlines)]
+            return piece
+
+        return counted
+
+    def newlines_before(self, offset: int) -> Optional[int]:
+        """Newlines before stream ``offset``, if a recent read ended there."""
+        for end, newlines in reversed(self.marks):
+            if end == offset:
+                return newlines
+        return None
+
+
+_MARKS = 4  # reads remembered: the plain search feeds a piece after reading the next one
+
+
+class Cursor:
+    """Where ``window[0]`` is in the stream (and, for the engine, where its last token ended).
+
+    With a ``tally`` the line comes from the stream's one newline count (``shift`` is where
+    this reading's offset 0 is in the stream: after a UTF-8 BOM); without one (a UTF-16
+    transcoding, whose offsets do not map back), the cursor counts the bytes it moves past.
+    """
+
+    def __init__(self, tally: Optional[Tally] = None, shift: int = 0) -> None:
         self.offset = 0  # absolute offset of window[0]
         self.line = 1
         self.column_chars = 0  # characters between the last newline and window[0]
         self.last_end = 0  # absolute offset just past the last reported token
         self.blob_end = 0  # absolute offset where the last over-long run of token chars ends
-        self.counted = 0  # absolute offset that ``line`` and ``column_chars`` describe
+        self.tally, self.shift = tally, shift
 
-    def advance(self, window: bytes, cut: int, lazy: bool = False) -> None:
-        """Move past ``window[:cut]``; ``lazy`` leaves its lines uncounted until catch_up."""
-        if not lazy and self.counted == self.offset:
-            self._count(window[:cut])
+    def advance(self, window: bytes, cut: int) -> None:
+        """Move past ``window[:cut]``."""
+        newline = window.rfind(b"\n", 0, cut)
+        if newline < 0:
+            self.column_chars += chars(window[:cut])
+        else:
+            self.line = self._line_at(window, cut, newline)
+            self.column_chars = chars(window[newline + 1 : cut])
         self.offset += cut
 
-    def catch_up(self, reread: Callable[[int, int], bytes]) -> None:
-        """Count the lines that lazy advances skipped, reading them again with ``reread``.
-
-        Counting newlines costs as much as searching for tokens, and almost no window of a
-        large file holds a token, so a seekable input is counted only up to a window that does.
-        """
-        while self.counted < self.offset:
-            piece = reread(self.counted, min(_RECOUNT, self.offset - self.counted))
-            if not piece:
-                return  # the file shrank under us: lines stay as counted so far
-            last = self.counted + len(piece) >= self.offset
-            self._count(piece if last else piece[: cut_point(piece, len(piece) - 1)])
-
-    def _count(self, segment: bytes) -> None:
-        newlines = segment.count(b"\n")
-        if newlines:
-            self.line += newlines
-            self.column_chars = chars(segment[segment.rindex(b"\n") + 1 :])
-        else:
-            self.column_chars += chars(segment)
-        self.counted += len(segment)
-
-
-_RECOUNT = 1 << 20
+    def _line_at(self, window: bytes, cut: int, newline: int) -> int:
+        """The line at ``window[cut]``: from the tally, counting back from the window's end
+        (a few kilobytes), else counting forward over ``window[:cut]``."""
+        end = self.shift + self.offset + len(window)
+        known = None if self.tally is None else self.tally.newlines_before(end)
+        if known is None:
+            return self.line + window.count(b"\n", 0, newline + 1)
+        return 1 + known - window.count(b"\n", cut)
 
 
 def cut_point(window: bytes, cut: int) -> int:

@@ -86,6 +86,21 @@ class Ruleset(_Ruleset):
 
     __slots__ = ()
 
+    def __hash__(self) -> int:
+        """Hashed once: the engine's caches (plans, prefilters) are keyed on the ruleset and
+        looked up for every input, and hashing every rule's fields each time showed up in the
+        profile of a tree scan."""
+        cached: Optional[int] = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.rules, self.min_length, self.placeholders, self.timeout))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        """Pickled by its fields (for spawned workers): a hash cached in this process would
+        be wrong in another, whose string hashes differ."""
+        return (Ruleset, (self.rules, self.min_length, self.placeholders, self.timeout))
+
     def anchors(self) -> Dict[bytes, Tuple[Rule, ...]]:
         """Rules grouped by a short literal anchor, so one ``bytes.find`` pass serves several."""
         groups: Dict[bytes, Tuple[Rule, ...]] = {}

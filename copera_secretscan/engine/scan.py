@@ -9,8 +9,9 @@ Streaming: input is read ``chunk_size`` bytes at a time and searched window by w
 (search.py), so any ``chunk_size`` >= 1 gives the same findings and memory stays bounded.
 A stream is searched as one or two *readings* (decoding.py): its raw bytes always, and the
 UTF-8 transcoding of its UTF-16 when it starts with a UTF-16 BOM. Both are fed the same reads,
-so the stream is read once; each reading keeps its own window and counts its own lines and
-columns. A custom rule that runs out of time on a candidate is reported in ``undecided``
+so the stream is read once; each reading keeps its own window, and the raw one takes its
+line numbers from the one newline count made as the reads return (positions.Tally). A
+custom rule that runs out of time on a candidate is reported in ``undecided``
 (:class:`~.search.Undecided`) when the caller passes that list, and raised otherwise.
 
 Positions and encodings live in positions.py (lines, columns in characters, context lines)
@@ -26,7 +27,7 @@ from ..models import CHUNK_SIZE, Finding, Origin
 from .decoding import UTF16_BOMS, open_stream
 from .disguise import Finder, PlainScan
 from .escapes import plain_anchor, plain_trigger
-from .positions import CONTEXT, Rereader
+from .positions import CONTEXT, Cursor, Tally
 from .rules import Ruleset
 from .search import Reading, Undecided, plan_for
 from .unwrap import StreamDisguises, finders_for, scan_disguised
@@ -37,7 +38,6 @@ if TYPE_CHECKING:  # type aliases of decoding.py, which must not load typing at 
 __all__ = [
     "CHUNK_SIZE",
     "CONTEXT",
-    "Rereader",
     "Undecided",
     "might_contain",
     "scan_bytes",
@@ -117,15 +117,16 @@ def scan_stream(
     origin: Origin,
     ruleset: Ruleset,
     chunk_size: int = CHUNK_SIZE,
-    reread: Rereader = None,
     undecided: Optional[List[Undecided]] = None,
 ) -> Iterator[Finding]:
     """Findings from a stream read ``chunk_size`` bytes at a time: plain ones as the reads go
-    by, then the disguised ones (unwrap.StreamDisguises, fed the same reads)."""
-    disguises = StreamDisguises(origin, ruleset, _plain_scanner(undecided))
+    by, then the disguised ones (unwrap.StreamDisguises, fed the same reads). The newlines of
+    each read are counted once, as it returns (positions.Tally), for both."""
+    tally = Tally()
+    disguises = StreamDisguises(origin, ruleset, _plain_scanner(undecided), tally)
     plain: List[Finding] = []
     for finding in _plain_stream(
-        disguises.tap(read), origin, ruleset, chunk_size, reread, undecided
+        disguises.tap(tally.tap(read)), origin, ruleset, chunk_size, tally, undecided
     ):
         plain.append(finding)
         yield finding
@@ -137,26 +138,25 @@ def _plain_stream(
     origin: Origin,
     ruleset: Ruleset,
     chunk_size: int,
-    reread: Rereader,
+    tally: Optional[Tally],
     undecided: Optional[List[Undecided]],
 ) -> Iterator[Finding]:
     """Plain findings from a stream read ``chunk_size`` bytes at a time.
 
     In order of position; with a UTF-16 BOM, the raw reading's and the transcoding's findings
-    are merged at the end, sorted by line and column, each token once. ``reread(offset,
-    size)``, for an input that can be read again (a regular file), lets lines go uncounted
-    until a window holds a token: about half the time of a large clean file.
+    are merged at the end, sorted by line and column, each token once. ``tally``, the
+    stream's newline count, saves the raw reading counting its windows again.
     """
     chunk_size = max(1, chunk_size)
     head, skipped, transcode = open_stream(read, chunk_size)
     plan = plan_for(ruleset)
-    raw = Reading(plan, origin, _shifted(reread, skipped), undecided)
+    raw = Reading(plan, origin, Cursor(tally, skipped), undecided)
     pieces = _pieces(read, head, chunk_size)
     if transcode is None:
         for chunk, eof in pieces:
             yield from raw.feed(chunk, eof)
         return
-    text = Reading(plan, origin, None, undecided)  # offsets there do not map back to the input
+    text = Reading(plan, origin, Cursor(), undecided)  # offsets there do not map to the input
     yield from _both(pieces, raw, text, transcode)
 
 
@@ -199,10 +199,3 @@ def _place(finding: Finding) -> Tuple[int, int, int, int, str, str]:
         finding.rule_id,
         finding.secret,
     )
-
-
-def _shifted(reread: Rereader, skipped: int) -> Rereader:
-    """``reread`` in the raw reading's offsets, which start after a UTF-8 BOM."""
-    if reread is None or not skipped:
-        return reread
-    return lambda offset, size: reread(offset + skipped, size)

@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from typing import Dict, FrozenSet, Iterator, List, NamedTuple, Optional, Pattern, Tuple
 
     from ..models import Finding, Origin
-    from .positions import Rereader
 
     class _Undecided(NamedTuple):
         rule_id: str
@@ -103,10 +102,9 @@ class Reading:
     """
 
     def __init__(
-        self, plan: Plan, origin: Origin, recount: Rereader, undecided: Optional[List[Undecided]]
+        self, plan: Plan, origin: Origin, cursor: Cursor, undecided: Optional[List[Undecided]]
     ) -> None:
-        self.plan, self.origin, self.recount, self.undecided = plan, origin, recount, undecided
-        self.cursor = Cursor()
+        self.plan, self.origin, self.cursor, self.undecided = plan, origin, cursor, undecided
         self.stuck = _Stuck(keep_going=undecided is not None)
         self.window, self.pos = b"", 0
 
@@ -115,8 +113,6 @@ class Reading:
         window = self.window + piece
         cursor = self.cursor
         hits, pos = _decide(window, self.pos, eof, self.plan, cursor, self.stuck)
-        if (hits or self.stuck.round) and self.recount is not None:
-            cursor.catch_up(self.recount)
         found = list(_findings(window, hits, cursor, self.origin))
         if self.stuck.round:
             self._record_undecided(window)
@@ -124,7 +120,7 @@ class Reading:
             window, pos = b"", 0
         else:
             cut = cut_point(window, pos - _LOOKBACK)
-            cursor.advance(window, cut, lazy=self.recount is not None)
+            cursor.advance(window, cut)
             window, pos = window[cut:], pos - cut
         self.window, self.pos = window, pos
         return found

@@ -29,6 +29,7 @@ from .escapes import TEXT_FINDERS, WIDE_SAMPLE, plain_anchor, wide_encoding, wid
 from .positions import (
     CONTEXT,
     Cursor,
+    Tally,
     context,
     cut_point,
     line_start_of,
@@ -169,12 +170,14 @@ class StreamDisguises:
     bytes never show: a token found there that the stream already reported is not new.
     """
 
-    def __init__(self, origin: Origin, ruleset: Ruleset, plain: PlainScan) -> None:
+    def __init__(
+        self, origin: Origin, ruleset: Ruleset, plain: PlainScan, tally: Optional[Tally] = None
+    ) -> None:
         self.origin, self.ruleset, self.plain = origin, ruleset, plain
         self.window = b""
         self.gathered: List[bytes] = []  # reads not searched yet
         self.size = 0  # their bytes
-        self.cursor = Cursor()
+        self.cursor = Cursor(tally)  # ``tap`` sees the stream from its first byte: no shift
         self.active: Optional[bool] = None  # binary or text: decided on the first SNIFF bytes
         self.found: List[Finding] = []
         self.seen: Set[Key] = set()

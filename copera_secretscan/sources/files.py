@@ -23,7 +23,7 @@ from typing import (
     Union,
 )
 
-from ..models import CHUNK_SIZE, Input, Origin, Problem, Reader, Rereader, problem_at
+from ..models import CHUNK_SIZE, Input, Origin, Problem, Reader, problem_at
 from .readfile import NO_WRITER, READ_FLAGS, probe_fifo
 from .targets import Excluder, FileTarget, Roots, display_path
 from .walk import walk
@@ -150,10 +150,7 @@ def _streamed(fd: int, info: os.stat_result, origin: Origin) -> Iterator[Item]:
         yield from _fifo(fd, origin)
         return
     with open(fd, "rb", closefd=False) as handle:  # the same open file: a FIFO once
-        regular = stat.S_ISREG(info.st_mode)
-        seekable = regular and hasattr(os, "pread")  # pread: not on Windows
-        reread = (lambda offset, size: os.pread(fd, size, offset)) if seekable else None
-        yield from from_handle(handle, origin, ahead=regular, reread=reread)
+        yield from from_handle(handle, origin, ahead=stat.S_ISREG(info.st_mode))
 
 
 def _fifo(fd: int, origin: Origin) -> Iterator[Item]:
@@ -215,9 +212,7 @@ class _Readable(Protocol):
     def read(self, size: int, /) -> bytes: ...
 
 
-def from_handle(
-    handle: _Readable, origin: Origin, ahead: bool = False, reread: Rereader = None
-) -> Iterator[Item]:
+def from_handle(handle: _Readable, origin: Origin, ahead: bool = False) -> Iterator[Item]:
     """What ``handle`` holds: whole when it ends within one chunk (the common case: one read),
     else a stream, read ahead on another thread when ``ahead`` (regular files only)."""
     try:
@@ -237,7 +232,7 @@ def from_handle(
         def read(n: int) -> bytes:
             return pending.pop() if pending else more(n)
 
-        yield Input(origin, read=read, reread=reread)
+        yield Input(origin, read=read)
 
 
 def read_failure(exc: Union[OSError, ValueError]) -> str:

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
-from typing import IO, Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Tuple
+from typing import IO, TYPE_CHECKING, Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..errors import FatalError
 from .gitenv import (
     SHA1_HEX,
     STAGED_DIFF,
+    common_dir,
     git_env,
     is_git_directory,
+    named_git_dir,
     staged_entries,
     work_tree_root,
 )
+
+if TYPE_CHECKING:
+    import subprocess
 
 MIN_GIT = (2, 30)
 
@@ -29,6 +33,8 @@ def run(
     args: Sequence[str], cwd: Optional[str] = None, keep_index: bool = False, check: bool = True
 ) -> bytes:
     """Run ``git ARGS`` and return stdout; a failure is fatal with git's own one-line reason."""
+    import subprocess  # deferred: a scan outside git starts no process and needs none of it
+
     try:
         proc = subprocess.run(
             ["git", *args],
@@ -237,6 +243,19 @@ def excludes_file(root: Optional[str] = None) -> Optional[str]:
     return os.path.join(home, ".config", "git", "ignore") if home else None
 
 
+def info_exclude(root: str) -> str:
+    """The repository's ``info/exclude`` for the work tree at ``root``, found on disk as git
+    finds it (in the common directory, which a linked worktree's ``commondir`` names), so that
+    no git starts just to name it; git is asked only when ``root/.git`` is no repository of
+    its own (a work tree that ``core.worktree`` points at)."""
+    try:
+        git_dir = named_git_dir(os.path.join(root, ".git"))
+    except OSError:
+        git_dir = None
+    common = common_dir(git_dir) if git_dir and is_git_directory(git_dir) else None
+    return os.path.join(common, "info", "exclude") if common else git_path("info/exclude", root)
+
+
 def git_path(name: str, cwd: str) -> str:
     """Where git keeps ``name`` of its directory (``info/exclude``, ``shallow``); in a linked
     worktree some live in the common directory, so git is asked rather than guessed."""
@@ -410,6 +429,7 @@ def spawn(
 ) -> Running:
     """Start a long-running git whose stdout we stream; its stdin is ``stdin``, a pipe we
     write to (``fed``), or nothing."""
+    import subprocess
     import tempfile  # deferred: only streaming git commands need it (~7 ms of start-up)
 
     errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by finish, after git exits)

@@ -175,7 +175,7 @@ def is_git_directory(path: str, hex_digits: int = SHA1_HEX) -> bool:
     entered, in the common directory when a ``commondir`` file names one (a linked worktree)."""
     if not _valid_head(os.path.join(path, "HEAD"), hex_digits):
         return False
-    common = _common_dir(path)
+    common = common_dir(path)
     return common is not None and all(
         os.access(os.path.join(common, name), os.X_OK) for name in ("objects", "refs")
     )
@@ -194,7 +194,7 @@ def _valid_head(path: str, hex_digits: int) -> bool:
     return len(head) >= hex_digits and all(byte in _HEX for byte in head[:hex_digits])
 
 
-def _common_dir(git_dir: str) -> str | None:
+def common_dir(git_dir: str) -> str | None:
     """Where ``objects`` and ``refs`` live; None where git gives up (``commondir`` unreadable
     or empty), which only makes us scan more than git would list."""
     path = os.path.join(git_dir, "commondir")

@@ -301,6 +301,6 @@ def _git_rules(root: str) -> Tuple[Rules, ...]:
     """What git applies after every ``.gitignore``: ``.git/info/exclude``, then the user's
     ``core.excludesFile``. Both are the user's own files, and git follows links to them."""
     global_file = git.excludes_file(root)
-    found = [ignore.read_rules(git.git_path("info/exclude", root))]
+    found = [ignore.read_rules(git.info_exclude(root))]
     found.append(ignore.read_rules(global_file) if global_file else None)
     return tuple(rules for rules in found if rules is not None)

@@ -1,0 +1,73 @@
+"""What a scan pays for before its first file (issue 14, item 3): no git process a file read
+answers, no module a plain scan does not use, and the ruleset hashed once."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+from copera_secretscan.engine.rules import Ruleset
+from copera_secretscan.sources import git as gitsource
+from tests.conftest import commit_all, git
+from tests.tokens import make_token
+
+
+def test_info_exclude_is_found_on_disk_where_git_names_it(repo: Path, tmp_path: Path) -> None:
+    (repo / "a.txt").write_text("a\n")
+    commit_all(repo)
+    linked = tmp_path / "linked"
+    git(repo, "worktree", "add", "-q", str(linked))
+    for root in (repo, linked):
+        asked = gitsource.git_path("info/exclude", str(root))
+        assert os.path.realpath(gitsource.info_exclude(str(root))) == os.path.realpath(asked)
+
+
+def test_info_exclude_of_a_linked_worktree_applies(repo: Path, tmp_path: Path) -> None:
+    """The rules of the common directory's info/exclude hide a file in a linked worktree."""
+    token = make_token("cp_pat_", 32, seed=21)
+    (repo / "keep.txt").write_text("nothing\n")
+    commit_all(repo)
+    linked = tmp_path / "linked"
+    git(repo, "worktree", "add", "-q", str(linked))
+    (repo / ".git" / "info").mkdir(exist_ok=True)
+    (repo / ".git" / "info" / "exclude").write_text("secret.env\n")
+    (linked / "secret.env").write_text(f"T={token}\n")
+    (linked / "shown.env").write_text(f"T={token}\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "copera_secretscan", "scan", "--format", "json", "."],
+        cwd=linked,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "shown.env" in proc.stdout and "secret.env" not in proc.stdout
+
+
+def test_a_plain_scan_loads_no_module_it_does_not_use(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("hello &amp; tcp_keepalive\n")
+    probe = (
+        "import sys\n"
+        "from copera_secretscan.cli.main import main\n"
+        f"code = main(['scan', '-q', {str(tmp_path)!r}])\n"
+        "unused = ('subprocess', 'html', 'copera_secretscan.doctor', 'copera_secretscan.verify',"
+        " 'copera_secretscan.report.doctor', 'tempfile')\n"
+        "print(code, [name for name in unused if name in sys.modules])\n"
+    )
+    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path.parent)}
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert proc.stdout.splitlines()[-1] == "0 []", proc.stderr
+
+
+def test_the_ruleset_is_hashed_once_and_pickles_without_its_hash() -> None:
+    ruleset = Ruleset(min_length=20)
+    first = hash(ruleset)
+    object.__setattr__(ruleset, "rules", ())  # were it hashed again, the hash would change
+    assert hash(ruleset) == first
+    copy = pickle.loads(pickle.dumps(Ruleset(min_length=20)))
+    assert copy == Ruleset(min_length=20) and hash(copy) == hash(Ruleset(min_length=20))
+    assert "_hash" not in pickle.loads(pickle.dumps(ruleset)).__dict__
