@@ -64,10 +64,22 @@ def test_a_plain_scan_loads_no_module_it_does_not_use(tmp_path: Path) -> None:
 
 
 def test_the_ruleset_is_hashed_once_and_pickles_without_its_hash() -> None:
-    ruleset = Ruleset(min_length=20)
+    class Counted(float):
+        """A timeout that counts how often the ruleset's fields are hashed."""
+
+        calls = 0
+
+        def __hash__(self) -> int:
+            Counted.calls += 1
+            return float.__hash__(self)
+
+    ruleset = Ruleset(min_length=20, timeout=Counted(1.0))
     first = hash(ruleset)
-    object.__setattr__(ruleset, "rules", ())  # were it hashed again, the hash would change
-    assert hash(ruleset) == first
+    assert [hash(ruleset) for _ in range(5)] == [first] * 5
+    assert Counted.calls == 1  # hashed once, then remembered
     copy = pickle.loads(pickle.dumps(Ruleset(min_length=20)))
     assert copy == Ruleset(min_length=20) and hash(copy) == hash(Ruleset(min_length=20))
-    assert "_hash" not in pickle.loads(pickle.dumps(ruleset)).__dict__
+    hashed = Ruleset(min_length=20)
+    hash(hashed)
+    assert "_hash" in hashed.__dict__
+    assert "_hash" not in pickle.loads(pickle.dumps(hashed)).__dict__

@@ -82,9 +82,9 @@ else:
 
 
 class Ruleset(_Ruleset):
-    """Everything the engine needs to know to decide what is a token."""
+    """Everything the engine needs to know to decide what is a token.
 
-    __slots__ = ()
+    No ``__slots__``: the instance keeps its hash in its ``__dict__`` (``__hash__``)."""
 
     def __hash__(self) -> int:
         """Hashed once: the engine's caches (plans, prefilters) are keyed on the ruleset and
