@@ -111,3 +111,30 @@ def test_missing_ripgrep_is_a_clear_error(
     monkeypatch.setattr(sys, "argv", ["bench_scan.py", "--work", str(tmp_path)])
     assert main_guard(bench_scan.main) == 3
     assert "rg is required" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("fake_rg")
+def test_bench_peers_runs_every_scenario_with_each_peer_found(tmp_path: Path, capsys: Any) -> None:
+    import bench_peers
+
+    peers = tmp_path / "peers"
+    peers.mkdir()
+    for name in ("betterleaks", "detect-secrets", "detect-secrets-hook"):
+        (peers / name).write_text("#!/bin/sh\nexit 0\n")
+        (peers / name).chmod(0o755)
+    (peers / "gitleaks").write_text("#!/bin/sh\n# betterleaks in disguise\nexit 0\n")
+    (peers / "gitleaks").chmod(0o755)
+    args = ["--peers", str(peers), "--runs", "1", "--hook-runs", "1", "--tree-mb", "0.2"]
+    args += ["--commits", "12", "--big-mb", "2", "--work", str(tmp_path / "work")]
+    assert bench_peers.main(args) == 0
+    out = capsys.readouterr().out
+    assert "gitleaks: no binary" in out  # the betterleaks alias named gitleaks is not gitleaks
+    rows = [line for line in out.splitlines() if "x " in line or line.endswith("x")]
+    for scenario in ("hook, 10 clean", "harmless cp_", "tree, 0.2 MB", "history, 12", "2 MiB"):
+        named = [row for row in rows if scenario in row]
+        found = {cmd for row in named for cmd in ("copera", "betterleaks", "detect") if cmd in row}
+        everyone = {"copera", "betterleaks", "detect"}
+        # detect-secrets has no history scan
+        assert found == everyone - ({"detect"} if "history" in scenario else set()), scenario
+    ours = next(row for row in rows if "tree, 0.2 MB" in row and "copera-secretscan" in row)
+    assert ours.split()[-1] == "1"  # the planted tokens were found
