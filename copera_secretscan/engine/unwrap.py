@@ -102,18 +102,22 @@ def scan_disguised(
     depth: int = MAX_DEPTH,
     found: Optional[List[Finding]] = None,
     chosen: Optional[Tuple[Finder, ...]] = None,
+    before: Optional[int] = None,
 ) -> List[Finding]:
     """Findings hidden in disguises in ``data`` (not the plain ones: the caller has those).
 
     ``plain`` is the engine's plain scan of a decoded run; ``found`` the findings already
     made in ``data``, so a token is reported once however many readings see it; ``chosen``
-    the finders, when the caller knows better than :func:`finders_for` which find nothing.
+    the finders, when the caller knows better than :func:`finders_for` which find nothing;
+    ``before``: only runs that start before it (a stream's window: the next one holds the rest).
     """
     seen: Set[Key] = {_key(finding) for finding in found or ()}
     result: List[Finding] = []
     nested = depth < MAX_DEPTH
     for finder in finders_for(data, origin, nested) if chosen is None else chosen:
         for unwrapped in finder(data, ruleset):
+            if before is not None and unwrapped.start >= before:
+                continue
             for finding in _placed(
                 data, unwrapped, _inside(unwrapped, origin, ruleset, plain, depth)
             ):
@@ -179,7 +183,10 @@ class StreamDisguises:
     A finding is reported once per line, as ``scan_disguised``
     reports it in whole bytes: a token seen again in the overlap is on the same line. A run
     longer than OVERLAP, cut by the window, is seen again from the cut, a place the whole
-    bytes never show: a token found there that the stream already reported is not new.
+    bytes never show: a token found there that the stream already reported is not new. A run
+    that starts after the cut is left to the next window, which holds it whole: decoded here,
+    cut by the window's end, it could spell a token that is not there (a base64 group cut
+    before its padding decodes one byte too many).
     """
 
     def __init__(
@@ -239,7 +246,10 @@ class StreamDisguises:
             return
         window = self.window + piece
         chosen = self._finders(window)
-        for finding in scan_disguised(window, self.origin, self.ruleset, self.plain, chosen=chosen):
+        cut = None if eof else cut_point(window, max(0, len(window) - OVERLAP))
+        for finding in scan_disguised(
+            window, self.origin, self.ruleset, self.plain, chosen=chosen, before=cut
+        ):
             from_cut = bool(self.window) and (finding.line, finding.column) == (1, 1)
             finding = self._shifted(finding)
             token = (finding.rule_id, finding.secret)
@@ -248,8 +258,7 @@ class StreamDisguises:
             self.seen.add(_key(finding))
             self.tokens.add(token)
             self.found.append(finding)
-        if not eof:
-            cut = cut_point(window, max(0, len(window) - OVERLAP))
+        if cut is not None:
             self.cursor.advance(window, cut)
             self.window = window[cut:]
 
