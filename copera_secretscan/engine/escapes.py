@@ -58,6 +58,14 @@ def plain_anchor(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:
                 yield Unwrapped(hit, decoded, family.name)  # the escape is inside the token
 
 
+def holds_no_anchor(data: bytes, ruleset: Ruleset) -> bool:
+    """Does ``data`` surely hold no anchor, plain or with an escape after its ``cp``? Asked of
+    a one-anchor ruleset only (the built-in rules), whose trigger search answers it in the one
+    pass :func:`plain_anchor` makes anyway: where it is true, that finder finds nothing."""
+    triggers = _plain_triggers(ruleset)
+    return len(triggers) == 1 and triggers[0][1].search(data) is None
+
+
 def escaped_prefix(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:
     """A prefix whose ``c``, ``p`` and ``_`` are all hex-escaped, or a hex dump of one."""
     for anchor, first, trigger in _hex_triggers(ruleset):

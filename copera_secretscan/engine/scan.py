@@ -29,7 +29,7 @@ from .disguise import Finder, PlainScan
 from .escapes import plain_anchor, plain_trigger
 from .positions import CONTEXT, Cursor, Tally
 from .rules import Ruleset
-from .search import Reading, Undecided, plan_for
+from .search import Clear, Reading, Undecided, plan_for
 from .unwrap import StreamDisguises, finders_for, scan_disguised
 
 if TYPE_CHECKING:  # type aliases of decoding.py, which must not load typing at run time
@@ -122,11 +122,11 @@ def scan_stream(
     """Findings from a stream read ``chunk_size`` bytes at a time: plain ones as the reads go
     by, then the disguised ones (unwrap.StreamDisguises, fed the same reads). The newlines of
     each read are counted once, as it returns (positions.Tally), for both."""
-    tally = Tally()
-    disguises = StreamDisguises(origin, ruleset, _plain_scanner(undecided), tally)
+    tally, clear = Tally(), Clear()
+    disguises = StreamDisguises(origin, ruleset, _plain_scanner(undecided), tally, clear)
     plain: List[Finding] = []
     for finding in _plain_stream(
-        disguises.tap(tally.tap(read)), origin, ruleset, chunk_size, tally, undecided
+        disguises.tap(tally.tap(read)), origin, ruleset, chunk_size, tally, undecided, clear
     ):
         plain.append(finding)
         yield finding
@@ -140,17 +140,19 @@ def _plain_stream(
     chunk_size: int,
     tally: Optional[Tally],
     undecided: Optional[List[Undecided]],
+    clear: Optional[Clear] = None,
 ) -> Iterator[Finding]:
     """Plain findings from a stream read ``chunk_size`` bytes at a time.
 
     In order of position; with a UTF-16 BOM, the raw reading's and the transcoding's findings
     are merged at the end, sorted by line and column, each token once. ``tally``, the
-    stream's newline count, saves the raw reading counting its windows again.
+    stream's newline count, saves the raw reading counting its windows again; ``clear``, the
+    stream's ranges already known to hold no anchor, searching them again.
     """
     chunk_size = max(1, chunk_size)
     head, skipped, transcode = open_stream(read, chunk_size)
     plan = plan_for(ruleset)
-    raw = Reading(plan, origin, Cursor(tally, skipped), undecided)
+    raw = Reading(plan, origin, Cursor(tally, skipped), undecided, clear)
     pieces = _pieces(read, head, chunk_size)
     if transcode is None:
         for chunk, eof in pieces:

@@ -94,25 +94,59 @@ class _Stuck:
         self.round: List[Tuple[int, str]] = []  # (window offset, rule id), positions to come
 
 
+class Clear:
+    """Stream offsets ``[start, end)`` known to hold no anchor, from a search already made.
+
+    The disguise scan of a stream (unwrap.StreamDisguises) searches each of its windows, a
+    read ahead of the plain search, for every place an escape could follow the anchor's
+    ``cp``, which every anchor is too; where it finds none, the plain search need not look
+    again: a pass fewer over clean text. The range grows while consecutive windows are clean;
+    a later clean window after a dirty one starts a new range.
+    """
+
+    def __init__(self) -> None:
+        self.start = self.end = 0
+
+    def add(self, start: int, end: int) -> None:
+        if self.start <= start <= self.end:
+            self.end = max(self.end, end)
+        else:
+            self.start, self.end = start, end
+
+    def covers(self, start: int, end: int) -> bool:
+        return self.start <= start and end <= self.end
+
+
 class Reading:
     """One reading of a stream, searched as its pieces arrive.
 
     ``feed`` appends a piece to the window, decides every candidate it can, and keeps only
-    _LOOKBACK bytes before the next search position (module doc).
+    _LOOKBACK bytes before the next search position (module doc). ``clear``: the stream's
+    ranges known to hold no anchor (raw readings only: its offsets are the stream's).
     """
 
     def __init__(
-        self, plan: Plan, origin: Origin, cursor: Cursor, undecided: Optional[List[Undecided]]
+        self,
+        plan: Plan,
+        origin: Origin,
+        cursor: Cursor,
+        undecided: Optional[List[Undecided]],
+        clear: Optional[Clear] = None,
     ) -> None:
         self.plan, self.origin, self.cursor, self.undecided = plan, origin, cursor, undecided
         self.stuck = _Stuck(keep_going=undecided is not None)
         self.window, self.pos = b"", 0
+        self.clear = clear
 
     def feed(self, piece: bytes, eof: bool) -> List[Finding]:
         """The findings ``piece`` settles (all that are left, when ``eof``)."""
         window = self.window + piece
         cursor = self.cursor
-        hits, pos = _decide(window, self.pos, eof, self.plan, cursor, self.stuck)
+        hits: List[_Hit] = []
+        if self._clear(len(window)):  # where _decide would stop having found no anchor
+            pos = _stop(window, self.pos, eof, self.plan)
+        else:
+            hits, pos = _decide(window, self.pos, eof, self.plan, cursor, self.stuck)
         found = list(_findings(window, hits, cursor, self.origin))
         if self.stuck.round:
             self._record_undecided(window)
@@ -124,6 +158,13 @@ class Reading:
             window, pos = window[cut:], pos - cut
         self.window, self.pos = window, pos
         return found
+
+    def _clear(self, size: int) -> bool:
+        """Is all of the window from the search position known to hold no anchor?"""
+        if self.clear is None:
+            return False
+        base = self.cursor.shift + self.cursor.offset
+        return self.clear.covers(base + self.pos, base + size)
 
     def _record_undecided(self, window: bytes) -> None:
         """Place this round's undecided candidates (window offsets) at lines and columns."""
@@ -167,7 +208,7 @@ def _decide(
     Candidates are judged in order of position; the first one that needs more bytes stops the
     round and becomes the next search position, so nothing is decided twice.
     """
-    stop = len(window) if eof else max(pos, len(window) - plan.anchor_len + 1)
+    stop = _stop(window, pos, eof, plan)
     hits: List[_Hit] = []
     for start, rules in _candidates(window, pos, stop, plan):
         if cursor.offset + start < cursor.last_end:
@@ -179,6 +220,12 @@ def _decide(
             hits.append(hit)
             cursor.last_end = cursor.offset + hit.end
     return hits, stop
+
+
+def _stop(window: bytes, pos: int, eof: bool, plan: Plan) -> int:
+    """Where this round's search for anchors ends: every anchor that starts before it lies
+    whole in the window."""
+    return len(window) if eof else max(pos, len(window) - plan.anchor_len + 1)
 
 
 def _candidates(

@@ -25,7 +25,14 @@ from typing import Callable, Iterable, List, Optional, Set, Tuple
 from ..models import Finding, Origin
 from .b64 import find_base64, find_base64_whole
 from .disguise import MAX_DEPTH, Finder, PlainScan, Unwrapped
-from .escapes import TEXT_FINDERS, WIDE_SAMPLE, plain_anchor, wide_encoding, wide_text
+from .escapes import (
+    TEXT_FINDERS,
+    WIDE_SAMPLE,
+    holds_no_anchor,
+    plain_anchor,
+    wide_encoding,
+    wide_text,
+)
 from .positions import (
     CONTEXT,
     Cursor,
@@ -37,6 +44,7 @@ from .positions import (
     position_after,
 )
 from .rules import Ruleset
+from .search import Clear
 
 SNIFF = 8192  # bytes looked at to tell binary from text
 OVERLAP = 1 << 16  # bytes of a stream's previous piece searched again with the next one
@@ -93,17 +101,23 @@ def scan_disguised(
     plain: PlainScan,
     depth: int = MAX_DEPTH,
     found: Optional[List[Finding]] = None,
+    chosen: Optional[Tuple[Finder, ...]] = None,
+    before: Optional[int] = None,
 ) -> List[Finding]:
     """Findings hidden in disguises in ``data`` (not the plain ones: the caller has those).
 
     ``plain`` is the engine's plain scan of a decoded run; ``found`` the findings already
-    made in ``data``, so a token is reported once however many readings see it.
+    made in ``data``, so a token is reported once however many readings see it; ``chosen``
+    the finders, when the caller knows better than :func:`finders_for` which find nothing;
+    ``before``: only runs that start before it (a stream's window: the next one holds the rest).
     """
     seen: Set[Key] = {_key(finding) for finding in found or ()}
     result: List[Finding] = []
     nested = depth < MAX_DEPTH
-    for finder in finders_for(data, origin, nested):
+    for finder in finders_for(data, origin, nested) if chosen is None else chosen:
         for unwrapped in finder(data, ruleset):
+            if before is not None and unwrapped.start >= before:
+                continue
             for finding in _placed(
                 data, unwrapped, _inside(unwrapped, origin, ruleset, plain, depth)
             ):
@@ -164,16 +178,26 @@ class StreamDisguises:
     Reads are gathered into pieces of at least OVERLAP bytes (memory stays bounded); each
     piece is searched together with the last OVERLAP bytes before it, so a run cut by a piece
     boundary is still seen whole (up to OVERLAP bytes of it before the cut), and lines are
-    counted as the window moves on. A finding is reported once per line, as ``scan_disguised``
+    counted as the window moves on. A window the trigger of :func:`.escapes.plain_anchor`
+    finds nothing in is marked in ``clear`` for the plain search, which comes a read behind.
+    A finding is reported once per line, as ``scan_disguised``
     reports it in whole bytes: a token seen again in the overlap is on the same line. A run
     longer than OVERLAP, cut by the window, is seen again from the cut, a place the whole
-    bytes never show: a token found there that the stream already reported is not new.
+    bytes never show: a token found there that the stream already reported is not new. A run
+    that starts after the cut is left to the next window, which holds it whole: decoded here,
+    cut by the window's end, it could spell a token that is not there (a base64 group cut
+    before its padding decodes one byte too many).
     """
 
     def __init__(
-        self, origin: Origin, ruleset: Ruleset, plain: PlainScan, tally: Optional[Tally] = None
+        self,
+        origin: Origin,
+        ruleset: Ruleset,
+        plain: PlainScan,
+        tally: Optional[Tally] = None,
+        clear: Optional[Clear] = None,
     ) -> None:
-        self.origin, self.ruleset, self.plain = origin, ruleset, plain
+        self.origin, self.ruleset, self.plain, self.clear = origin, ruleset, plain, clear
         self.window = b""
         self.gathered: List[bytes] = []  # reads not searched yet
         self.size = 0  # their bytes
@@ -221,7 +245,11 @@ class StreamDisguises:
         if not self.active:
             return
         window = self.window + piece
-        for finding in scan_disguised(window, self.origin, self.ruleset, self.plain):
+        chosen = self._finders(window)
+        cut = None if eof else cut_point(window, max(0, len(window) - OVERLAP))
+        for finding in scan_disguised(
+            window, self.origin, self.ruleset, self.plain, chosen=chosen, before=cut
+        ):
             from_cut = bool(self.window) and (finding.line, finding.column) == (1, 1)
             finding = self._shifted(finding)
             token = (finding.rule_id, finding.secret)
@@ -230,10 +258,19 @@ class StreamDisguises:
             self.seen.add(_key(finding))
             self.tokens.add(token)
             self.found.append(finding)
-        if not eof:
-            cut = cut_point(window, max(0, len(window) - OVERLAP))
+        if cut is not None:
             self.cursor.advance(window, cut)
             self.window = window[cut:]
+
+    def _finders(self, window: bytes) -> Tuple[Finder, ...]:
+        """The window's finders; without :func:`.escapes.plain_anchor` where its trigger,
+        searched here once, finds nothing: the window is then clear for the plain search."""
+        chosen = finders_for(window, self.origin)
+        if plain_anchor in chosen and holds_no_anchor(window, self.ruleset):
+            if self.clear is not None:
+                self.clear.add(self.cursor.offset, self.cursor.offset + len(window))
+            return tuple(finder for finder in chosen if finder is not plain_anchor)
+        return chosen
 
     def _shifted(self, finding: Finding) -> Finding:
         """A finding placed in the window, placed in the stream."""
