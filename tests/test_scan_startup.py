@@ -83,3 +83,26 @@ def test_the_ruleset_is_hashed_once_and_pickles_without_its_hash() -> None:
     hash(hashed)
     assert "_hash" in hashed.__dict__
     assert "_hash" not in pickle.loads(pickle.dumps(hashed)).__dict__
+
+
+def test_a_work_tree_whose_ignore_files_hold_only_comments_never_loads_pathspec(
+    repo: Path,
+) -> None:
+    """``git init`` writes an ``info/exclude`` of comments only: compiling nothing from it must
+    not cost pathspec's import, while a real pattern in it still applies."""
+    (repo / ".git" / "info").mkdir(exist_ok=True)
+    exclude = repo / ".git" / "info" / "exclude"
+    exclude.write_text("# git ls-files --others --exclude-from=.git/info/exclude\n\n   \n#*.env\n")
+    (repo / "a.env").write_text("T=1\n")
+    probe = (
+        "import sys\n"
+        "from copera_secretscan.cli.main import main\n"
+        "code = main(['scan', '.'])\n"
+        "print(code, 'pathspec' in sys.modules)\n"
+    )
+    run = [sys.executable, "-c", probe]
+    proc = subprocess.run(run, cwd=repo, capture_output=True, text=True)
+    assert proc.stdout.splitlines()[-2:] == ["No Copera tokens found (1 file scanned).", "0 False"]
+    exclude.write_text("*.env\n")
+    proc = subprocess.run(run, cwd=repo, capture_output=True, text=True)
+    assert proc.stdout.splitlines()[-2:] == ["No Copera tokens found (0 files scanned).", "0 True"]
