@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from copera_secretscan.engine.rules import Ruleset
 from copera_secretscan.sources import git as gitsource
 from tests.conftest import commit_all, git
@@ -106,3 +108,50 @@ def test_a_work_tree_whose_ignore_files_hold_only_comments_never_loads_pathspec(
     exclude.write_text("*.env\n")
     proc = subprocess.run(run, cwd=repo, capture_output=True, text=True)
     assert proc.stdout.splitlines()[-2:] == ["No Copera tokens found (0 files scanned).", "0 True"]
+
+
+def _scan_probe(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``copera-secretscan scan ARGS`` as the console script runs it, and whether click loaded."""
+    probe = (
+        "import sys\n"
+        "from copera_secretscan.quick import main\n"
+        f"code = main(['scan', *{list(args)!r}])\n"
+        "print(code, 'click' in sys.modules)\n"
+    )
+    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(directory.parent)}
+    return subprocess.run(
+        [sys.executable, "-c", probe], cwd=directory, env=env, capture_output=True, text=True
+    )
+
+
+def test_a_clean_scan_of_a_directory_never_loads_click(tmp_path: Path) -> None:
+    """Issue 14: click loads only to report; a clean walk says what the CLI's report says."""
+    (tmp_path / "net.py").write_text("tcp_keepalive = 1\n")
+    (tmp_path / "b.txt").write_text("nothing\n")
+    assert _scan_probe(tmp_path).stdout.splitlines() == [
+        "No Copera tokens found (2 files scanned).",
+        "0 False",
+    ]
+    assert _scan_probe(tmp_path, "-q", ".").stdout.splitlines() == ["0 False"]
+
+
+def test_a_scan_of_a_directory_with_a_token_walks_once_and_reports_as_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The lean walk hands its result to the CLI: the tree is never read twice, and the
+    report is the CLI's own."""
+    from copera_secretscan import pipeline, quick
+    from copera_secretscan.cli.main import main as cli_main
+
+    (tmp_path / "leak.env").write_text(f"T={make_token('cp_pat_', 32, seed=22)}\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    assert cli_main(["scan", "."]) == 1
+    expected = capsys.readouterr()
+    walks = []
+    real = pipeline.scan_paths
+    monkeypatch.setattr(pipeline, "scan_paths", lambda *a, **k: walks.append(a) or real(*a, **k))
+    assert quick.main(["scan", "."]) == 1
+    assert capsys.readouterr() == expected
+    assert len(walks) == 1
+    assert _scan_probe(tmp_path, "nowhere").stdout.splitlines()[-1] == "2 True"

@@ -173,6 +173,21 @@ def load_settings(config_file: Optional[str] = None, start: str = ".") -> Settin
     return Settings(root=root, config_file=os.path.abspath(path), origins=origins, **values)
 
 
+def command_line_settings(
+    start: str,
+    config_file: Optional[str] = None,
+    min_length: Optional[int] = None,
+    baseline: Optional[str] = None,
+    fail_on_unrotated: Optional[bool] = None,
+) -> Settings:
+    """Config file settings (found from ``start``) with command-line flags laid on top: the CLI
+    and the lean path of ``quick.py`` must read one command line into the same settings."""
+    settings = load_settings(config_file, start=start)
+    return settings.with_flags(
+        min_length=min_length, baseline=baseline, fail_on_unrotated=fail_on_unrotated
+    )
+
+
 def shown_path(path: str) -> str:
     """``path`` relative to the working directory when under it, for messages."""
     absolute = os.path.abspath(path)
