@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
 from typing import (
@@ -103,7 +103,7 @@ def _either(first: Optional[Problem], second: Optional[Problem]) -> Optional[Pro
     """Two problems of one input as one (a scan result holds one), or whichever there is."""
     if first is None or second is None:
         return first or second
-    return replace(first, message=f"{first.message}; {second.message}")
+    return first._replace(message=f"{first.message}; {second.message}")
 
 
 def _scan_plain(item: Input, ruleset: Ruleset) -> FileScan:
@@ -416,7 +416,7 @@ def scan_commit_msg(path: str, settings: Settings) -> ScanResult:
     for _, scanned in consume(tally, objects.commit_msg_items(path)):
         problem = scanned.problem  # named after the file: its findings are in a message
         tally.keep(
-            scanned if problem is None else scanned._replace(problem=replace(problem, path=path))
+            scanned if problem is None else scanned._replace(problem=problem._replace(path=path))
         )
     return finish(tally, context=STAGED)
 
@@ -518,11 +518,11 @@ def _record_message(scan: ObjectScan, carried: MessageHead, result: FileScan) ->
     header = carried.header
     if result.problem is not None:
         label = f"message of {header.kind} {header.oid}: "
-        scan.problems.append(replace(result.problem, message=label + result.problem.message))
+        scan.problems.append(result.problem._replace(message=label + result.problem.message))
     if result.findings:
         message = message_of(carried)  # a tag's findings move to the object it tags
         at = Origin(None, message.commit)
-        scan.messages.extend((message, replace(found, origin=at)) for found in result.findings)
+        scan.messages.extend((message, found._replace(origin=at)) for found in result.findings)
 
 
 def _blob_provenance(
