@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
 from typing import (
@@ -161,24 +160,21 @@ def _one(items: Iterable[files.Item], ruleset: Ruleset, limits: Limits = ARCHIVE
     return scanned
 
 
-@dataclass
 class Tally:
-    """What a scan has seen so far; :func:`finish` turns it into the one ScanResult."""
+    """What a scan has seen so far; :func:`finish` turns it into the one ScanResult. A plain
+    class: one per scan, and it changes as the scan goes."""
 
-    settings: Settings
-    progress: Optional[Progress] = None
-    ruleset: Ruleset = field(init=False)
-    limits: Limits = field(init=False)
-    started: float = field(default_factory=time.perf_counter)
-    findings: List[Finding] = field(default_factory=list)
-    problems: List[Problem] = field(default_factory=list)
-    named: Dict[names.NameKey, Finding] = field(default_factory=dict)  # tokens in names
-    files: int = 0
-    bytes: int = 0
-
-    def __post_init__(self) -> None:
-        self.ruleset = self.settings.ruleset()
-        self.limits = self.settings.archive_limits()
+    def __init__(self, settings: Settings, progress: Optional[Progress] = None) -> None:
+        self.settings = settings
+        self.progress = progress
+        self.ruleset: Ruleset = settings.ruleset()
+        self.limits: Limits = settings.archive_limits()
+        self.started = time.perf_counter()
+        self.findings: List[Finding] = []
+        self.problems: List[Problem] = []
+        self.named: Dict[names.NameKey, Finding] = {}  # tokens in names
+        self.files = 0
+        self.bytes = 0
 
     def count(self, scanned: FileScan, file: bool = True) -> None:
         self.files += scanned.files if file else 0

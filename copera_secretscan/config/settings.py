@@ -10,8 +10,8 @@ where it came from, because "why is this file skipped?" is the first question a 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
+from types import MappingProxyType
+from typing import Any, Callable, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
 
 from ..engine.archives import Limits
 from ..engine.rules import BUILTIN_RULES, DEFAULT_MIN_LENGTH, Rule, Ruleset
@@ -34,12 +34,15 @@ KEYS = (
     "rules",
 )
 DEFAULT_LIMITS = Limits()
+_NOWHERE: Mapping[str, str] = MappingProxyType({})  # shared by every Settings: read-only
 
 Excluder = Callable[..., bool]  # (absolute path, is_dir=False) -> excluded by configuration?
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
+    """What a run is set to do. Two settings are equal whatever each says of where its values
+    came from (``origins``, which ``config show`` prints)."""
+
     exclude: Tuple[str, ...] = ()
     # --exclude patterns: read from the repository root, as the config's are from its directory
     exclude_flags: Tuple[str, ...] = ()
@@ -57,9 +60,19 @@ class Settings:
     archive_total_bytes: int = DEFAULT_LIMITS.total
     root: str = "."  # the repository root: baseline entries are keyed by paths relative to it
     config_file: Optional[str] = None  # absolute path of the config file read, if any
-    origins: Dict[str, str] = field(
-        default_factory=dict, compare=False
-    )  # key -> where it came from
+    origins: Mapping[str, str] = _NOWHERE  # key -> where it came from
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Settings:
+            return NotImplemented
+        return self[:-1] == other[:-1]
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self[:-1])
 
     def ruleset(self) -> Ruleset:
         return Ruleset(
@@ -104,7 +117,7 @@ class Settings:
         if not given:
             return self
         origins = {**self.origins, **{key: COMMAND_LINE for key in given}}
-        return replace(self, origins=origins, **given)
+        return self._replace(origins=origins, **given)
 
     def with_lists(self, exclude: Tuple[str, ...], disable_rules: Tuple[str, ...]) -> Settings:
         """These settings with the command line's ``--exclude`` and ``--disable-rule`` values
@@ -114,8 +127,7 @@ class Settings:
             if added:
                 was = self.origin(key)
                 origins[key] = COMMAND_LINE if was == DEFAULT else f"{was} + {COMMAND_LINE}"
-        return replace(
-            self,
+        return self._replace(
             exclude_flags=self.exclude_flags + tuple(exclude),
             disable_rules=self.disable_rules + tuple(disable_rules),
             origins=origins,

@@ -13,8 +13,7 @@ slash after the matched directory); :func:`_self_match` keeps only matches of th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from .readfile import read_regular
 
@@ -24,8 +23,7 @@ _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 _UTF8_BOM = "\ufeff"
 
 
-@dataclass(frozen=True)
-class Rules:
+class Rules(NamedTuple):
     """The patterns of one ignore file; ``base`` is its directory relative to the root.
 
     A pattern without a slash (``*.log``, ``node_modules/``) matches a name at any depth, so
