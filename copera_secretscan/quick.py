@@ -132,14 +132,15 @@ def _main(args: list[str], prog: str) -> int:
     if code is not None:
         return code
     walk = walked(args[1:]) if scan else None
-    ready = walk[0] if walk is not None else None
     if walk is not None:
         code = said_clean(*walk)
         if code is not None:
             return code
     from .cli.main import main as cli_main
 
-    return cli_main(args, prog, ready=ready)
+    if walk is None:
+        return cli_main(args, prog)
+    return cli_main(args, prog, ready=walk[0])
 
 
 def answer(args: list[str], staged_only: bool) -> int | None:
