@@ -340,7 +340,9 @@ def scan_paths(
     stdin = [_one(files.read_stdin(), ruleset, limits)] if files.STDIN in paths else []
     paths = [p for p in paths if p != files.STDIN]
     names.collect(_above_cwd(settings.root, ruleset), tally.named)
-    targets = files.iter_targets(paths, use_ignore=use_ignore, exclude=settings.excluder())
+    targets = files.iter_targets(
+        paths, use_ignore=use_ignore, exclude=settings.excluder(), asked=settings.asked
+    )
     targets = _noting_names(targets, ruleset, tally.named)
     plan = parallel.plan_for(jobs)
     for item in chain(

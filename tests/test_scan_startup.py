@@ -157,3 +157,31 @@ def test_a_scan_of_a_directory_with_a_token_walks_once_and_reports_as_the_cli(
     assert capsys.readouterr() == expected
     assert len(walks) == 1
     assert _scan_probe(tmp_path, "nowhere").stdout.splitlines()[-1].startswith("2 True")
+
+
+def test_a_scan_of_the_working_directory_asks_git_for_its_work_tree_once(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settings' lookup and the walk want git's answer for the same directory: the walk
+    reuses it (issue 14, item 3), while another directory is still asked of git."""
+    from copera_secretscan import quick
+
+    (repo / "sub").mkdir()
+    (repo / "sub" / "a.txt").write_text("nothing\n")
+    (repo / "b.txt").write_text("nothing\n")
+    commit_all(repo)
+    asked = []
+    real = gitsource.run
+
+    def counted(args: list, **kwargs: object) -> bytes:
+        if args[0] == "rev-parse" and "--show-toplevel" in args:
+            asked.append(kwargs.get("cwd"))
+        return real(args, **kwargs)
+
+    monkeypatch.setattr(gitsource, "run", counted)
+    monkeypatch.chdir(repo)
+    assert quick.main(["scan", "-q", "."]) == 0
+    assert len(asked) == 1
+    asked.clear()
+    assert quick.main(["scan", "-q", "sub"]) == 0
+    assert len(asked) == 2  # the working directory for the settings, then sub for the walk

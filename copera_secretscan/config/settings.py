@@ -18,6 +18,10 @@ from ..engine.rules import BUILTIN_RULES, DEFAULT_MIN_LENGTH, Rule, Ruleset
 from ..errors import FatalError
 from .locate import find_config
 
+TYPE_CHECKING = False  # mypy treats this name as true
+if TYPE_CHECKING:
+    from ..sources.git import Asked
+
 DEFAULT = "default"
 COMMAND_LINE = "command line"
 ARCHIVE_KEYS = ("archive_depth", "archive_members", "archive_bytes", "archive_total_bytes")
@@ -35,6 +39,7 @@ KEYS = (
 )
 DEFAULT_LIMITS = Limits()
 _NOWHERE: Mapping[str, str] = MappingProxyType({})  # shared by every Settings: read-only
+_IDENTITY = -2  # the fields before ``asked`` and ``origins``
 
 Excluder = Callable[..., bool]  # (absolute path, is_dir=False) -> excluded by configuration?
 
@@ -60,19 +65,22 @@ class Settings(NamedTuple):
     archive_total_bytes: int = DEFAULT_LIMITS.total
     root: str = "."  # the repository root: baseline entries are keyed by paths relative to it
     config_file: Optional[str] = None  # absolute path of the config file read, if any
+    # Not part of the identity (see __eq__), from here on.
+    # git's answer for the directory the settings were looked up from, which the walk reuses
+    asked: Optional[Asked] = None
     origins: Mapping[str, str] = _NOWHERE  # key -> where it came from
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not Settings:
             return NotImplemented
-        return self[:-1] == other[:-1]
+        return self[:_IDENTITY] == other[:_IDENTITY]
 
     def __ne__(self, other: object) -> bool:
         equal = self.__eq__(other)
         return equal if equal is NotImplemented else not equal
 
     def __hash__(self) -> int:
-        return hash(self[:-1])
+        return hash(self[:_IDENTITY])
 
     def ruleset(self) -> Ruleset:
         return Ruleset(
@@ -156,33 +164,41 @@ def repository_root(start: str) -> str:
     When git cannot answer inside a work tree (the scan says so), the directory holding the
     ``.git`` found above ``start``: the config and the baseline's keys must not quietly move.
     """
+    return _repository(start)[0]
+
+
+def _repository(start: str) -> Tuple[str, Optional[Asked]]:
+    """(:func:`repository_root`, git's answer for ``start`` when it gave one)."""
     from ..sources import git
 
     try:
-        return git.toplevel(start) or os.path.abspath(start)
+        found = git.work_tree(start)
     except git.NoAnswer as exc:
-        return exc.root
+        return exc.root, None
+    return (found.root if found else os.path.abspath(start)), (os.path.abspath(start), found)
 
 
 def load_settings(config_file: Optional[str] = None, start: str = ".") -> Settings:
     """Settings for a run: from ``config_file`` if given, else the one found at the root."""
-    root = repository_root(start)
+    root, asked = _repository(start)
     if config_file is not None and not os.path.isfile(config_file):
         raise FatalError(f"{config_file}: no such config file")
     path = config_file or find_config(root)
     if path is None:
-        return Settings(root=root, origins=dict.fromkeys(KEYS, DEFAULT))
+        return Settings(root=root, asked=asked, origins=dict.fromkeys(KEYS, DEFAULT))
     from . import file as configfile  # deferred: TOML is parsed only when a config file may exist
 
     shown = shown_path(path)  # messages name the file as the user would type it
     table = configfile.read_table(shown)
     if table is None and config_file is None:  # a pyproject that only mentions us
-        return Settings(root=root, origins=dict.fromkeys(KEYS, DEFAULT))
+        return Settings(root=root, asked=asked, origins=dict.fromkeys(KEYS, DEFAULT))
     values = configfile.parse(table or {}, shown)
     if "baseline" in values:
         values["baseline"] = shown_path(values["baseline"])
     origins = {key: shown if key in values else DEFAULT for key in KEYS}
-    return Settings(root=root, config_file=os.path.abspath(path), origins=origins, **values)
+    return Settings(
+        root=root, config_file=os.path.abspath(path), asked=asked, origins=origins, **values
+    )
 
 
 def command_line_settings(

@@ -118,10 +118,14 @@ class _Dir(NamedTuple):
 
 
 def walk(
-    top: str, use_ignore: bool = True, exclude: Optional[Excluder] = None
+    top: str,
+    use_ignore: bool = True,
+    exclude: Optional[Excluder] = None,
+    asked: Optional[git.Asked] = None,
 ) -> Iterator[Union[FileTarget, Problem]]:
-    """Every file to scan under directory ``top``, in a deterministic (sorted) order."""
-    tree, start = _start(top, use_ignore, exclude)
+    """Every file to scan under directory ``top``, in a deterministic (sorted) order.
+    ``asked``: git's answer for one directory already (see :func:`.git.work_tree`)."""
+    tree, start = _start(top, use_ignore, exclude, asked)
     if tree.problem is not None:
         yield tree.problem
     stack = [start]
@@ -222,13 +226,15 @@ def _child_dir(tree: _Tree, here: _Dir, name: str, path: str) -> Optional[_Dir]:
     return child
 
 
-def _start(top: str, use_ignore: bool, exclude: Optional[Excluder]) -> Tuple[_Tree, _Dir]:
+def _start(
+    top: str, use_ignore: bool, exclude: Optional[Excluder], asked: Optional[git.Asked] = None
+) -> Tuple[_Tree, _Dir]:
     """The tree's facts and the first directory, with the rules inherited from above ``top``."""
     path = os.path.abspath(top)
     shown = display_path(top)
     shown = "" if shown == "." else shown.rstrip("/") + "/"
     try:
-        found = git.work_tree(path) if use_ignore else None
+        found = git.work_tree(path, asked) if use_ignore else None
     except git.NoAnswer as exc:
         return _unanswered(path, shown, exc, exclude)
     if found is None:  # outside git, the walked directory's own .gitignore files still apply
