@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, NamedTuple, Optional, Pattern, Tuple
 
 from . import kinds
@@ -19,8 +18,7 @@ CHUNK_SIZE = 1 << 20  # what a source reads at once, and a window of the engine'
 REDACT_KEEP = 4  # body characters shown after the prefix: enough to recognise, not to use
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     """Where a piece of scanned text came from. The engine copies it into findings untouched.
 
     A file has two names: ``path``, the way the user named it (text and JSON show it), and its
@@ -46,8 +44,7 @@ def origin_of(path: Optional[str], rooted: Optional[str], commit: Optional[str] 
     return Origin(path, commit, None if rooted == path else rooted)
 
 
-@dataclass(frozen=True)
-class History:
+class History(NamedTuple):
     """Where a token found in git first appeared and how far it spread (history and range scans).
 
     ``commits`` counts the commits that wrote the token at this path; ``token_commits`` the
@@ -72,10 +69,13 @@ LIVE = "live"  # Copera accepted the token: revoke it first
 INVALID = "invalid"  # Copera refused it (revoked, expired or malformed)
 UNKNOWN = "unknown"  # no answer that says either (an error, a timeout, rate limited)
 VERIFICATIONS = (LIVE, INVALID, UNKNOWN)
+_FINDING_IDENTITY = 8  # rule, origin, line, column, end line, end column, secret, prefix
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
+    """A token found. Equal findings are the same token at the same place: what a report says
+    about it (its line, history, disguise, verdict) is not part of its identity."""
+
     rule_id: str
     origin: Origin
     line: int  # 1-based, in the decoded text; 0 for a token in the path itself (names.py)
@@ -84,15 +84,32 @@ class Finding:
     end_column: int  # 1-based column just past the last character of the token
     secret: str
     prefix: str  # the rule prefix the token starts with, so redaction never guesses
-    line_text: str = field(default="", compare=False, repr=False)  # the token's line, clipped
-    prev_line_text: str = field(default="", compare=False, repr=False)
-    history: Optional[History] = field(default=None, compare=False, repr=False)
+    # Not part of its identity (see __eq__), from here on.
+    line_text: str = ""  # the token's line, clipped
+    prev_line_text: str = ""
+    history: Optional[History] = None
     # How the token was disguised, outermost first (``("base64", "json-escape")``); () plain.
-    encoding: Tuple[str, ...] = field(default=(), compare=False)
+    encoding: Tuple[str, ...] = ()
     # What Copera said of the token under ``scan --verify``: one of VERIFICATIONS; None: not asked.
-    verification: Optional[str] = field(default=None, compare=False)
+    verification: Optional[str] = None
     # Why, in words that never hold the token ("HTTP 401", "timed out"); "" when not asked.
-    verification_detail: str = field(default="", compare=False)
+    verification_detail: str = ""
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Finding:
+            return NotImplemented
+        return self[:_FINDING_IDENTITY] == other[:_FINDING_IDENTITY]
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self[:_FINDING_IDENTITY])
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in zip(self._fields, self[:10]))
+        return f"Finding({shown}, ...)"
 
     @property
     def path(self) -> Optional[str]:
@@ -130,8 +147,7 @@ class Finding:
         return (self.origin.path or "", self.origin.commit or "", self.line, self.column)
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One input that could not be scanned completely. Any problem makes the scan incomplete."""
 
     path: Optional[str]  # as the user named it, like Origin.path
@@ -174,8 +190,9 @@ class Unrotated(NamedTuple):
     reason: Optional[str]
 
 
-@dataclass(frozen=True)
-class ScanResult:
+class ScanResult(NamedTuple):
+    """What a scan found and read. Two results are equal whatever rules each names."""
+
     findings: Tuple[Finding, ...] = ()
     problems: Tuple[Problem, ...] = ()
     files: int = 0
@@ -188,7 +205,19 @@ class ScanResult:
     unrotated: Tuple[Unrotated, ...] = ()  # also in warnings, as reminders
     # The rules the scan used, custom ones included; () stands for the built-in rules, which
     # report.rules_of resolves (models know no engine type, so the field is loosely typed).
-    rules: Tuple[Any, ...] = field(default=(), compare=False)
+    rules: Tuple[Any, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not ScanResult:
+            return NotImplemented
+        return self[:-1] == other[:-1]
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self[:-1])
 
 
 Reader = Callable[[int], bytes]  # read(n): up to n bytes, b"" only at the end

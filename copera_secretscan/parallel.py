@@ -22,9 +22,19 @@ import signal
 import sys
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass
 from itertools import chain, islice
-from typing import Any, Callable, Deque, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import (
+    Any,
+    Callable,
+    Deque,
+    Iterable,
+    Iterator,
+    List,
+    NamedTuple,
+    Optional,
+    Tuple,
+    Union,
+)
 
 from .models import FileScan, Problem
 from .sources.targets import FileTarget
@@ -43,8 +53,7 @@ IN_FLIGHT = 16  # batches queued per worker: one big file must not idle the othe
 FORK = sys.platform == "linux"  # elsewhere fork is unsafe (macOS) or missing (Windows): spawn
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """How much parallelism a scan may use, and when it starts."""
 
     jobs: int = 1

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import chain
 from typing import (
@@ -103,7 +102,7 @@ def _either(first: Optional[Problem], second: Optional[Problem]) -> Optional[Pro
     """Two problems of one input as one (a scan result holds one), or whichever there is."""
     if first is None or second is None:
         return first or second
-    return replace(first, message=f"{first.message}; {second.message}")
+    return first._replace(message=f"{first.message}; {second.message}")
 
 
 def _scan_plain(item: Input, ruleset: Ruleset) -> FileScan:
@@ -161,24 +160,21 @@ def _one(items: Iterable[files.Item], ruleset: Ruleset, limits: Limits = ARCHIVE
     return scanned
 
 
-@dataclass
 class Tally:
-    """What a scan has seen so far; :func:`finish` turns it into the one ScanResult."""
+    """What a scan has seen so far; :func:`finish` turns it into the one ScanResult. A plain
+    class: one per scan, and it changes as the scan goes."""
 
-    settings: Settings
-    progress: Optional[Progress] = None
-    ruleset: Ruleset = field(init=False)
-    limits: Limits = field(init=False)
-    started: float = field(default_factory=time.perf_counter)
-    findings: List[Finding] = field(default_factory=list)
-    problems: List[Problem] = field(default_factory=list)
-    named: Dict[names.NameKey, Finding] = field(default_factory=dict)  # tokens in names
-    files: int = 0
-    bytes: int = 0
-
-    def __post_init__(self) -> None:
-        self.ruleset = self.settings.ruleset()
-        self.limits = self.settings.archive_limits()
+    def __init__(self, settings: Settings, progress: Optional[Progress] = None) -> None:
+        self.settings = settings
+        self.progress = progress
+        self.ruleset: Ruleset = settings.ruleset()
+        self.limits: Limits = settings.archive_limits()
+        self.started = time.perf_counter()
+        self.findings: List[Finding] = []
+        self.problems: List[Problem] = []
+        self.named: Dict[names.NameKey, Finding] = {}  # tokens in names
+        self.files = 0
+        self.bytes = 0
 
     def count(self, scanned: FileScan, file: bool = True) -> None:
         self.files += scanned.files if file else 0
@@ -344,7 +340,9 @@ def scan_paths(
     stdin = [_one(files.read_stdin(), ruleset, limits)] if files.STDIN in paths else []
     paths = [p for p in paths if p != files.STDIN]
     names.collect(_above_cwd(settings.root, ruleset), tally.named)
-    targets = files.iter_targets(paths, use_ignore=use_ignore, exclude=settings.excluder())
+    targets = files.iter_targets(
+        paths, use_ignore=use_ignore, exclude=settings.excluder(), asked=settings.asked
+    )
     targets = _noting_names(targets, ruleset, tally.named)
     plan = parallel.plan_for(jobs)
     for item in chain(
@@ -416,7 +414,7 @@ def scan_commit_msg(path: str, settings: Settings) -> ScanResult:
     for _, scanned in consume(tally, objects.commit_msg_items(path)):
         problem = scanned.problem  # named after the file: its findings are in a message
         tally.keep(
-            scanned if problem is None else scanned._replace(problem=replace(problem, path=path))
+            scanned if problem is None else scanned._replace(problem=problem._replace(path=path))
         )
     return finish(tally, context=STAGED)
 
@@ -518,11 +516,11 @@ def _record_message(scan: ObjectScan, carried: MessageHead, result: FileScan) ->
     header = carried.header
     if result.problem is not None:
         label = f"message of {header.kind} {header.oid}: "
-        scan.problems.append(replace(result.problem, message=label + result.problem.message))
+        scan.problems.append(result.problem._replace(message=label + result.problem.message))
     if result.findings:
         message = message_of(carried)  # a tag's findings move to the object it tags
         at = Origin(None, message.commit)
-        scan.messages.extend((message, replace(found, origin=at)) for found in result.findings)
+        scan.messages.extend((message, found._replace(origin=at)) for found in result.findings)
 
 
 def _blob_provenance(

@@ -20,6 +20,11 @@ click and the reports load only to report. Anything else — another option or c
 candidate the engine does not dismiss, a config that may apply, a file named like an option, a
 directory, an unreadable file, a git error — runs the full CLI with the very same arguments,
 so output and exit codes are identical by construction.
+
+``copera-secretscan scan [-q|--quiet] [-b|--baseline FILE] [--] [PATH...]`` (no config that
+may apply) is walked here by the pipeline itself, without click (:func:`walked`): a clean,
+complete walk prints the text report's own clean line; any other result is handed to the
+full CLI already scanned, which reports it as it reports its own.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ if TYPE_CHECKING:
     from typing import IO, Callable
 
     from .argv import ArgScan, Arity
+    from .models import ScanResult
 
 # Options that cannot turn a clean result into another; tests/test_quick.py checks each against
 # click's ``scan`` command, so the subset cannot drift from the full CLI.
@@ -65,6 +71,7 @@ SUBSET: Arity = {
     "-q": ("quiet", 0),
     "--staged": ("staged", 0),
 }
+BASELINE = SUBSET["--baseline"][0]
 ANCHOR_TEXT = kinds.anchor()
 ANCHOR = ANCHOR_TEXT.encode("ascii")
 # The anchor, and every literal a disguise finder of the full scanner starts from (base64,
@@ -98,8 +105,8 @@ def hook_main(argv: list[str] | None = None) -> int:
 
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     """``copera-secretscan`` (``prog``: what the CLI calls itself, ``python -m
-    copera_secretscan`` for ``__main__``): ``scan --staged`` answered here when it can be,
-    else the CLI."""
+    copera_secretscan`` for ``__main__``): ``scan --staged`` answered and ``scan PATH...``
+    walked here when they can be, else the CLI."""
     return _guarded(lambda args: _main(args, prog), argv)
 
 
@@ -120,12 +127,20 @@ def _hook(args: list[str]) -> int:
 
 
 def _main(args: list[str], prog: str) -> int:
-    code = answer(args[1:], staged_only=True) if args[:1] == ["scan"] else None
+    scan = args[:1] == ["scan"]
+    code = answer(args[1:], staged_only=True) if scan else None
     if code is not None:
         return code
+    walk = walked(args[1:]) if scan else None
+    if walk is not None:
+        code = said_clean(*walk)
+        if code is not None:
+            return code
     from .cli.main import main as cli_main
 
-    return cli_main(args, prog)
+    if walk is None:
+        return cli_main(args, prog)
+    return cli_main(args, prog, ready=walk[0])
 
 
 def answer(args: list[str], staged_only: bool) -> int | None:
@@ -153,6 +168,52 @@ def plan(args: list[str], staged_only: bool = False) -> ArgScan | None:
     if (staged and scan.paths) or (staged_only and not staged):
         return None  # the CLI refuses --staged with paths; `scan` alone walks a directory
     return None if config_may_apply(os.getcwd()) else scan
+
+
+def walked(args: list[str]) -> tuple[ScanResult, bool] | None:
+    """``scan [PATH...]`` run by the pipeline itself, without click: the same settings and
+    walk as the full CLI's, so a clean tree is said here and anything else is handed over
+    already scanned (never walked twice). None: only the full CLI can run these arguments."""
+    scan = plan(args)
+    if scan is None or "staged" in scan.options:
+        return None
+    from .cli.terminal import Progress
+    from .config.settings import command_line_settings
+    from .errors import FatalError
+    from .pipeline import scan_paths
+
+    quiet = "quiet" in scan.options
+    try:
+        settings = command_line_settings(os.getcwd(), baseline=dict(scan.values).get(BASELINE))
+        progress = None if quiet else Progress(unit="files")
+        try:
+            result = scan_paths(scan.paths or (".",), settings, progress=progress)
+        finally:
+            if progress is not None:
+                progress.close()
+    except (FatalError, OSError):
+        return None  # the full CLI runs again and says what went wrong, as it words it
+    return result, quiet
+
+
+def said_clean(result: ScanResult, quiet: bool) -> int | None:
+    """The text report of a clean, complete walk with nothing to warn of, written as the CLI
+    writes it (without colour: a terminal that takes colour gets the CLI's); None: the CLI
+    reports it."""
+    from .cli.terminal import use_color
+    from .pipeline import exit_code
+
+    if exit_code(result) or result.warnings or result.unrotated or use_color(sys.stdout):
+        return None
+    from .report import ReportOptions, writer
+
+    # emit()'s rule: a clean pre-commit batch says nothing
+    text = writer("text")(result, ReportOptions(quiet=quiet or under_pre_commit()))
+    try:
+        sys.stdout.write(text)
+    except OSError as exc:
+        return stdout_failed(exc)
+    return flushed(0)
 
 
 def say_clean(files: int, quiet: bool) -> int:

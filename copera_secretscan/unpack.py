@@ -15,7 +15,6 @@ reported again), and the input has a Problem naming the archive and the cap.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
 from .engine import archives, names
@@ -79,21 +78,19 @@ def _put_back(item: Input, chunks: List[bytes]) -> Input:
     return item._replace(read=read)
 
 
-@dataclass
 class _Unpacking:
     """What the expansion of one input has found so far."""
 
-    ruleset: Ruleset
-    budget: Budget
-    undecided: List[engine.Undecided]
-    findings: List[Finding] = field(default_factory=list)
-    problems: List[Problem] = field(default_factory=list)
-    named: Dict[names.NameKey, Finding] = field(default_factory=dict)
-    secrets: Set[str] = field(default_factory=set)
-    anchors: Tuple[str, ...] = ()  # a member name without one holds no token
-
-    def __post_init__(self) -> None:
-        self.anchors = names.anchors(self.ruleset)
+    def __init__(self, ruleset: Ruleset, budget: Budget, undecided: List[engine.Undecided]) -> None:
+        self.ruleset = ruleset
+        self.budget = budget
+        self.undecided = undecided
+        self.findings: List[Finding] = []
+        self.problems: List[Problem] = []
+        self.named: Dict[names.NameKey, Finding] = {}
+        self.secrets: Set[str] = set()
+        # a member name without one of these holds no token
+        self.anchors: Tuple[str, ...] = names.anchors(ruleset)
 
 
 def scan_archive(

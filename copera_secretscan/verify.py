@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from dataclasses import replace
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
 from urllib.parse import urlsplit
 
@@ -83,7 +82,7 @@ def verify(result: ScanResult, settings: Options) -> ScanResult:
     answers = ask_all(_askable(result.findings), settings)
     findings = [_labelled(found, answers.get(found.secret)) for found in result.findings]
     findings.sort(key=lambda found: _ORDER[found.verification])  # stable: order kept within
-    return replace(result, findings=tuple(findings))
+    return result._replace(findings=tuple(findings))
 
 
 def _askable(findings: Iterable[Finding]) -> Tuple[str, ...]:
@@ -99,7 +98,7 @@ def _askable(findings: Iterable[Finding]) -> Tuple[str, ...]:
 def _labelled(finding: Finding, answer: Optional[Answer]) -> Finding:
     if answer is None:
         return finding
-    return replace(finding, verification=answer.verdict, verification_detail=answer.detail)
+    return finding._replace(verification=answer.verdict, verification_detail=answer.detail)
 
 
 def ask_all(tokens: Tuple[str, ...], settings: Options) -> Dict[str, Answer]:
@@ -193,4 +192,4 @@ def still_failing(result: ScanResult) -> ScanResult:
     passes; a live one fails, and so does one it could not be asked about (fail closed: a
     token nobody checked cannot be waved through)."""
     kept = tuple(found for found in result.findings if found.verification != INVALID)
-    return replace(result, findings=kept)
+    return result._replace(findings=kept)

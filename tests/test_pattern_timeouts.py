@@ -10,7 +10,6 @@ classic exponential pattern reaches the engine and times out quickly.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from pathlib import Path
@@ -161,7 +160,7 @@ def test_worker_processes_report_the_timeout_and_keep_every_finding(
     monkeypatch.setattr(parallel, "BATCH", 1)
     for i in range(6):
         (slipped / f"more{i}.txt").write_text(f"x = {make_token('cp_pat_', 30, seed=70 + i)}\n")
-    settings = dataclasses.replace(Settings(), rules=(BAD_RULE,))
+    settings = Settings()._replace(rules=(BAD_RULE,))
     alone = scanner.scan_paths(["."], settings, jobs=1)
     monkeypatch.setattr(parallel, "_here", None)  # from here on, only workers may scan a file
     pooled = scanner.scan_paths(["."], settings, jobs=2)

@@ -5,7 +5,6 @@ revoking and a rewrite. Every format that gives advice says the same sentence fo
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -62,7 +61,7 @@ def test_a_token_in_history_says_revoke_then_rewrite(repo: Path) -> None:
 @pytest.mark.parametrize("context", [WORKTREE, STAGED, PUSHED, HISTORY])
 @pytest.mark.parametrize("fmt", ["text", "junit", "github", "sarif", "gitlab", "json"])
 def test_every_format_gives_the_one_sentence_for_the_context(fmt: str, context: str) -> None:
-    result = replace(full_result(), context=context)
+    result = full_result()._replace(context=context)
     others = {next_step(c) for c in (WORKTREE, STAGED, PUSHED, HISTORY)} - {next_step(context)}
 
     text = writer(fmt)(result, ReportOptions())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Dict, List, Tuple
 
 import pytest
@@ -86,8 +85,7 @@ def test_problems_and_warnings_are_annotations_too() -> None:
 
 def test_a_file_name_cannot_inject_a_workflow_command() -> None:
     sneaky = "x\n::stop-commands::pwned\r\n::add-mask::y,z:w.txt"
-    result = replace(
-        full_result(),
+    result = full_result()._replace(
         findings=(finding("copera-pat", sneaky, 1, 1, None, seed=3),),
         problems=(Problem(sneaky, "bad\n::error::fake"),),
         warnings=(),

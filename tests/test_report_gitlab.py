@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any, Dict, Mapping, Optional
 
 from copera_secretscan.report import ReportOptions, writer
@@ -93,7 +92,7 @@ def test_commit_is_the_history_commit_else_the_pipelines() -> None:
 def test_ids_are_unique_and_stable_across_runs() -> None:
     result = full_result()
     first = [v["id"] for v in gitlab(result)["vulnerabilities"]]
-    again = [v["id"] for v in gitlab(replace(result, seconds=9.0))["vulnerabilities"]]
+    again = [v["id"] for v in gitlab(result._replace(seconds=9.0))["vulnerabilities"]]
     assert first == again and len(set(first)) == len(first)
 
 

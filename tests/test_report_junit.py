@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 from typing import Any, List
 
 import pytest
@@ -52,8 +51,8 @@ def test_several_tokens_in_one_file_are_one_failure() -> None:
     result = full_result()
     first = next(f for f in result.findings if f.path == ".cursor/mcp.json")
     other = first.secret[:-4] + "Zz9Q"  # a second token of the same kind in the same file
-    twice = replace(first, line=40, end_line=40, secret=other)
-    root = junit(replace(result, findings=(first, twice), problems=()))
+    twice = first._replace(line=40, end_line=40, secret=other)
+    root = junit(result._replace(findings=(first, twice), problems=()))
     (failure,) = [c.find("failure") for c in cases(root) if c.find("failure") is not None]
     assert failure is not None and failure.get("message", "").startswith("2 Copera tokens")
     assert failure.text is not None and failure.text.count(".cursor/mcp.json:") == 2
@@ -76,7 +75,7 @@ def test_unicode_newlines_and_markup_in_names() -> None:
     assert "docs/100% ready, really: yes.md" in names
     assert "commit message a1b2c3d4e5f60718293a4b5c6d7e8f9012345678" in names
     odd = finding("copera-pat", "a<b>&\"c'.txt", 1, 1, None, seed=77)
-    assert {c.get("name") for c in cases(junit(replace(result, findings=(odd,))))} >= {
+    assert {c.get("name") for c in cases(junit(result._replace(findings=(odd,))))} >= {
         "a<b>&\"c'.txt"
     }
 
@@ -86,7 +85,7 @@ def test_unicode_newlines_and_markup_in_names() -> None:
 )
 def test_characters_xml_cannot_carry_are_replaced(bad: str) -> None:
     odd = finding("copera-key", f"dir/{bad}.txt", 2, 3, None, seed=5)
-    result = replace(full_result(), findings=(odd,), problems=(Problem(f"{bad}.bin", bad),))
+    result = full_result()._replace(findings=(odd,), problems=(Problem(f"{bad}.bin", bad),))
     root = junit(result)  # parses and validates
     assert any("\ufffd" in (c.get("name") or "") for c in cases(root))
     assert xml_text(bad) != bad and "\ufffd" in xml_text(bad)
@@ -116,8 +115,8 @@ def props(root: ET.Element) -> dict:
 def test_case_names_stay_the_same_when_counts_and_lines_move() -> None:
     """Jenkins and GitLab key a test's history on its name: no count, no line number in it."""
     result = full_result()
-    moved = tuple(replace(f, line=f.line + 7, end_line=f.end_line + 7) for f in result.findings)
-    later = replace(result, findings=moved, files=result.files + 5000)
+    moved = tuple(f._replace(line=f.line + 7, end_line=f.end_line + 7) for f in result.findings)
+    later = result._replace(findings=moved, files=result.files + 5000)
 
     before, after = junit(result), junit(later)
 

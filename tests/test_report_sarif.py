@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 from typing import Any, Dict
 from urllib.parse import unquote
 
@@ -113,9 +112,9 @@ def test_regions_fingerprints_and_history_commit() -> None:
 
 def test_a_moved_line_keeps_its_fingerprint_so_code_scanning_keeps_the_alert() -> None:
     result = full_result()
-    moved = replace(result.findings[0], line=99, end_line=99)
-    before = sarif(replace(result, findings=result.findings[:1]))["runs"][0]["results"][0]
-    after = sarif(replace(result, findings=(moved,)))["runs"][0]["results"][0]
+    moved = result.findings[0]._replace(line=99, end_line=99)
+    before = sarif(result._replace(findings=result.findings[:1]))["runs"][0]["results"][0]
+    after = sarif(result._replace(findings=(moved,)))["runs"][0]["results"][0]
     assert before["partialFingerprints"] == after["partialFingerprints"]
 
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from copera_secretscan.engine.rules import Ruleset
 from copera_secretscan.sources import git as gitsource
 from tests.conftest import commit_all, git
@@ -83,3 +85,103 @@ def test_the_ruleset_is_hashed_once_and_pickles_without_its_hash() -> None:
     hash(hashed)
     assert "_hash" in hashed.__dict__
     assert "_hash" not in pickle.loads(pickle.dumps(hashed)).__dict__
+
+
+def test_a_work_tree_whose_ignore_files_hold_only_comments_never_loads_pathspec(
+    repo: Path,
+) -> None:
+    """``git init`` writes an ``info/exclude`` of comments only: compiling nothing from it must
+    not cost pathspec's import, while a real pattern in it still applies."""
+    (repo / ".git" / "info").mkdir(exist_ok=True)
+    exclude = repo / ".git" / "info" / "exclude"
+    exclude.write_text("# git ls-files --others --exclude-from=.git/info/exclude\n\n   \n#*.env\n")
+    (repo / "a.env").write_text("T=1\n")
+    probe = (
+        "import sys\n"
+        "from copera_secretscan.cli.main import main\n"
+        "code = main(['scan', '.'])\n"
+        "print(code, 'pathspec' in sys.modules)\n"
+    )
+    run = [sys.executable, "-c", probe]
+    proc = subprocess.run(run, cwd=repo, capture_output=True, text=True)
+    assert proc.stdout.splitlines()[-2:] == ["No Copera tokens found (1 file scanned).", "0 False"]
+    exclude.write_text("*.env\n")
+    proc = subprocess.run(run, cwd=repo, capture_output=True, text=True)
+    assert proc.stdout.splitlines()[-2:] == ["No Copera tokens found (0 files scanned).", "0 True"]
+
+
+def _scan_probe(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``copera-secretscan scan ARGS`` as the console script runs it, and whether click and
+    dataclasses loaded."""
+    probe = (
+        "import sys\n"
+        "from copera_secretscan.quick import main\n"
+        f"code = main(['scan', *{list(args)!r}])\n"
+        "print(code, 'click' in sys.modules, 'dataclasses' in sys.modules)\n"
+    )
+    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(directory.parent)}
+    return subprocess.run(
+        [sys.executable, "-c", probe], cwd=directory, env=env, capture_output=True, text=True
+    )
+
+
+def test_a_clean_scan_of_a_directory_loads_neither_click_nor_dataclasses(tmp_path: Path) -> None:
+    """Issue 14: click loads only to report, and no record on the way is a dataclass; a clean
+    walk says what the CLI's report says."""
+    (tmp_path / "net.py").write_text("tcp_keepalive = 1\n")
+    (tmp_path / "b.txt").write_text("nothing\n")
+    assert _scan_probe(tmp_path).stdout.splitlines() == [
+        "No Copera tokens found (2 files scanned).",
+        "0 False False",
+    ]
+    assert _scan_probe(tmp_path, "-q", ".").stdout.splitlines() == ["0 False False"]
+
+
+def test_a_scan_of_a_directory_with_a_token_walks_once_and_reports_as_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The lean walk hands its result to the CLI: the tree is never read twice, and the
+    report is the CLI's own."""
+    from copera_secretscan import pipeline, quick
+    from copera_secretscan.cli.main import main as cli_main
+
+    (tmp_path / "leak.env").write_text(f"T={make_token('cp_pat_', 32, seed=22)}\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    assert cli_main(["scan", "."]) == 1
+    expected = capsys.readouterr()
+    walks = []
+    real = pipeline.scan_paths
+    monkeypatch.setattr(pipeline, "scan_paths", lambda *a, **k: walks.append(a) or real(*a, **k))
+    assert quick.main(["scan", "."]) == 1
+    assert capsys.readouterr() == expected
+    assert len(walks) == 1
+    assert _scan_probe(tmp_path, "nowhere").stdout.splitlines()[-1].startswith("2 True")
+
+
+def test_a_scan_of_the_working_directory_asks_git_for_its_work_tree_once(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settings' lookup and the walk want git's answer for the same directory: the walk
+    reuses it (issue 14, item 3), while another directory is still asked of git."""
+    from copera_secretscan import quick
+
+    (repo / "sub").mkdir()
+    (repo / "sub" / "a.txt").write_text("nothing\n")
+    (repo / "b.txt").write_text("nothing\n")
+    commit_all(repo)
+    asked = []
+    real = gitsource.run
+
+    def counted(args: list, **kwargs: object) -> bytes:
+        if args[0] == "rev-parse" and "--show-toplevel" in args:
+            asked.append(kwargs.get("cwd"))
+        return real(args, **kwargs)
+
+    monkeypatch.setattr(gitsource, "run", counted)
+    monkeypatch.chdir(repo)
+    assert quick.main(["scan", "-q", "."]) == 0
+    assert len(asked) == 1
+    asked.clear()
+    assert quick.main(["scan", "-q", "sub"]) == 0
+    assert len(asked) == 2  # the working directory for the settings, then sub for the walk

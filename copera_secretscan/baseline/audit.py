@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .. import pipeline
@@ -59,7 +59,7 @@ def build(
     the file strictly and also keeps entries for paths outside what was scanned.
     """
     old = previous(target, update, force)
-    result = pipeline.scan_paths(paths, replace(settings, baseline=None), use_ignore=use_ignore)
+    result = pipeline.scan_paths(paths, settings._replace(baseline=None), use_ignore=use_ignore)
     scope = scope_of([p for p in paths if p != "-"], settings.root) if update else None
     return merged(old, result.findings, settings.root, scope), result
 

@@ -79,7 +79,7 @@ def _build_command(name: str, update: bool, summary: str) -> Callable[..., Any]:
         built, result = audit.build(
             paths or (".",), settings, target, update, not no_ignore, bool(opts.get("force"))
         )
-        emit(replace(result, findings=()), {**opts, "fmt": "text", "quiet": True, **_PLAIN})
+        emit(result._replace(findings=()), {**opts, "fmt": "text", "quiet": True, **_PLAIN})
         if result.problems:  # a partial baseline would drop entries of files it could not read
             shown = shown_path(target)
             click.echo(f"{PROG}: error: scan incomplete; {shown} not written", err=True)

@@ -14,7 +14,7 @@ from typing import Any, Callable, List, Optional, Tuple
 import click
 
 from ..atomic import write_atomically
-from ..config.settings import Settings, load_settings
+from ..config.settings import Settings, command_line_settings
 from ..console import under_pre_commit
 from ..errors import FatalError
 from ..models import ScanResult, printable
@@ -81,8 +81,9 @@ def stacked(options: List[Callable[..., Any]], fn: Callable[..., Any]) -> Callab
 def settings_from(opts: dict, start: Optional[str] = None) -> Settings:
     """Config file settings (found from ``start``, default the working directory) with
     command-line flags laid on top."""
-    settings = load_settings(opts.get("config_file"), start=start or os.getcwd())
-    settings = settings.with_flags(
+    settings = command_line_settings(
+        start or os.getcwd(),
+        opts.get("config_file"),
         min_length=opts.get("min_length"),
         baseline=opts.get("baseline_file"),
         fail_on_unrotated=opts.get("fail_on_unrotated") or None,  # a flag only turns it on

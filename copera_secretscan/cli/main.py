@@ -302,10 +302,14 @@ def scan(ctx: click.Context, paths: Sequence[str], no_ignore: bool, **opts: Any)
     settings = settings_from(opts)
     mode = git_mode(paths, no_ignore, opts)
     asking = verify_settings(ctx, opts)
+    # the lean path (quick.py) already walked these very PATHS; it hands over only to report
+    ready = ctx.obj if isinstance(ctx.obj, ScanResult) and mode is None else None
     unit = GIT_SCANS[mode].unit if mode else "files"
-    progress = Progress(unit=unit) if not opts["quiet"] else None
+    progress = Progress(unit=unit) if not opts["quiet"] and ready is None else None
     try:
-        if mode is not None:
+        if ready is not None:
+            result = ready
+        elif mode is not None:
             result = GIT_SCANS[mode].scan(settings, opts[mode], progress)
         else:
             result = pipeline.scan_paths(
@@ -360,16 +364,20 @@ def hook_main(args: Sequence[str]) -> int:
 
 
 def main(
-    argv: Optional[List[str]] = None, prog_name: str = PROG, command: click.Command = cli
+    argv: Optional[List[str]] = None,
+    prog_name: str = PROG,
+    command: click.Command = cli,
+    ready: Optional[ScanResult] = None,
 ) -> int:
     """Run the CLI and return the process exit code (never a traceback for user errors).
 
     ``prog_name`` is what ``--help`` and usage errors call the program: each entry point
-    passes its own name. Standard output is flushed before returning: a report that could not
-    be written is exit 2.
+    passes its own name. ``ready`` is the result of the ``scan`` of PATHS that ``argv`` asks
+    for, when the lean path has already walked them: the CLI then only reports it. Standard
+    output is flushed before returning: a report that could not be written is exit 2.
     """
     try:
-        code = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
+        code = command.main(args=argv, prog_name=prog_name, standalone_mode=False, obj=ready)
     except (KeyboardInterrupt, click.exceptions.Abort):
         return interrupted()
     except click.ClickException as exc:

@@ -10,13 +10,17 @@ where it came from, because "why is this file skipped?" is the first question a 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
+from types import MappingProxyType
+from typing import Any, Callable, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
 
 from ..engine.archives import Limits
 from ..engine.rules import BUILTIN_RULES, DEFAULT_MIN_LENGTH, Rule, Ruleset
 from ..errors import FatalError
 from .locate import find_config
+
+TYPE_CHECKING = False  # mypy treats this name as true
+if TYPE_CHECKING:
+    from ..sources.git import Asked
 
 DEFAULT = "default"
 COMMAND_LINE = "command line"
@@ -34,12 +38,16 @@ KEYS = (
     "rules",
 )
 DEFAULT_LIMITS = Limits()
+_NOWHERE: Mapping[str, str] = MappingProxyType({})  # shared by every Settings: read-only
+_IDENTITY = -2  # the fields before ``asked`` and ``origins``
 
 Excluder = Callable[..., bool]  # (absolute path, is_dir=False) -> excluded by configuration?
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
+    """What a run is set to do. Two settings are equal whatever each says of where its values
+    came from (``origins``, which ``config show`` prints)."""
+
     exclude: Tuple[str, ...] = ()
     # --exclude patterns: read from the repository root, as the config's are from its directory
     exclude_flags: Tuple[str, ...] = ()
@@ -57,9 +65,22 @@ class Settings:
     archive_total_bytes: int = DEFAULT_LIMITS.total
     root: str = "."  # the repository root: baseline entries are keyed by paths relative to it
     config_file: Optional[str] = None  # absolute path of the config file read, if any
-    origins: Dict[str, str] = field(
-        default_factory=dict, compare=False
-    )  # key -> where it came from
+    # Not part of the identity (see __eq__), from here on.
+    # git's answer for the directory the settings were looked up from, which the walk reuses
+    asked: Optional[Asked] = None
+    origins: Mapping[str, str] = _NOWHERE  # key -> where it came from
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Settings:
+            return NotImplemented
+        return self[:_IDENTITY] == other[:_IDENTITY]
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self[:_IDENTITY])
 
     def ruleset(self) -> Ruleset:
         return Ruleset(
@@ -104,7 +125,7 @@ class Settings:
         if not given:
             return self
         origins = {**self.origins, **{key: COMMAND_LINE for key in given}}
-        return replace(self, origins=origins, **given)
+        return self._replace(origins=origins, **given)
 
     def with_lists(self, exclude: Tuple[str, ...], disable_rules: Tuple[str, ...]) -> Settings:
         """These settings with the command line's ``--exclude`` and ``--disable-rule`` values
@@ -114,8 +135,7 @@ class Settings:
             if added:
                 was = self.origin(key)
                 origins[key] = COMMAND_LINE if was == DEFAULT else f"{was} + {COMMAND_LINE}"
-        return replace(
-            self,
+        return self._replace(
             exclude_flags=self.exclude_flags + tuple(exclude),
             disable_rules=self.disable_rules + tuple(disable_rules),
             origins=origins,
@@ -144,33 +164,56 @@ def repository_root(start: str) -> str:
     When git cannot answer inside a work tree (the scan says so), the directory holding the
     ``.git`` found above ``start``: the config and the baseline's keys must not quietly move.
     """
+    return _repository(start)[0]
+
+
+def _repository(start: str) -> Tuple[str, Optional[Asked]]:
+    """(:func:`repository_root`, git's answer for ``start`` when it gave one)."""
     from ..sources import git
 
     try:
-        return git.toplevel(start) or os.path.abspath(start)
+        found = git.work_tree(start)
     except git.NoAnswer as exc:
-        return exc.root
+        return exc.root, None
+    return (found.root if found else os.path.abspath(start)), (os.path.abspath(start), found)
 
 
 def load_settings(config_file: Optional[str] = None, start: str = ".") -> Settings:
     """Settings for a run: from ``config_file`` if given, else the one found at the root."""
-    root = repository_root(start)
+    root, asked = _repository(start)
     if config_file is not None and not os.path.isfile(config_file):
         raise FatalError(f"{config_file}: no such config file")
     path = config_file or find_config(root)
     if path is None:
-        return Settings(root=root, origins=dict.fromkeys(KEYS, DEFAULT))
+        return Settings(root=root, asked=asked, origins=dict.fromkeys(KEYS, DEFAULT))
     from . import file as configfile  # deferred: TOML is parsed only when a config file may exist
 
     shown = shown_path(path)  # messages name the file as the user would type it
     table = configfile.read_table(shown)
     if table is None and config_file is None:  # a pyproject that only mentions us
-        return Settings(root=root, origins=dict.fromkeys(KEYS, DEFAULT))
+        return Settings(root=root, asked=asked, origins=dict.fromkeys(KEYS, DEFAULT))
     values = configfile.parse(table or {}, shown)
     if "baseline" in values:
         values["baseline"] = shown_path(values["baseline"])
     origins = {key: shown if key in values else DEFAULT for key in KEYS}
-    return Settings(root=root, config_file=os.path.abspath(path), origins=origins, **values)
+    return Settings(
+        root=root, config_file=os.path.abspath(path), asked=asked, origins=origins, **values
+    )
+
+
+def command_line_settings(
+    start: str,
+    config_file: Optional[str] = None,
+    min_length: Optional[int] = None,
+    baseline: Optional[str] = None,
+    fail_on_unrotated: Optional[bool] = None,
+) -> Settings:
+    """Config file settings (found from ``start``) with command-line flags laid on top: the CLI
+    and the lean path of ``quick.py`` must read one command line into the same settings."""
+    settings = load_settings(config_file, start=start)
+    return settings.with_flags(
+        min_length=min_length, baseline=baseline, fail_on_unrotated=fail_on_unrotated
+    )
 
 
 def shown_path(path: str) -> str:

@@ -11,7 +11,6 @@ a name is accepted through the baseline instead.
 from __future__ import annotations
 
 import functools
-from dataclasses import replace
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 from ..models import Finding, Origin, origin_of, printable
@@ -52,8 +51,7 @@ def _in_name(
     end = path.find("/", start + len(found.secret))
     where = shown(path if end < 0 else path[:end])
     column = where.rfind(found.secret) + 1 or start + 1
-    return replace(
-        found,
+    return found._replace(
         origin=origin_of(where, _cut(rooted, "" if end < 0 else path[end:]), commit),
         line=0,
         column=column,

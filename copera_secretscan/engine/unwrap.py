@@ -19,7 +19,6 @@ outermost first. Findings are reported once per (rule, token, line), plain ones 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Callable, Iterable, List, Optional, Set, Tuple
 
 from ..models import Finding, Origin
@@ -147,8 +146,7 @@ def _placed(data: bytes, unwrapped: Unwrapped, inner: Iterable[Finding]) -> Iter
     prev_text = context(data, start, end)[1]
     shown = _hidden(data, start, end, unwrapped.encoding)
     for finding in inner:
-        yield replace(
-            finding,
+        yield finding._replace(
             line=line,
             column=column,
             end_line=end_line,
@@ -275,8 +273,7 @@ class StreamDisguises:
     def _shifted(self, finding: Finding) -> Finding:
         """A finding placed in the window, placed in the stream."""
         first = self.cursor.column_chars
-        return replace(
-            finding,
+        return finding._replace(
             line=finding.line + self.cursor.line - 1,
             column=finding.column + (first if finding.line == 1 else 0),
             end_line=finding.end_line + self.cursor.line - 1,

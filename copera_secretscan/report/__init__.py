@@ -10,8 +10,7 @@ unless ``--show-secrets`` asked for it.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, NamedTuple, Optional, Tuple
 
 from ..console import files_scanned, found_line, plural
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
@@ -28,8 +27,7 @@ from ..models import (
 )
 
 
-@dataclass(frozen=True)
-class ReportOptions:
+class ReportOptions(NamedTuple):
     show_secrets: bool = False
     color: bool = False
     quiet: bool = False
@@ -169,10 +167,9 @@ def redacted(result: ScanResult) -> ScanResult:
         if _unchanged(origin.path, mask) and _unchanged(origin.rooted, mask):
             return found
         rooted = None if origin.rooted is None else mask(origin.rooted)
-        return replace(
-            found,
-            origin=replace(
-                origin, path=None if origin.path is None else mask(origin.path), rooted=rooted
+        return found._replace(
+            origin=origin._replace(
+                path=None if origin.path is None else mask(origin.path), rooted=rooted
             ),
         )
 
@@ -182,8 +179,7 @@ def redacted(result: ScanResult) -> ScanResult:
             None if found.path is None else mask(found.path), mask(found.message), rooted
         )
 
-    return replace(
-        result,
+    return result._replace(
         findings=tuple(finding(f) for f in result.findings),
         problems=tuple(problem(p) for p in result.problems),
         warnings=tuple(mask(w) for w in result.warnings),

@@ -24,6 +24,7 @@ from typing import (
 )
 
 from ..models import CHUNK_SIZE, Input, Origin, Problem, Reader, problem_at
+from .git import Asked
 from .readfile import NO_WRITER, READ_FLAGS, probe_fifo
 from .targets import Excluder, FileTarget, Roots, display_path
 from .walk import walk
@@ -36,26 +37,30 @@ Item = Union[Input, Problem]
 
 
 def iter_targets(
-    paths: Sequence[str], use_ignore: bool = True, exclude: Optional[Excluder] = None
+    paths: Sequence[str],
+    use_ignore: bool = True,
+    exclude: Optional[Excluder] = None,
+    asked: Optional[Asked] = None,
 ) -> Iterator[Target]:
     """Files to scan under ``paths``: directories walked as git sees them, explicit files always.
 
     A file named explicitly is scanned even if ignored: pre-commit passes staged files by name,
     and ``git add -f`` makes an ignored file part of the commit. A file reached through two of
     ``paths`` (``a.py ./a.py``, ``dir dir/sub``) is scanned once; one path costs nothing extra.
+    ``asked``: git's answer for one directory already (see :func:`.git.work_tree`).
     """
-    targets = _targets(paths, use_ignore, exclude)
+    targets = _targets(paths, use_ignore, exclude, asked)
     return targets if len(paths) < 2 else _once(targets)
 
 
 def _targets(
-    paths: Sequence[str], use_ignore: bool, exclude: Optional[Excluder]
+    paths: Sequence[str], use_ignore: bool, exclude: Optional[Excluder], asked: Optional[Asked]
 ) -> Iterator[Target]:
     roots = Roots()
     for path in paths:
         if os.path.isdir(path):  # follows a link: a directory link named explicitly is walked
             if exclude is None or not exclude(os.path.abspath(path), True):
-                yield from walk(path, use_ignore, exclude)
+                yield from walk(path, use_ignore, exclude, asked)
         else:
             yield from _explicit(path, exclude, roots)
 

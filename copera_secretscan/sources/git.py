@@ -105,6 +105,9 @@ class WorkTree(NamedTuple):
     hex_digits: int  # in an object id: 40 (SHA-1) or 64 (SHA-256)
 
 
+Asked = Tuple[str, Optional[WorkTree]]  # (absolute directory, git's answer for it)
+
+
 # git's own words (LC_ALL=C) for "no repository here", as opposed to "cannot tell"
 _NO_REPOSITORY = "not a git repository (or any"
 # inside a git directory (``scan .git``), or in a work tree whose repository says core.bare
@@ -125,8 +128,11 @@ def toplevel(path: str) -> Optional[str]:
     return found.root if found else None
 
 
-def work_tree(path: str) -> Optional[WorkTree]:
+def work_tree(path: str, asked: Optional[Asked] = None) -> Optional[WorkTree]:
     """The work tree holding ``path`` as git sees it, or None outside one.
+
+    ``asked`` is an answer already given for one directory (the settings' lookup asks for the
+    working directory): reused when ``path`` is that directory, so ``scan .`` asks git once.
 
     Outside any ``.git`` git is not started: that answer is certain, and scanning a plain
     directory then costs no process at all. Inside one, a git that cannot answer (missing,
@@ -134,6 +140,8 @@ def work_tree(path: str) -> Optional[WorkTree]:
     directory for a plain one would skip ignored files that git tracks, and call that clean.
     """
     cwd = os.path.abspath(path)
+    if asked is not None and asked[0] == cwd:
+        return asked[1]
     broken: Optional[NoAnswer] = None  # the first `.git` file git could not follow
     while True:
         root = work_tree_root(cwd)

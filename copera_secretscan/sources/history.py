@@ -13,7 +13,7 @@ author and date, and whether HEAD still has it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from ..errors import FatalError
@@ -86,7 +86,7 @@ def _first(
     present = None if at_head is None else key[1] in at_head.get(change.path, set())
     history = History(change.author, change.date, commits, present)
     path = printable(change.path) + _member(finding, scanned_as.get(change.blob))
-    return replace(finding, origin=Origin(path, change.commit), history=history)
+    return finding._replace(origin=Origin(path, change.commit), history=history)
 
 
 def _member(finding: Finding, outer: Optional[str]) -> str:
@@ -159,7 +159,7 @@ def _named_at_first(
     present = None if at_head is None else _at_head(path, at_head)
     history = History(first.author, first.date, len(changes), present)
     carriers.setdefault((finding.rule_id, finding.secret), set()).update(c.commit for c in changes)
-    return replace(_shown(finding), origin=Origin(printable(path), first.commit), history=history)
+    return _shown(finding)._replace(origin=Origin(printable(path), first.commit), history=history)
 
 
 def _at_head(path: str, at_head: Dict[str, str]) -> bool:
@@ -168,7 +168,7 @@ def _at_head(path: str, at_head: Dict[str, str]) -> bool:
 
 
 def _shown(finding: Finding) -> Finding:
-    return replace(finding, origin=Origin(printable(finding.path or ""), finding.commit))
+    return finding._replace(origin=Origin(printable(finding.path or ""), finding.commit))
 
 
 def message_provenance(
@@ -184,7 +184,7 @@ def message_provenance(
         message, finding = min(group, key=lambda item: (item[0].time, item[0].commit))
         commits = len({item[0].oid for item in group})
         history = History(message.author, message.date, commits, None, tag=message.tag)
-        results.append(replace(finding, history=history))
+        results.append(finding._replace(history=history))
     return results
 
 
@@ -213,7 +213,7 @@ def with_refs(findings: List[Finding], carriers: Carriers, cwd: Optional[str]) -
 def _with(finding: Finding, refs: Optional[Tuple[str, ...]]) -> Finding:
     if finding.history is None or refs is None:
         return finding
-    return replace(finding, history=replace(finding.history, refs=refs))
+    return finding._replace(history=finding.history._replace(refs=refs))
 
 
 def _reaching(commits: List[str], stashes: List[List[str]], cwd: Optional[str]) -> Tuple[str, ...]:
@@ -247,4 +247,4 @@ def spread(finding: Finding, carriers: Carriers) -> Finding:
     if finding.history is None:
         return finding
     spread = len(carriers.get((finding.rule_id, finding.secret), ()))
-    return replace(finding, history=replace(finding.history, token_commits=spread))
+    return finding._replace(history=finding.history._replace(token_commits=spread))

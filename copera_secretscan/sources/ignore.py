@@ -13,8 +13,7 @@ slash after the matched directory); :func:`_self_match` keeps only matches of th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from .readfile import read_regular
 
@@ -24,8 +23,7 @@ _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 _UTF8_BOM = "\ufeff"
 
 
-@dataclass(frozen=True)
-class Rules:
+class Rules(NamedTuple):
     """The patterns of one ignore file; ``base`` is its directory relative to the root.
 
     A pattern without a slash (``*.log``, ``node_modules/``) matches a name at any depth, so
@@ -65,6 +63,9 @@ def compile_rules(lines: Iterable[str], base: str = "") -> Optional[Rules]:
     Each line compiles on its own: git skips a malformed line (a lone ``!``, a bad range) and
     keeps the others, so one bad line must not cost the whole file or crash the walk.
     """
+    lines = list(lines)
+    if not any(_may_be_pattern(line) for line in lines):
+        return None  # git's own info/exclude is all comments: pathspec need not load for it
     from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern  # only when needed
 
     compiled: List[Tuple[Any, bool]] = []
@@ -80,6 +81,13 @@ def compile_rules(lines: Iterable[str], base: str = "") -> Optional[Rules]:
     names = [p.regex.pattern[len(_ANY_DEPTH) :] for p, by_name in compiled if by_name]
     paths = [_anchored(p.regex.pattern) for p, by_name in compiled if not by_name]
     return Rules(base, tuple(reversed(compiled)), _union(names), _union(paths))
+
+
+def _may_be_pattern(line: str) -> bool:
+    """False only for what git reads as no pattern at all: a comment, or a blank line (git drops
+    unescaped trailing spaces, so a line of spaces is blank too)."""
+    body = line.rstrip("\r").rstrip(" ")
+    return bool(body) and not body.startswith("#")
 
 
 def _by_name(line: str, regex: str) -> bool:

@@ -19,10 +19,9 @@ text. FIFOs, sockets and devices are skipped without being opened, so a walk nev
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
 from functools import cached_property
 from operator import attrgetter
-from typing import FrozenSet, Iterator, List, Optional, Tuple, Union
+from typing import FrozenSet, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 from ..errors import FatalError
 from ..models import Problem, printable
@@ -64,17 +63,27 @@ class _Tracked:
         return _parent_dirs(self.files)
 
 
-@dataclass(frozen=True)
 class _Tree:
-    """What a whole walk knows: whether ignore rules apply, and what git tracks."""
+    """What a whole walk knows: whether ignore rules apply, and what git tracks. A plain class:
+    one per walk, and it caches what it looks up on demand."""
 
-    use_ignore: bool
-    in_repo: bool  # git answered: a nested repository is a gitlink, tracked files are known
-    tracked: _Tracked
-    exclude: Optional[Excluder]
-    root: Optional[str] = None  # the work tree root, when git answered
-    hex_digits: int = gitenv.SHA1_HEX
-    problem: Optional[Problem] = None  # why the walk cannot be complete, found at its start
+    def __init__(
+        self,
+        use_ignore: bool,
+        in_repo: bool,  # git answered: a nested repository is a gitlink, tracked files are known
+        tracked: _Tracked,
+        exclude: Optional[Excluder],
+        root: Optional[str] = None,  # the work tree root, when git answered
+        hex_digits: int = gitenv.SHA1_HEX,
+        problem: Optional[Problem] = None,  # why the walk cannot be complete, found at its start
+    ) -> None:
+        self.use_ignore = use_ignore
+        self.in_repo = in_repo
+        self.tracked = tracked
+        self.exclude = exclude
+        self.root = root
+        self.hex_digits = hex_digits
+        self.problem = problem
 
     def is_repository(self, dot_git: str) -> bool:
         """Whether git takes the directory holding ``dot_git`` for another repository: not when
@@ -94,8 +103,7 @@ class _Tree:
         return os.path.realpath(found) if found else None
 
 
-@dataclass(frozen=True)
-class _Dir:
+class _Dir(NamedTuple):
     path: str  # absolute, to list and to open children with
     rel: str  # relative to the root that ignore patterns are relative to: "" or "a/b/"
     shown: str  # display prefix: "" or "sub/dir/"
@@ -110,10 +118,14 @@ class _Dir:
 
 
 def walk(
-    top: str, use_ignore: bool = True, exclude: Optional[Excluder] = None
+    top: str,
+    use_ignore: bool = True,
+    exclude: Optional[Excluder] = None,
+    asked: Optional[git.Asked] = None,
 ) -> Iterator[Union[FileTarget, Problem]]:
-    """Every file to scan under directory ``top``, in a deterministic (sorted) order."""
-    tree, start = _start(top, use_ignore, exclude)
+    """Every file to scan under directory ``top``, in a deterministic (sorted) order.
+    ``asked``: git's answer for one directory already (see :func:`.git.work_tree`)."""
+    tree, start = _start(top, use_ignore, exclude, asked)
     if tree.problem is not None:
         yield tree.problem
     stack = [start]
@@ -159,7 +171,7 @@ def _with_own_rules(tree: _Tree, here: _Dir, entries: List[os.DirEntry[str]]) ->
     if not any(entry.name == GITIGNORE for entry in entries):
         return here
     rules = ignore.read_rules(os.path.join(here.path, GITIGNORE), here.rel, follow_links=False)
-    return here if rules is None else replace(here, rules=(rules, *here.rules))
+    return here if rules is None else here._replace(rules=(rules, *here.rules))
 
 
 def _visit(
@@ -210,17 +222,19 @@ def _child_dir(tree: _Tree, here: _Dir, name: str, path: str) -> Optional[_Dir]:
     child = _Dir(path, rel, shown, here.rules, here.tracked_only, rooted)
     if here.tracked_only or (here.rules and ignore.is_ignored(here.rules, rel[:-1], name, True)):
         # git does not descend into an ignored directory; only files it tracks there count
-        return replace(child, tracked_only=True) if rel in tree.tracked.dirs else None
+        return child._replace(tracked_only=True) if rel in tree.tracked.dirs else None
     return child
 
 
-def _start(top: str, use_ignore: bool, exclude: Optional[Excluder]) -> Tuple[_Tree, _Dir]:
+def _start(
+    top: str, use_ignore: bool, exclude: Optional[Excluder], asked: Optional[git.Asked] = None
+) -> Tuple[_Tree, _Dir]:
     """The tree's facts and the first directory, with the rules inherited from above ``top``."""
     path = os.path.abspath(top)
     shown = display_path(top)
     shown = "" if shown == "." else shown.rstrip("/") + "/"
     try:
-        found = git.work_tree(path) if use_ignore else None
+        found = git.work_tree(path, asked) if use_ignore else None
     except git.NoAnswer as exc:
         return _unanswered(path, shown, exc, exclude)
     if found is None:  # outside git, the walked directory's own .gitignore files still apply
