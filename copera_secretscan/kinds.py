@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from typing import Optional, Tuple
 
 
+FIELDS = ("prefix", "rule_id", "name", "acts_as", "revoke", "severity")
+
+
 class Kind:
     """One row of the table: a value, compared and hashed by its fields.
 
@@ -25,7 +28,7 @@ class Kind:
     (which ``namedtuple`` needs) is not loaded when Python starts.
     """
 
-    __slots__ = ("acts_as", "name", "prefix", "revoke", "rule_id", "severity")
+    __slots__ = FIELDS
 
     def __init__(
         self, prefix: str, rule_id: str, name: str, acts_as: str, revoke: str, severity: float
@@ -52,9 +55,6 @@ class Kind:
     def __repr__(self) -> str:
         fields = ", ".join(f"{n}={v!r}" for n, v in zip(FIELDS, self._values()))
         return f"Kind({fields})"
-
-
-FIELDS = ("prefix", "rule_id", "name", "acts_as", "revoke", "severity")
 
 
 # A personal token acts as a person with the full API; an integration key is scoped to its

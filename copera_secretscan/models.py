@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Callable, Iterable, NamedTuple, Optional, Pattern, Tuple
+from typing import Any, Callable, Iterable, NamedTuple, Optional, Pattern, Tuple, TypeVar
 
 from . import kinds
 
@@ -71,7 +71,33 @@ UNKNOWN = "unknown"  # no answer that says either (an error, a timeout, rate lim
 VERIFICATIONS = (LIVE, INVALID, UNKNOWN)
 _FINDING_IDENTITY = 8  # rule, origin, line, column, end line, end column, secret, prefix
 
+Record = TypeVar("Record", bound=type)
 
+
+def compared_by(fields: int) -> Callable[[Record], Record]:
+    """A class decorator: a named tuple whose identity is its first ``fields`` fields
+    (negative: all but the last ones), as ``compare=False`` said of a dataclass's others."""
+
+    def eq(self: Tuple[Any, ...], other: object) -> Any:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self[:fields] == other[:fields]
+
+    def ne(self: Tuple[Any, ...], other: object) -> Any:
+        equal = eq(self, other)
+        return equal if equal is NotImplemented else not equal
+
+    def hashed(self: Tuple[Any, ...]) -> int:
+        return hash(self[:fields])
+
+    def decorate(cls: Record) -> Record:
+        cls.__eq__, cls.__ne__, cls.__hash__ = eq, ne, hashed  # type: ignore[assignment]
+        return cls
+
+    return decorate
+
+
+@compared_by(_FINDING_IDENTITY)
 class Finding(NamedTuple):
     """A token found. Equal findings are the same token at the same place: what a report says
     about it (its line, history, disguise, verdict) is not part of its identity."""
@@ -94,18 +120,6 @@ class Finding(NamedTuple):
     verification: Optional[str] = None
     # Why, in words that never hold the token ("HTTP 401", "timed out"); "" when not asked.
     verification_detail: str = ""
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not Finding:
-            return NotImplemented
-        return self[:_FINDING_IDENTITY] == other[:_FINDING_IDENTITY]
-
-    def __ne__(self, other: object) -> bool:
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
-
-    def __hash__(self) -> int:
-        return hash(self[:_FINDING_IDENTITY])
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={value!r}" for name, value in zip(self._fields, self[:10]))
@@ -190,6 +204,7 @@ class Unrotated(NamedTuple):
     reason: Optional[str]
 
 
+@compared_by(-1)  # not ``rules``
 class ScanResult(NamedTuple):
     """What a scan found and read. Two results are equal whatever rules each names."""
 
@@ -206,18 +221,6 @@ class ScanResult(NamedTuple):
     # The rules the scan used, custom ones included; () stands for the built-in rules, which
     # report.rules_of resolves (models know no engine type, so the field is loosely typed).
     rules: Tuple[Any, ...] = ()
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not ScanResult:
-            return NotImplemented
-        return self[:-1] == other[:-1]
-
-    def __ne__(self, other: object) -> bool:
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
-
-    def __hash__(self) -> int:
-        return hash(self[:-1])
 
 
 Reader = Callable[[int], bytes]  # read(n): up to n bytes, b"" only at the end

@@ -127,27 +127,29 @@ def _hook(args: list[str]) -> int:
 
 
 def _main(args: list[str], prog: str) -> int:
-    scan = args[:1] == ["scan"]
-    code = answer(args[1:], staged_only=True) if scan else None
+    scan = plan(args[1:]) if args[:1] == ["scan"] else None
+    ready: ScanResult | None = None
+    code: int | None = None
+    if scan is not None and "staged" in scan.options:
+        code = answered(scan)
+    elif scan is not None:
+        ready = walked(scan)
+        code = None if ready is None else said_clean(ready, quiet="quiet" in scan.options)
     if code is not None:
         return code
-    walk = walked(args[1:]) if scan else None
-    if walk is not None:
-        code = said_clean(*walk)
-        if code is not None:
-            return code
     from .cli.main import main as cli_main
 
-    if walk is None:
-        return cli_main(args, prog)
-    return cli_main(args, prog, ready=walk[0])
+    return cli_main(args, prog, ready=ready)
 
 
 def answer(args: list[str], staged_only: bool) -> int | None:
     """The exit code of a clean run, said as the full CLI says it; None: ask the CLI."""
     scan = plan(args, staged_only)
-    if scan is None:
-        return None
+    return None if scan is None else answered(scan)
+
+
+def answered(scan: ArgScan) -> int | None:
+    """:func:`answer` for arguments :func:`plan` accepted: named files, or the index."""
     if scan.paths:
         clean = all(file_clean(path) for path in scan.paths)
         count: int | None = len(scan.paths) if clean else None
@@ -170,30 +172,26 @@ def plan(args: list[str], staged_only: bool = False) -> ArgScan | None:
     return None if config_may_apply(os.getcwd()) else scan
 
 
-def walked(args: list[str]) -> tuple[ScanResult, bool] | None:
-    """``scan [PATH...]`` run by the pipeline itself, without click: the same settings and
-    walk as the full CLI's, so a clean tree is said here and anything else is handed over
-    already scanned (never walked twice). None: only the full CLI can run these arguments."""
-    scan = plan(args)
-    if scan is None or "staged" in scan.options:
-        return None
+def walked(scan: ArgScan) -> ScanResult | None:
+    """``scan [PATH...]`` (arguments :func:`plan` accepted) run by the pipeline itself,
+    without click: the same settings and walk as the full CLI's, so a clean tree is said here
+    and anything else is handed over already scanned (never walked twice). None: only the
+    full CLI can say what went wrong."""
     from .cli.terminal import Progress
     from .config.settings import command_line_settings
     from .errors import FatalError
     from .pipeline import scan_paths
 
-    quiet = "quiet" in scan.options
     try:
         settings = command_line_settings(os.getcwd(), baseline=dict(scan.values).get(BASELINE))
-        progress = None if quiet else Progress(unit="files")
+        progress = None if "quiet" in scan.options else Progress(unit="files")
         try:
-            result = scan_paths(scan.paths or (".",), settings, progress=progress)
+            return scan_paths(scan.paths or (".",), settings, progress=progress)
         finally:
             if progress is not None:
                 progress.close()
     except (FatalError, OSError):
         return None  # the full CLI runs again and says what went wrong, as it words it
-    return result, quiet
 
 
 def said_clean(result: ScanResult, quiet: bool) -> int | None:
@@ -306,8 +304,10 @@ def _read_stream(read: Callable[[int], bytes], size: int, hold: int) -> bool | b
         if first_bad or _disguise_in(window) or _hex_pair_in(window):
             return False
         total += len(block)
-        if held is not None:
-            held = [*held, block] if total <= hold else None
+        if held is not None and total <= hold:
+            held.append(block)
+        else:
+            held = None
         anchored = anchored or ANCHOR in window
         if anchored and held is None:
             return False

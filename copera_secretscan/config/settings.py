@@ -16,6 +16,7 @@ from typing import Any, Callable, FrozenSet, List, Mapping, NamedTuple, Optional
 from ..engine.archives import Limits
 from ..engine.rules import BUILTIN_RULES, DEFAULT_MIN_LENGTH, Rule, Ruleset
 from ..errors import FatalError
+from ..models import compared_by
 from .locate import find_config
 
 TYPE_CHECKING = False  # mypy treats this name as true
@@ -44,6 +45,7 @@ _IDENTITY = -2  # the fields before ``asked`` and ``origins``
 Excluder = Callable[..., bool]  # (absolute path, is_dir=False) -> excluded by configuration?
 
 
+@compared_by(_IDENTITY)
 class Settings(NamedTuple):
     """What a run is set to do. Two settings are equal whatever each says of where its values
     came from (``origins``, which ``config show`` prints)."""
@@ -69,18 +71,6 @@ class Settings(NamedTuple):
     # git's answer for the directory the settings were looked up from, which the walk reuses
     asked: Optional[Asked] = None
     origins: Mapping[str, str] = _NOWHERE  # key -> where it came from
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not Settings:
-            return NotImplemented
-        return self[:_IDENTITY] == other[:_IDENTITY]
-
-    def __ne__(self, other: object) -> bool:
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
-
-    def __hash__(self) -> int:
-        return hash(self[:_IDENTITY])
 
     def ruleset(self) -> Ruleset:
         return Ruleset(
