@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -121,11 +122,12 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     return str(snapshot), sha
 
 
-def pre_commit(cwd: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the real pre-commit program with a shared cache directory."""
-    import sys
-
-    env = dict(os.environ, PRE_COMMIT_HOME=str(home), PRE_COMMIT_COLOR="never")
+def pre_commit(
+    cwd: Path, home: Path, *args: str, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real pre-commit program with a shared cache directory (and ``extra``
+    environment, which the hooks inherit); the hooks' output comes on its stdout."""
+    env = dict(os.environ, PRE_COMMIT_HOME=str(home), PRE_COMMIT_COLOR="never", **(extra or {}))
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", *args],
         cwd=cwd,
@@ -133,6 +135,15 @@ def pre_commit(cwd: Path, home: Path, *args: str) -> subprocess.CompletedProcess
         capture_output=True,
         text=True,
         check=False,
+    )
+
+
+def python_probe(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -c CODE`` in ``cwd``, with git looking for no repository above ``cwd``'s
+    parent (a temporary directory must not turn out to sit inside one)."""
+    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(cwd.parent)}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True
     )
 
 

@@ -9,7 +9,6 @@ sits on top: it hands over to the CLI.
 from __future__ import annotations
 
 import ast
-import os
 import re
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import git, python_probe
 from tests.tokens import make_token
 
 PACKAGE = Path(__file__).resolve().parents[1] / "copera_secretscan"
@@ -263,10 +263,7 @@ def test_a_reported_leak_outside_git_without_excludes_never_loads_pathspec(
         f"code = hook_main([{str(leak)!r}])\n"
         "print(code, 'pathspec' in sys.modules)"
     )
-    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path.parent)}
-    proc = subprocess.run(
-        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True
-    )
+    proc = python_probe(probe, tmp_path)
     assert proc.stdout.splitlines()[-1] == "1 False", proc.stderr
 
 
@@ -279,19 +276,16 @@ def test_a_harmless_cp_is_dismissed_without_loading_click_or_dataclasses(
     (tmp_path / "net.py").write_text(
         "tcp_keepalive = 1\nscp_target = 'host:/srv'\nEXAMPLE = 'cp_pat_your_token_here'\n"
     )
-    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path.parent)}
     if staged:
-        for args in (["init", "-q"], ["add", "net.py"]):
-            subprocess.run(["git", *args], cwd=tmp_path, env=env, check=True)
+        git(tmp_path, "init", "-q")
+        git(tmp_path, "add", "net.py")
     probe = (
         "import sys\n"
         "from copera_secretscan.quick import hook_main\n"
         f"code = hook_main({[] if staged else ['net.py']!r})\n"
         f"print(code, sorted(m for m in {sorted(HEAVY_FOR_THE_HOOK)!r} if m in sys.modules))"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True
-    )
+    proc = python_probe(probe, tmp_path)
     assert proc.stdout.splitlines() == ["No Copera tokens found (1 file scanned).", "0 []"], (
         proc.stdout + proc.stderr
     )

@@ -223,8 +223,8 @@ def test_the_hook_starts_without_a_console_script_wrapper(
     git(hooked_repo, "add", "notes.txt")
     env_home = {"PYTHONPROFILEIMPORTTIME": "1"}
     for name in ("README.md", "notes.txt"):  # a clean file, and one with a harmless cp_
-        run = pre_commit_with(
-            hooked_repo, pre_commit_home, env_home, "run", "--verbose", "--files", name
+        run = pre_commit(
+            hooked_repo, pre_commit_home, "run", "--verbose", "--files", name, extra=env_home
         )
         assert run.returncode == 0, run.stdout + run.stderr
         order = [line.rsplit("|", 1)[-1].strip() for line in run.stdout.splitlines()]
@@ -235,19 +235,3 @@ def test_the_hook_starts_without_a_console_script_wrapper(
         # 3.9 with an editable install loads `re` at start-up); everything after it is.
         ours = order[order.index("copera_secretscan") :]
         assert name != "README.md" or "re" not in ours, ours
-
-
-def pre_commit_with(
-    cwd: Path, home: Path, extra: dict[str, str], *args: str
-) -> subprocess.CompletedProcess[str]:
-    """:func:`pre_commit` with more environment; the hooks' output comes on its stdout."""
-    import os
-
-    env = dict(os.environ, PRE_COMMIT_HOME=str(home), PRE_COMMIT_COLOR="never", **extra)
-    return subprocess.run(
-        [sys.executable, "-m", "pre_commit", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-    )

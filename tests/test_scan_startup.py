@@ -13,7 +13,7 @@ import pytest
 
 from copera_secretscan.engine.rules import Ruleset
 from copera_secretscan.sources import git as gitsource
-from tests.conftest import commit_all, git
+from tests.conftest import commit_all, git, python_probe
 from tests.tokens import make_token
 
 
@@ -58,10 +58,7 @@ def test_a_plain_scan_loads_no_module_it_does_not_use(tmp_path: Path) -> None:
         " 'copera_secretscan.report.doctor', 'tempfile')\n"
         "print(code, [name for name in unused if name in sys.modules])\n"
     )
-    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path.parent)}
-    proc = subprocess.run(
-        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True
-    )
+    proc = python_probe(probe, tmp_path)
     assert proc.stdout.splitlines()[-1] == "0 []", proc.stderr
 
 
@@ -102,11 +99,10 @@ def test_a_work_tree_whose_ignore_files_hold_only_comments_never_loads_pathspec(
         "code = main(['scan', '.'])\n"
         "print(code, 'pathspec' in sys.modules)\n"
     )
-    run = [sys.executable, "-c", probe]
-    proc = subprocess.run(run, cwd=repo, capture_output=True, text=True)
+    proc = python_probe(probe, repo)
     assert proc.stdout.splitlines()[-2:] == ["No Copera tokens found (1 file scanned).", "0 False"]
     exclude.write_text("*.env\n")
-    proc = subprocess.run(run, cwd=repo, capture_output=True, text=True)
+    proc = python_probe(probe, repo)
     assert proc.stdout.splitlines()[-2:] == ["No Copera tokens found (0 files scanned).", "0 True"]
 
 
@@ -119,10 +115,7 @@ def _scan_probe(directory: Path, *args: str) -> subprocess.CompletedProcess[str]
         f"code = main(['scan', *{list(args)!r}])\n"
         "print(code, 'click' in sys.modules, 'dataclasses' in sys.modules)\n"
     )
-    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(directory.parent)}
-    return subprocess.run(
-        [sys.executable, "-c", probe], cwd=directory, env=env, capture_output=True, text=True
-    )
+    return python_probe(probe, directory)
 
 
 def test_a_clean_scan_of_a_directory_loads_neither_click_nor_dataclasses(tmp_path: Path) -> None:
