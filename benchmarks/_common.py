@@ -71,6 +71,12 @@ def manifest_entry(hook_id: str) -> str:
     return next(line.split(":", 1)[1].strip() for line in rest if line.startswith("  entry:"))
 
 
+def piped(*argv: str) -> List[str]:
+    """``argv | wc -l`` through a shell: a reference whose output goes to a pipe, as a
+    scanner's is read (ripgrep writing to /dev/null stops at its first match)."""
+    return ["sh", "-c", '"$@" | wc -l', "sh", *argv]
+
+
 def require(tool: str) -> str:
     path = shutil.which(tool)
     if path is None:
@@ -103,7 +109,7 @@ def run_once(cmd: Sequence[str], cwd: Optional[Path] = None, sample: bool = Fals
 Job = Tuple[Sequence[str], Optional[Path]]  # a command and its working directory
 
 
-def measure(jobs: Sequence[Job], runs: int) -> List[List[Run]]:
+def measure(jobs: Sequence[Job], runs: int, sample: bool = False) -> List[List[Run]]:
     """Each job once untimed (page cache, .pyc files), then ``runs`` rounds of one run each.
 
     Rounds interleave the commands, so a burst of load from elsewhere on the machine slows a
@@ -111,7 +117,7 @@ def measure(jobs: Sequence[Job], runs: int) -> List[List[Run]]:
     """
     for cmd, cwd in jobs:
         run_once(cmd, cwd)
-    rounds = [[run_once(cmd, cwd) for cmd, cwd in jobs] for _ in range(runs)]
+    rounds = [[run_once(cmd, cwd, sample) for cmd, cwd in jobs] for _ in range(runs)]
     return [[round_[i] for round_ in rounds] for i in range(len(jobs))]
 
 

@@ -20,41 +20,33 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from _common import (
     ENV,
     WORK,
-    Run,
     hook_command,
     main_guard,
+    measure,
+    median_seconds,
     mib,
     ms,
+    piped,
     print_table,
     require,
-    run_once,
     scanner_command,
 )
-from bench_hook import build_files
+from bench_hook import build_files, build_harmless
 from bench_memory import build_big_file
 from bench_scan import build_tree
 from history_bench import fast_import
 
 Command = Tuple[str, List[str], Path]  # name, argv, working directory
-
-
-def harmless_file(root: Path) -> List[str]:
-    """One ordinary source file whose only ``cp_`` bytes are not tokens (``tcp_``, ``scp_``)."""
-    root.mkdir(parents=True, exist_ok=True)
-    body = b"import socket\n\nsock.setsockopt(socket.SOL_TCP, socket.TCP_KEEPIDLE, 60)\n"
-    body += b"tcp_keepalive = True  # scp_options below\nscp_options = ['-q']\n" * 20
-    (root / "net.py").write_bytes(body)
-    return ["net.py"]
 
 
 def peers(bin_dir: Optional[Path]) -> Dict[str, str]:
@@ -80,109 +72,84 @@ def peers(bin_dir: Optional[Path]) -> Dict[str, str]:
     return found
 
 
-def piped(*argv: str) -> List[str]:
-    """``argv | wc -l`` through a shell: ripgrep writing to a pipe searches to the end."""
-    return ["sh", "-c", '"$@" | wc -l', "sh", *argv]
+QUIET = ["--no-banner", "--redact", "-l", "error"]
 
 
-def scenarios(
-    work: Path, found: Dict[str, str], args: argparse.Namespace
-) -> List[Tuple[str, List[Command]]]:
-    """Each scenario's commands, the reference first; data is built only for those wanted."""
+class Scenario(NamedTuple):
+    label: str
+    cwd: Path
+    reference: Tuple[str, List[str]]  # its name and command
+    ours: List[str]
+    targets: List[str]  # what the peers are given
+    history: bool = False  # the peers scan the repository's history
+    detect: Optional[List[str]] = None  # detect-secrets' program and arguments, if it can
+
+
+def scenarios(work: Path, args: argparse.Namespace) -> Iterator[Scenario]:
+    """Each scenario wanted (``--only``), its data built when it is reached."""
     only = args.only or ""
-    python = [sys.executable, "-c", "pass"]
-    rg = require("rg")
-    out: List[Tuple[str, List[Command]]] = []
-
-    for label, directory, names in (
-        ("hook, 10 clean files", work / "peers-hook-clean", None),
-        ("hook, 1 file with a harmless cp_", work / "peers-hook-harmless", None),
+    python = ("python -c pass", [sys.executable, "-c", "pass"])
+    for label, name, build in (
+        ("hook, 10 clean files", "peers-hook-clean", partial(build_files, with_token=False)),
+        ("hook, 1 file with a harmless cp_", "peers-hook-harmless", build_harmless),
     ):
-        if only not in label:
-            continue
-        if names is None:
-            names = build_files(directory, False) if "clean" in label else harmless_file(directory)
-        commands: List[Command] = [
-            ("python -c pass", python, directory),
-            ("copera-secretscan", hook_command(*names), directory),
-        ]
-        if "betterleaks" in found:
-            argv = [found["betterleaks"], "fs", "--no-banner", "--redact", "-l", "error", *names]
-            commands.append(("betterleaks", argv, directory))
-        if "gitleaks" in found:
-            argv = [found["gitleaks"], "dir", "--no-banner", "--redact", "-l", "error", *names]
-            commands.append(("gitleaks", argv, directory))
-        if "detect-secrets-hook" in found:
-            commands.append(("detect-secrets", [found["detect-secrets-hook"], *names], directory))
-        out.append((label, commands))
-
+        if only in label:
+            names = build(work / name)
+            yield Scenario(
+                label, work / name, python, hook_command(*names), names,
+                detect=["detect-secrets-hook"],
+            )  # fmt: skip
     for size in args.tree_mb:
-        if only not in f"tree, {size:g} MB":
-            continue
-        tree = work / f"peers-tree-{size:g}mb"
-        build_tree(tree, size)
-        commands = [
-            ("rg -a -uu -F cp_ | wc -l", piped(rg, "-a", "-uu", "-F", "cp_", "."), tree),
-            ("copera-secretscan", scanner_command("scan", "--quiet", "."), tree),
-        ]
-        if "betterleaks" in found:
-            argv = [found["betterleaks"], "fs", "--no-banner", "--redact", "-l", "error", "."]
-            commands.append(("betterleaks", argv, tree))
-        if "gitleaks" in found:
-            argv = [found["gitleaks"], "dir", "--no-banner", "--redact", "-l", "error", "."]
-            commands.append(("gitleaks", argv, tree))
-        if "detect-secrets" in found:
-            argv = [found["detect-secrets"], "scan", "--all-files", "."]
-            commands.append(("detect-secrets", argv, tree))
-        out.append((f"tree, {size:g} MB", commands))
+        label = f"tree, {size:g} MB"
+        if only in label:
+            tree = work / f"peers-tree-{size:g}mb"
+            build_tree(tree, size)
+            rg = piped(require("rg"), "-a", "-uu", "-F", "cp_", ".")
+            yield Scenario(
+                label, tree, ("rg -a -uu -F cp_ | wc -l", rg), scanner_command("scan", "-q", "."),
+                ["."], detect=["detect-secrets", "scan", "--all-files"],
+            )  # fmt: skip
+    label = f"history, {args.commits:,} commits"
+    if only in label:
+        repo = _history(work, args.commits)
+        cat_file = ["git", "cat-file", "--batch-all-objects", "--batch"]
+        floor = (" ".join(cat_file) + " | wc -l", piped(*cat_file))
+        ours = scanner_command("scan", "--history", "-q")
+        yield Scenario(label, repo, floor, ours, ["."], history=True)
+    label = f"one {args.big_mb:,} MiB file"
+    if only in label:
+        big = work / f"peers-big-{args.big_mb}mb.src"
+        build_big_file(big, args.big_mb)
+        rg = piped(require("rg"), "-a", "--no-mmap", "-F", "cp_", big.name)
+        yield Scenario(
+            label, big.parent, ("rg -a --no-mmap -F cp_ | wc -l", rg),
+            scanner_command("scan", "-q", big.name), [big.name], detect=["detect-secrets", "scan"],
+        )  # fmt: skip
 
-    history = f"history, {args.commits:,} commits"
-    if only in history:
-        out.append((history, _history(work, found, args.commits)))
-    big = f"one {args.big_mb:,} MiB file"
-    if only in big:
-        out.append((big, _big(work, found, rg, args.big_mb)))
+
+def commands(scenario: Scenario, found: Dict[str, str]) -> List[Command]:
+    """The reference, us, then each peer found: betterleaks and gitleaks on the files (``fs``,
+    ``dir``) or the history (``git``), detect-secrets where it can scan this."""
+    cwd = scenario.cwd
+    out = [(*scenario.reference, cwd), ("copera-secretscan", scenario.ours, cwd)]
+    verbs = {"betterleaks": "fs", "gitleaks": "dir"}
+    for name, verb in verbs.items():
+        if name in found:
+            verb = "git" if scenario.history else verb
+            out.append((name, [found[name], verb, *QUIET, *scenario.targets], cwd))
+    detect = scenario.detect
+    if detect is not None and detect[0] in found:
+        out.append(("detect-secrets", [found[detect[0]], *detect[1:], *scenario.targets], cwd))
     return out
 
 
-def _history(work: Path, found: Dict[str, str], commits: int) -> List[Command]:
+def _history(work: Path, commits: int) -> Path:
     repo = work / f"peers-history-{commits}"
     if not (repo / ".git" / "bench-complete").exists():
         shutil.rmtree(repo, ignore_errors=True)
         fast_import(repo, commits, 1, seed=7)
         (repo / ".git" / "bench-complete").write_text("ok")
-    cat_file = ["git", "cat-file", "--batch-all-objects", "--batch"]
-    commands = [
-        ("git cat-file --batch-all-objects --batch | wc -l", piped(*cat_file), repo),
-        ("copera-secretscan", scanner_command("scan", "--history", "--quiet"), repo),
-    ]
-    for name in ("betterleaks", "gitleaks"):
-        if name in found:
-            argv = [found[name], "git", "--no-banner", "--redact", "-l", "error", "."]
-            commands.append((name, argv, repo))
-    return commands
-
-
-def _big(work: Path, found: Dict[str, str], rg: str, size_mib: int) -> List[Command]:
-    big = work / f"peers-big-{size_mib}mb.src"
-    build_big_file(big, size_mib)
-    commands = [
-        (
-            "rg -a --no-mmap -F cp_ | wc -l",
-            piped(rg, "-a", "--no-mmap", "-F", "cp_", big.name),
-            big.parent,
-        ),
-        ("copera-secretscan", scanner_command("scan", "--quiet", big.name), big.parent),
-    ]
-    if "betterleaks" in found:
-        argv = [found["betterleaks"], "fs", "--no-banner", "--redact", "-l", "error", big.name]
-        commands.append(("betterleaks", argv, big.parent))
-    if "gitleaks" in found:
-        argv = [found["gitleaks"], "dir", "--no-banner", "--redact", "-l", "error", big.name]
-        commands.append(("gitleaks", argv, big.parent))
-    if "detect-secrets" in found:
-        commands.append(("detect-secrets", [found["detect-secrets"], "scan", big.name], big.parent))
-    return commands
+    return repo
 
 
 def once_with_limit(argv: Sequence[str], cwd: Path, limit: float) -> Optional[float]:
@@ -215,29 +182,25 @@ def main(argv: Optional[List[str]] = None) -> int:
     if "gitleaks" not in found:
         print("gitleaks: no binary on PATH (no PyPI or Debian package here ships one): not run")
     rows: List[List[str]] = []
-    for label, commands in scenarios(args.work, found, args):
-        runs = args.hook_runs if label.startswith("hook") else args.runs
-        sample = label.startswith("one ")
-        fast = [c for c in commands if c[0] != "detect-secrets" or label.startswith("hook")]
-        for _, cmd, cwd in fast:  # untimed: page cache, .pyc files
-            run_once(cmd, cwd)
-        timed: Dict[str, List[Run]] = {name: [] for name, _, _ in fast}
-        for _ in range(runs):
-            for name, cmd, cwd in fast:
-                timed[name].append(run_once(cmd, cwd, sample=sample))
-        reference = statistics.median(r.seconds for r in timed[fast[0][0]])
-        for name, values in timed.items():
-            median = statistics.median(r.seconds for r in values)
+    for scenario in scenarios(args.work, args):
+        label, run = scenario.label, commands(scenario, found)
+        hook, sample = label.startswith("hook"), label.startswith("one ")
+        slow = [c for c in run if c[0] == "detect-secrets" and not hook]  # minutes: run once
+        fast = [c for c in run if c not in slow]
+        runs = args.hook_runs if hook else args.runs
+        timed = measure([(cmd, cwd) for _, cmd, cwd in fast], runs, sample=sample)
+        reference = median_seconds(timed[0])
+        for (name, _, _), values in zip(fast, timed):
+            median = median_seconds(values)
             rss = mib(max(r.peak_rss for r in values)) if sample else ""
             codes = "/".join(sorted({str(r.returncode) for r in values}))
             rows.append([label, name, ms(median), f"{median / reference:.2f}x", rss, codes])
-        for name, cmd, cwd in commands:
-            if name == "detect-secrets" and not label.startswith("hook"):
-                seconds = once_with_limit(cmd, cwd, args.slow_limit)
-                shown = f"> {args.slow_limit:.0f} s" if seconds is None else ms(seconds)
-                limit = args.slow_limit / reference
-                ratio = f"> {limit:.0f}x" if seconds is None else f"{seconds / reference:.2f}x"
-                rows.append([label, name + " (1 run)", shown, ratio, "", ""])
+        for name, cmd, cwd in slow:
+            seconds = once_with_limit(cmd, cwd, args.slow_limit)
+            shown = f"> {args.slow_limit:.0f} s" if seconds is None else ms(seconds)
+            limit = args.slow_limit / reference
+            ratio = f"> {limit:.0f}x" if seconds is None else f"{seconds / reference:.2f}x"
+            rows.append([label, name + " (1 run)", shown, ratio, "", ""])
         print(f"done: {label}", file=sys.stderr)
     title = f"Peers side by side: median of interleaved rounds ({sys.executable})"
     print_table(title, ["scenario", "command", "median", "vs reference", "peak RSS", "exit"], rows)
