@@ -279,7 +279,7 @@ def test_lean_entry_reads_the_root_config_from_a_subdirectory(
 def test_lean_entry_interrupted_while_handing_over_is_one_line_and_130(
     repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], token: str
 ) -> None:
-    def interrupted(argv: list, prog: str) -> int:  # quick passes the name it was run under
+    def interrupted(argv: list, prog: str, ready: object = None) -> int:  # quick passes its name
         raise KeyboardInterrupt
 
     (repo / "a.py").write_text(f"x = '{token}'\n")
