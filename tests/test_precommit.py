@@ -123,8 +123,8 @@ def test_manifest_entry_is_the_installed_console_script() -> None:
     assert hook["types"] == []  # binaries are scanned too,
     assert hook["types_or"] == ["file", "symlink"]  # and symbolic links, as git commits them
     assert hook.get("pass_filenames", True) is True
-    python, flag, code = shlex.split(hook["entry"])  # the environment's interpreter, no wrapper
-    assert (python, flag) == ("python", "-c")
+    python, *flags, code = shlex.split(hook["entry"])  # the environment's interpreter, no wrapper
+    assert (python, flags) == ("python", ["-S", "-c"])
     assert "from copera_secretscan.quick import hook_main" in code
     script = Path(sys.executable).parent / "copera-secretscan-hook"  # still there for people
     assert script.exists(), f"{script} is not installed by pyproject.toml"
@@ -215,7 +215,8 @@ def test_the_hook_starts_without_a_console_script_wrapper(
     """pip's generated wrapper imports ``re`` before the hook's first line (issue 14): the
     manifest runs the environment's interpreter on the lean check instead. Run by the real
     pre-commit in its own environment, a clean file is checked without ``re``, and a harmless
-    ``cp_`` without ``click`` or ``dataclasses``; a package of the same name in the repository
+    ``cp_`` without ``click`` or ``dataclasses``, and neither loads ``site`` (the entry finds
+    the environment's site-packages itself); a package of the same name in the repository
     being committed is never imported."""
     (hooked_repo / "notes.txt").write_text("tcp_keepalive = 1\nnothing secret here\n")
     (hooked_repo / "copera_secretscan").mkdir()
@@ -230,7 +231,7 @@ def test_the_hook_starts_without_a_console_script_wrapper(
         order = [line.rsplit("|", 1)[-1].strip() for line in run.stdout.splitlines()]
         imported = set(order)
         assert "copera_secretscan.quick" in imported, run.stdout  # the hook's own imports
-        assert not imported & {"click", "dataclasses"}, name
+        assert not imported & {"click", "dataclasses", "site"}, name
         # What the interpreter imports before our first module is not ours to spare (Python
         # 3.9 with an editable install loads `re` at start-up); everything after it is.
         ours = order[order.index("copera_secretscan") :]
