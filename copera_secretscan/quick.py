@@ -22,9 +22,9 @@ directory, an unreadable file, a git error — runs the full CLI with the very s
 so output and exit codes are identical by construction.
 
 ``copera-secretscan scan [-q|--quiet] [-b|--baseline FILE] [--] [PATH...]`` (no config that
-may apply) is walked here by the pipeline itself, without click (:func:`walked`): a clean,
-complete walk prints the text report's own clean line; any other result is handed to the
-full CLI already scanned, which reports it as it reports its own.
+may apply) is walked here by the pipeline itself, without click (:func:`walked`): a complete
+walk with nothing to warn of prints the text report itself, clean or not (:func:`said`); any
+other result is handed to the full CLI already scanned, which reports it as it reports its own.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def _main(args: list[str], prog: str) -> int:
         code = answered(scan)
     elif scan is not None:
         ready = walked(scan)
-        code = None if ready is None else said_clean(ready, quiet="quiet" in scan.options)
+        code = None if ready is None else said(ready, quiet="quiet" in scan.options)
     if code is not None:
         return code
     with_site()
@@ -198,9 +198,9 @@ def plan(args: list[str], staged_only: bool = False) -> ArgScan | None:
 
 def walked(scan: ArgScan) -> ScanResult | None:
     """``scan [PATH...]`` (arguments :func:`plan` accepted) run by the pipeline itself,
-    without click: the same settings and walk as the full CLI's, so a clean tree is said here
-    and anything else is handed over already scanned (never walked twice). None: only the
-    full CLI can say what went wrong."""
+    without click: the same settings and walk as the full CLI's, so a plain result is said
+    here (:func:`said`) and anything else is handed over already scanned (never walked
+    twice). None: only the full CLI can say what went wrong."""
     from .cli.terminal import Progress
     from .config.settings import command_line_settings
     from .errors import FatalError
@@ -218,24 +218,23 @@ def walked(scan: ArgScan) -> ScanResult | None:
         return None  # the full CLI runs again and says what went wrong, as it words it
 
 
-def said_clean(result: ScanResult, quiet: bool) -> int | None:
-    """The text report of a clean, complete walk with nothing to warn of, written as the CLI
-    writes it (without colour: a terminal that takes colour gets the CLI's); None: the CLI
-    reports it."""
+def said(result: ScanResult, quiet: bool) -> int | None:
+    """The text report of a complete walk with nothing to warn of, clean or not, written as
+    the CLI writes it (without colour: a terminal that takes colour gets the CLI's); its exit
+    code. None: the CLI reports it (click loads only for what only it says)."""
     from .cli.terminal import use_color
     from .pipeline import exit_code
 
-    if exit_code(result) or result.warnings or result.unrotated or use_color(sys.stdout):
+    if result.problems or result.warnings or result.unrotated or use_color(sys.stdout):
         return None
-    from .report import ReportOptions, writer
+    from .report import terminal_options, writer
 
-    # emit()'s rule: a clean pre-commit batch says nothing
-    text = writer("text")(result, ReportOptions(quiet=quiet or under_pre_commit()))
+    text = writer("text")(result, terminal_options(result, quiet))
     try:
         sys.stdout.write(text)
     except OSError as exc:
         return stdout_failed(exc)
-    return flushed(0)
+    return flushed(exit_code(result))
 
 
 def say_clean(files: int, quiet: bool) -> int:

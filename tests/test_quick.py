@@ -369,3 +369,70 @@ def test_an_escape_after_a_plain_run_is_seen(text: str) -> None:
 
 def test_a_run_without_an_escape_after_it_loads_no_decoder() -> None:
     assert not quick.escape_may_continue(b"tcp_keepalive = 1\nscp_x\n" + b"cp_" * 100_000)
+
+
+def _leaky_tree(root: Path) -> str:
+    """A tree whose tokens the report must name: plain, in base64, in an odd name, CRLF."""
+    import base64
+
+    from tests.tokens import make_token
+
+    token = make_token("cp_pat_", 36, seed=1402)
+    (root / "sub dir").mkdir()
+    (root / "sub dir" / "naïve café.env").write_text(f"TOKEN={token}\r\n", newline="")
+    (root / "k8s.yaml").write_text(f"data:\n  t: {base64.b64encode(token.encode()).decode()}\n")
+    (root / "clean.py").write_text("x = 1\n")
+    (root / "notes.txt").write_text(f"tcp_keepalive\n{make_token('cp_oat_', 40, seed=1403)}\n")
+    return token
+
+
+@pytest.mark.parametrize("pre_commit", [False, True])
+@pytest.mark.parametrize("args", [["scan"], ["scan", "-q", "."], ["scan", "sub dir", "k8s.yaml"]])
+def test_a_walk_with_findings_is_reported_by_the_lean_path_as_the_full_cli_does(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    pre_commit: bool,
+) -> None:
+    from copera_secretscan.cli.main import main as cli_main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    if pre_commit:
+        monkeypatch.setenv("PRE_COMMIT", "1")
+    else:
+        monkeypatch.delenv("PRE_COMMIT", raising=False)
+    token = _leaky_tree(tmp_path)
+    scan = quick.plan(args[1:])
+    assert scan is not None
+    ready = quick.walked(scan)
+    assert ready is not None and ready.findings
+    assert quick.said(ready, quiet="quiet" in scan.options) == 1  # said here, without the CLI
+    lean = capsys.readouterr()
+    assert cli_main(args) == 1
+    full = capsys.readouterr()
+    assert (lean.out, lean.err) == (full.out, full.err)
+    assert "naïve café.env:1:" in lean.out and token not in lean.out
+
+
+def test_a_walk_with_findings_loads_no_click(tmp_path: Path) -> None:
+    from tests.conftest import python_probe
+
+    _leaky_tree(tmp_path)
+    probe = (
+        "import sys; from copera_secretscan.quick import main; code = main(['scan', '.']); "
+        "print(code, 'click' in sys.modules, file=sys.stderr)"
+    )
+    run = python_probe(probe, tmp_path)
+    assert run.stderr.splitlines()[-1] == "1 False", run.stderr
+    assert "k8s.yaml:2:" in run.stdout
+
+
+def test_a_walk_with_a_problem_or_a_warning_goes_to_the_full_cli() -> None:
+    from copera_secretscan.models import Problem
+
+    assert (
+        quick.said(ScanResult(findings=(), files=1, problems=(Problem("a", "b"),)), False) is None
+    )
+    assert quick.said(ScanResult(findings=(), files=1, warnings=("w",)), False) is None

@@ -15,10 +15,9 @@ import click
 
 from ..atomic import write_atomically
 from ..config.settings import Settings, command_line_settings
-from ..console import under_pre_commit
 from ..errors import FatalError
 from ..models import ScanResult, printable
-from ..report import ReportOptions, redacted, writer
+from ..report import ReportOptions, redacted, terminal_options, writer
 from .args import PROG
 from .terminal import use_color
 
@@ -108,11 +107,11 @@ def emit(result: ScanResult, opts: dict) -> None:
         click.echo(f"{PROG}: warning: {printable(warning)}", err=True)
     output = opts.get("output") or STDOUT
     to_file = output != STDOUT
-    options = ReportOptions(
+    options = terminal_options(
+        result,
+        opts["quiet"],
         show_secrets=opts["show_secrets"],
         color=use_color(sys.stdout, opts["color"]) and not to_file and opts["fmt"] == "text",
-        # a clean pre-commit batch says nothing; an incomplete one still says so
-        quiet=opts["quiet"] or (under_pre_commit() and not result.problems),
     )
     text = writer(opts["fmt"])(result, options)
     if to_file:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable, Dict, NamedTuple, Optional, Tuple
 
-from ..console import files_scanned, found_line, plural
+from ..console import files_scanned, found_line, plural, under_pre_commit
 from ..engine.rules import BUILTIN_RULES, Rule, rule_by_id
 from ..models import (
     HISTORY,
@@ -34,6 +34,19 @@ class ReportOptions(NamedTuple):
 
 
 Writer = Callable[[ScanResult, ReportOptions], str]
+
+
+def terminal_options(
+    result: ScanResult, quiet: bool, show_secrets: bool = False, color: bool = False
+) -> ReportOptions:
+    """The options of a report written where the user reads it: a clean pre-commit batch says
+    nothing (pre-commit shows a hook's output only when it fails), an incomplete one still
+    says so."""
+    return ReportOptions(
+        show_secrets=show_secrets,
+        color=color,
+        quiet=quiet or (under_pre_commit() and not result.problems),
+    )
 
 
 def kind_name(rule_id: str, rules: Tuple[Rule, ...] = BUILTIN_RULES) -> str:
