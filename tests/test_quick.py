@@ -379,7 +379,7 @@ def _leaky_tree(root: Path) -> str:
 
     token = make_token("cp_pat_", 36, seed=1402)
     (root / "sub dir").mkdir()
-    (root / "sub dir" / "naïve café.env").write_text(f"TOKEN={token}\r\n", newline="")
+    (root / "sub dir" / "naïve café.env").write_bytes(f"TOKEN={token}\r\n".encode())
     (root / "k8s.yaml").write_text(f"data:\n  t: {base64.b64encode(token.encode()).decode()}\n")
     (root / "clean.py").write_text("x = 1\n")
     (root / "notes.txt").write_text(f"tcp_keepalive\n{make_token('cp_oat_', 40, seed=1403)}\n")
