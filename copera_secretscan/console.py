@@ -24,6 +24,21 @@ EXIT_ERROR = 2  # an error, or a scan that could not read everything
 EXIT_INTERRUPTED = 130  # Ctrl-C: never click's 1, which a CI gate would read as "tokens found"
 
 
+def tolerant_streams() -> None:
+    """Standard output and error escape what their encoding cannot take (``\\u2026``)
+    instead of raising. A report says "…" and "→" and names files as the user named them, and
+    an output that cannot take them is common: a Windows pipe or log file is cp1252, a
+    container may set ``PYTHONIOENCODING``. A traceback there would end a scan with click's
+    exit 1 or Python's, whatever the scan found."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+            try:  # noqa: SIM105 (contextlib is not loaded on the hook's path: no suppress)
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # closed, or not a text wrapper after all
+                pass
+
+
 def plural(count: int, noun: str, many: str = "") -> str:
     """``1 token``, ``2 tokens``, ``8,240 file versions``: every count a report states is said
     here, so no report makes its own plural ("1 real leaks"). ``many`` for an irregular noun."""

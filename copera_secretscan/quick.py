@@ -36,7 +36,15 @@ import sys
 from . import kinds
 from .argv import ambiguous, read_args
 from .config.locate import PYPROJECT, find_config, pyproject_table, toml_module
-from .console import PROG, clean_line, flushed, interrupted, stdout_failed, under_pre_commit
+from .console import (
+    PROG,
+    clean_line,
+    flushed,
+    interrupted,
+    stdout_failed,
+    tolerant_streams,
+    under_pre_commit,
+)
 from .engine.decoding import (
     ESCAPE_INTRODUCERS,
     UTF8_BOM,
@@ -122,6 +130,7 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
 
 
 def _guarded(run: Callable[[list[str]], int], argv: list[str] | None) -> int:
+    tolerant_streams()
     try:
         return flushed(run(sys.argv[1:] if argv is None else list(argv)))
     except KeyboardInterrupt:
@@ -230,11 +239,25 @@ def said(result: ScanResult, quiet: bool) -> int | None:
     from .report import terminal_options, writer
 
     text = writer("text")(result, terminal_options(result, quiet))
+    if not _encodable(text, sys.stdout):
+        return None  # click writes what this stdout's encoding cannot hold, as it sees fit
     try:
         sys.stdout.write(text)
     except OSError as exc:
         return stdout_failed(exc)
     return flushed(exit_code(result))
+
+
+def _encodable(text: str, stream: IO[str]) -> bool:
+    """Whether ``stream``'s encoding holds ``text`` as it is. Where it does not (a non-ASCII
+    file name, or the report's "…", under ``PYTHONIOENCODING=ascii`` or a cp1252 pipe), the
+    CLI writes the report: click re-wraps an ASCII stdout in UTF-8, and the others escape
+    (:func:`.console.tolerant_streams`)."""
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeError, LookupError):
+        return False
+    return True
 
 
 def say_clean(files: int, quiet: bool) -> int:

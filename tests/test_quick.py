@@ -436,3 +436,35 @@ def test_a_walk_with_a_problem_or_a_warning_goes_to_the_full_cli() -> None:
         quick.said(ScanResult(findings=(), files=1, problems=(Problem("a", "b"),)), False) is None
     )
     assert quick.said(ScanResult(findings=(), files=1, warnings=("w",)), False) is None
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1", "cp1252"])
+def test_a_report_stdout_cannot_encode_is_written_as_the_full_cli_writes_it(
+    tmp_path: Path, encoding: str
+) -> None:
+    """A report whose file name or "…" the output's encoding cannot take (``PYTHONIOENCODING``,
+    a Windows pipe in cp1252): no traceback, exit 1 as the scan found, and the lean path
+    writes what the full CLI writes (click re-wraps an ASCII stdout; the others escape)."""
+    import os
+    import subprocess
+    import sys
+
+    token = _leaky_tree(tmp_path)
+    env = {**os.environ, "PYTHONIOENCODING": encoding, "GIT_CEILING_DIRECTORIES": str(tmp_path)}
+    env.pop("PRE_COMMIT", None)
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "copera_secretscan", "scan", *extra, "."],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+        )
+        for extra in ([], ["--no-color"])  # the lean path, and the full CLI alone
+    ]
+    lean, full = runs
+    assert (lean.returncode, full.returncode) == (1, 1), lean.stderr.decode(errors="replace")
+    assert lean.stderr == full.stderr == b""
+    assert lean.stdout == full.stdout
+    shown = "utf-8" if encoding == "ascii" else encoding  # click's UTF-8 for an ASCII stdout
+    assert "naïve café.env:1:".encode(shown) in lean.stdout
+    assert token.encode() not in lean.stdout
