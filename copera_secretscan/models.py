@@ -70,6 +70,7 @@ INVALID = "invalid"  # Copera refused it (revoked, expired or malformed)
 UNKNOWN = "unknown"  # no answer that says either (an error, a timeout, rate limited)
 VERIFICATIONS = (LIVE, INVALID, UNKNOWN)
 _FINDING_IDENTITY = 8  # rule, origin, line, column, end line, end column, secret, prefix
+_UNSHOWN = ("line_text", "prev_line_text", "history")  # left out of a finding's repr
 
 Record = TypeVar("Record", bound=type)
 
@@ -122,8 +123,12 @@ class Finding(NamedTuple):
     verification_detail: str = ""
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={value!r}" for name, value in zip(self._fields, self[:10]))
-        return f"Finding({shown}, ...)"
+        """Without the lines and the history (as ``repr=False`` said of a dataclass's): long,
+        and the lines hold the token once more."""
+        shown = ", ".join(
+            f"{name}={value!r}" for name, value in zip(self._fields, self) if name not in _UNSHOWN
+        )
+        return f"Finding({shown})"
 
     @property
     def path(self) -> Optional[str]:

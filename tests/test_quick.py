@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -416,19 +419,6 @@ def test_a_walk_with_findings_is_reported_by_the_lean_path_as_the_full_cli_does(
     assert "naïve café.env:1:" in lean.out and token not in lean.out
 
 
-def test_a_walk_with_findings_loads_no_click(tmp_path: Path) -> None:
-    from tests.conftest import python_probe
-
-    _leaky_tree(tmp_path)
-    probe = (
-        "import sys; from copera_secretscan.quick import main; code = main(['scan', '.']); "
-        "print(code, 'click' in sys.modules, file=sys.stderr)"
-    )
-    run = python_probe(probe, tmp_path)
-    assert run.stderr.splitlines()[-1] == "1 False", run.stderr
-    assert "k8s.yaml:2:" in run.stdout
-
-
 def test_a_walk_with_a_problem_or_a_warning_goes_to_the_full_cli() -> None:
     from copera_secretscan.models import Problem
 
@@ -445,10 +435,6 @@ def test_a_report_stdout_cannot_encode_is_written_as_the_full_cli_writes_it(
     """A report whose file name or "…" the output's encoding cannot take (``PYTHONIOENCODING``,
     a Windows pipe in cp1252): no traceback, exit 1 as the scan found, and the lean path
     writes what the full CLI writes (click re-wraps an ASCII stdout; the others escape)."""
-    import os
-    import subprocess
-    import sys
-
     token = _leaky_tree(tmp_path)
     env = {**os.environ, "PYTHONIOENCODING": encoding, "GIT_CEILING_DIRECTORIES": str(tmp_path)}
     env.pop("PRE_COMMIT", None)

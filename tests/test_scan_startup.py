@@ -133,8 +133,8 @@ def test_a_clean_scan_of_a_directory_loads_neither_click_nor_dataclasses(tmp_pat
 def test_a_scan_of_a_directory_with_a_token_walks_once_and_reports_as_the_cli(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The lean walk hands its result to the CLI: the tree is never read twice, and the
-    report is the CLI's own."""
+    """The lean walk reports its findings itself, as the CLI reports them, without loading
+    click; the tree is never read twice, and what only the CLI can say goes to it."""
     from copera_secretscan import pipeline, quick
     from copera_secretscan.cli.main import main as cli_main
 
@@ -149,6 +149,7 @@ def test_a_scan_of_a_directory_with_a_token_walks_once_and_reports_as_the_cli(
     assert quick.main(["scan", "."]) == 1
     assert capsys.readouterr() == expected
     assert len(walks) == 1
+    assert _scan_probe(tmp_path).stdout.splitlines()[-1] == "1 False False"
     assert _scan_probe(tmp_path, "nowhere").stdout.splitlines()[-1].startswith("2 True")
 
 

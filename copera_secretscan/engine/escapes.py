@@ -62,8 +62,18 @@ def holds_no_anchor(data: bytes, ruleset: Ruleset) -> bool:
     """Does ``data`` surely hold no anchor, plain or with an escape after its ``cp``? Asked of
     a one-anchor ruleset only (the built-in rules), whose trigger search answers it in the one
     pass :func:`plain_anchor` makes anyway: where it is true, that finder finds nothing."""
-    triggers = _plain_triggers(ruleset)
-    return len(triggers) == 1 and triggers[0][1].search(data) is None
+    trigger = single_trigger(ruleset)
+    return trigger is not None and trigger.search(data) is None
+
+
+@functools.lru_cache(maxsize=8)
+def single_trigger(ruleset: Ruleset) -> Optional[Pattern[bytes]]:
+    """The :func:`plain_trigger` of a ruleset with one anchor (the built-in rules: ``cp_``),
+    whose one search both finds a plain anchor and every place :func:`plain_anchor` starts
+    from; None for several anchors, where an alternation would be slower than one ``in``
+    each."""
+    anchors = ruleset.anchors()
+    return plain_trigger(next(iter(anchors))) if len(anchors) == 1 else None
 
 
 def escaped_prefix(data: bytes, ruleset: Ruleset) -> Iterator[Unwrapped]:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, List, Optional, Tuple
 from ..models import CHUNK_SIZE, Finding, Origin
 from .decoding import UTF16_BOMS, open_stream
 from .disguise import Finder, PlainScan
-from .escapes import plain_anchor, plain_trigger
+from .escapes import plain_anchor, single_trigger
 from .positions import CONTEXT, Cursor, Tally
 from .rules import Ruleset
 from .search import Clear, Reading, Undecided, plan_for
@@ -95,21 +95,21 @@ def _prefilter(ruleset: Ruleset) -> Callable[[bytes], bool]:
     once per ruleset.
 
     With one anchor (the built-in rules: ``cp_``) one literal-led ``re`` search answers both
-    (escapes.plain_trigger, as cheap as the anchor alone: measured by
-    benchmarks/bench_scan.py); an alternation of several anchors would be slower than one
-    ``in`` each, so custom anchors keep ``in``.
+    (escapes.single_trigger, as cheap as the anchor alone: measured by
+    benchmarks/bench_scan.py); custom anchors keep one ``in`` each.
     """
-    anchors = tuple(sorted(ruleset.anchors()))
-    if len(anchors) == 1:
-        search = plain_trigger(anchors[0]).search
+    trigger = single_trigger(ruleset)
+    if trigger is not None:
+        search = trigger.search
         return lambda data: search(data) is not None
+    anchors = tuple(sorted(ruleset.anchors()))
     return lambda data: any(anchor in data for anchor in anchors)
 
 
 @functools.lru_cache(maxsize=8)
 def _searched_by_prefilter(ruleset: Ruleset) -> Tuple[Finder, ...]:
     """The finders whose whole search the prefilter already made."""
-    return (plain_anchor,) if len(ruleset.anchors()) == 1 else ()
+    return (plain_anchor,) if single_trigger(ruleset) is not None else ()
 
 
 def scan_stream(
